@@ -1,0 +1,54 @@
+"""Chronos: a self-hosted job scheduler. `create_app` builds the web application."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from .config import load_config
+from .errors import register_error_handlers
+from . import extensions
+from .extensions import db, jwt, limiter, migrate
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: settings, extensions, blueprints and the one error shape."""
+    app = Flask(__name__)
+    app.config.update(load_config())
+    if test_config:
+        app.config.update(test_config)
+    # flask-limiter reads its default from this key.
+    app.config.setdefault("RATELIMIT_DEFAULTS", app.config["RATELIMIT_DEFAULT"])
+    app.config["RATELIMIT_DEFAULTS"] = app.config["RATELIMIT_DEFAULT"]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    jwt.init_app(app)
+    limiter.init_app(app)
+    # `chronos.api` is also the name of the API package, so reach the Api object through its module.
+    api = extensions.api
+    api.init_app(app, spec_kwargs={"info": {"description": "Chronos REST API: jobs, executions, logs."}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
+                                                       "bearerFormat": "JWT"})
+    register_error_handlers(app, jwt)
+    _register_token_checks()
+
+    from .api import register_blueprints
+    register_blueprints(app, api)
+
+    from .web import register_frontend
+    register_frontend(app)
+    return app
+
+
+def _migrations_dir() -> Any:
+    from pathlib import Path
+    return Path(__file__).resolve().parent / "migrations"
+
+
+def _register_token_checks() -> None:
+    from .models import RevokedToken
+
+    @jwt.token_in_blocklist_loader
+    def _is_revoked(header: dict, payload: dict) -> bool:
+        return db.session.get(RevokedToken, payload["jti"]) is not None

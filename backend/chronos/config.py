@@ -1,0 +1,125 @@
+"""Every setting, read once from the environment (and a `.env` file beside the project)."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    return int(_env(name, str(default)) or default)
+
+
+def _float(name: str, default: float) -> float:
+    return float(_env(name, str(default)) or default)
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in (_env(name, "") or "").split(",") if item.strip()]
+
+
+def data_dir() -> Path:
+    """Where the embedded default keeps its SQLite files and generated secret."""
+    path = Path(_env("CHRONOS_DATA_DIR", "instance") or "instance").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_key() -> str:
+    """The configured secret, or one generated once and kept in the data directory.
+
+    A generated key is shared through a file so that every web and worker process of the
+    embedded default signs and verifies tokens with the same key.
+    """
+    configured = _env("SECRET_KEY")
+    if configured:
+        return configured
+    key_file = data_dir() / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config() -> dict:
+    """Build the Flask config mapping from the environment."""
+    database_url = _env("DATABASE_URL") or f"sqlite:///{data_dir() / 'chronos.sqlite3'}"
+    # Platforms hand out postgres:// URLs; SQLAlchemy wants an explicit psycopg 3 driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if database_url.startswith(prefix):
+            database_url = "postgresql+psycopg://" + database_url[len(prefix):]
+    redis_url = _env("REDIS_URL")
+    secret = _secret_key()
+    return {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "HUEY_NAME": _env("HUEY_NAME", "chronos"),
+        "HUEY_SQLITE_PATH": _env("HUEY_SQLITE_PATH", str(data_dir() / "huey.sqlite3")),
+        # Auth
+        "JWT_SECRET_KEY": _env("JWT_SECRET_KEY", secret),
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int("JWT_ACCESS_MINUTES", 15)),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int("JWT_REFRESH_DAYS", 7)),
+        # Rate limits
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", redis_url or "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_DEFAULT": _env("RATELIMIT_DEFAULT", "600 per minute"),
+        "RATELIMIT_AUTH": _env("RATELIMIT_AUTH", "10 per minute"),
+        # OpenAPI
+        "API_TITLE": "Chronos",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_REDOC_PATH": "docs",
+        "OPENAPI_REDOC_URL": _env("OPENAPI_REDOC_URL", "/api/v1/redoc.standalone.js"),
+        # Jobs
+        "MIN_INTERVAL_SECONDS": _int("MIN_INTERVAL_SECONDS", 10),
+        "MAX_PAYLOAD_BYTES": _int("MAX_PAYLOAD_BYTES", 64 * 1024),
+        "MAX_TIMEOUT_SECONDS": _int("MAX_TIMEOUT_SECONDS", 3600),
+        "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 256 * 1024),
+        # Engine
+        "PLANNER_LOOKAHEAD_SECONDS": _int("PLANNER_LOOKAHEAD_SECONDS", 90),
+        "LEASE_GRACE_SECONDS": _int("LEASE_GRACE_SECONDS", 30),
+        "RECOVERY_GRACE_SECONDS": _int("RECOVERY_GRACE_SECONDS", 10),
+        "RETRY_AFTER_CAP_SECONDS": _int("RETRY_AFTER_CAP_SECONDS", 3600),
+        "HTTP_ALLOWLIST": _list("HTTP_ALLOWLIST"),
+        "RESPONSE_EXCERPT_BYTES": _int("RESPONSE_EXCERPT_BYTES", 4096),
+        # Notifications
+        "SMTP_HOST": _env("SMTP_HOST"),
+        "SMTP_PORT": _int("SMTP_PORT", 25),
+        "SMTP_USERNAME": _env("SMTP_USERNAME"),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
+        "SMTP_FROM": _env("SMTP_FROM", "chronos@localhost"),
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
+        "SMTP_SSL": _bool("SMTP_SSL", False),
+        "SMTP_TIMEOUT_SECONDS": _int("SMTP_TIMEOUT_SECONDS", 10),
+        "MAIL_CONSOLE": _bool("MAIL_CONSOLE", False),
+        "NOTIFY_THROTTLE_SECONDS": _int("NOTIFY_THROTTLE_SECONDS", 600),
+        "NOTIFY_RETRY_BACKOFF_SECONDS": [int(x) for x in _list("NOTIFY_RETRY_BACKOFF_SECONDS")] or [30, 120, 600],
+        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        # Operations
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),
+        "LOG_FORMAT": _env("LOG_FORMAT", "text"),
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+        "FRONTEND_DIST": _env("FRONTEND_DIST", str(Path(__file__).resolve().parents[2] / "frontend" / "dist")),
+    }

@@ -1,0 +1,49 @@
+"""Extensions, created unbound and attached to the app in `create_app`; the Huey instance."""
+from __future__ import annotations
+
+from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from huey import Huey, RedisHuey, SqliteHuey
+from sqlalchemy.orm import DeclarativeBase
+
+from .config import load_config
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+jwt = JWTManager()
+api = Api()
+
+
+def rate_limit_key() -> str:
+    """Per user when a valid access token is presented, per client address otherwise."""
+    try:
+        verify_jwt_in_request(optional=True)
+        identity = get_jwt_identity()
+    except Exception:  # expired, revoked or malformed token: fall back to the address
+        identity = None
+    return f"user:{identity}" if identity else f"ip:{get_remote_address()}"
+
+
+limiter = Limiter(key_func=rate_limit_key)
+
+
+def make_huey(config: dict | None = None) -> Huey:
+    """RedisHuey when REDIS_URL is set, SqliteHuey on the embedded default."""
+    config = config or load_config()
+    name = config["HUEY_NAME"]
+    if config["REDIS_URL"]:
+        # Results are never read (tasks record outcomes in the database), so keep none.
+        return RedisHuey(name, url=config["REDIS_URL"], results=False, utc=True)
+    return SqliteHuey(name, filename=config["HUEY_SQLITE_PATH"], results=False, utc=True)
+
+
+huey = make_huey()

@@ -1,0 +1,117 @@
+"""Handlers: what an execution runs. A registry of names, each an async function Call → Outcome.
+
+A deployment adds its own handler with::
+
+    from chronos.handlers import Call, Outcome, register
+
+    @register("my_handler")
+    async def my_handler(call: Call) -> Outcome:
+        call.log("info", "doing the thing", {"payload": call.payload})
+        return Outcome(ok=True, result={"done": True})
+
+and imports that module where the worker starts (``CHRONOS_HANDLER_MODULES=myapp.handlers``).
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+LogFn = Callable[[str, str, "dict[str, Any] | None"], None]
+
+
+@dataclass
+class Call:
+    """One attempt of one execution, as a handler sees it."""
+
+    execution_id: int
+    job_id: int
+    job_name: str
+    attempt: int
+    scheduled_for: datetime
+    trigger: str
+    handler: str
+    target: dict[str, Any] | None
+    payload: Any
+    timeout_seconds: float
+    signing_secret: str
+    # Appends a line to this attempt's execution log: log(level, message, data).
+    log: LogFn = field(default=lambda level, message, data=None: None, repr=False)
+
+
+@dataclass
+class Outcome:
+    """What an attempt came to. `retryable=False` makes a failure final whatever attempts are left."""
+
+    ok: bool
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    retryable: bool = True
+    # Seconds the target asked us to wait (Retry-After), honoured within a cap by the executor.
+    retry_after: float | None = None
+
+
+HandlerFn = Callable[[Call], Awaitable[Outcome]]
+_registry: dict[str, HandlerFn] = {}
+
+
+def register(name: str) -> Callable[[HandlerFn], HandlerFn]:
+    """Register an async handler under `name` (decorator)."""
+
+    def decorator(fn: HandlerFn) -> HandlerFn:
+        _registry[name] = fn
+        return fn
+
+    return decorator
+
+
+def get_handler(name: str) -> HandlerFn | None:
+    load_builtin_handlers()
+    return _registry.get(name)
+
+
+def handler_names() -> list[str]:
+    """Every registered handler name (the API accepts only these)."""
+    load_builtin_handlers()
+    return sorted(_registry)
+
+
+_loaded = False
+
+
+def load_builtin_handlers() -> None:
+    """Import the built-in handlers and any modules named in CHRONOS_HANDLER_MODULES."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    importlib.import_module(f"{__name__}.log")
+    importlib.import_module(f"{__name__}.http")
+    for module in filter(None, (m.strip() for m in os.environ.get("CHRONOS_HANDLER_MODULES", "").split(","))):
+        importlib.import_module(module)
+
+
+async def run_call(call: Call) -> Outcome:
+    """Run one call under its timeout; any exception becomes a failed Outcome, never a crash."""
+    handler = get_handler(call.handler)
+    if handler is None:
+        return Outcome(ok=False, error=f"Unknown handler {call.handler!r}.", retryable=False)
+    try:
+        return await asyncio.wait_for(handler(call), timeout=call.timeout_seconds)
+    except asyncio.TimeoutError:
+        return Outcome(ok=False, error=f"Timed out after {call.timeout_seconds:g} s.")
+    except Exception as exc:  # a handler's bug must fail the attempt, not the worker
+        return Outcome(ok=False, error=f"{type(exc).__name__}: {exc}")
+
+
+async def run_calls(calls: list[Call]) -> list[Outcome]:
+    """Run a batch of calls concurrently, sharing one HTTP client session (connection pool)."""
+    load_builtin_handlers()
+    from .http import client_session
+
+    async with client_session():
+        return list(await asyncio.gather(*(run_call(call) for call in calls)))

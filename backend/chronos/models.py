@@ -1,0 +1,280 @@
+"""The data: users, jobs, executions, their logs, notifications, and what supports them."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+# Integer ids that are BIGINT on PostgreSQL but still autoincrement as INTEGER PRIMARY KEY on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+JOB_TYPES = ("one_time", "recurring")
+SCHEDULE_TYPES = ("once", "cron", "interval")
+JOB_STATUSES = ("active", "paused", "completed")
+OVERLAP_POLICIES = ("allow", "forbid", "replace")
+MISFIRE_POLICIES = ("run_once", "skip")
+TRIGGERS = ("schedule", "manual", "catch_up")
+EXECUTION_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "skipped", "cancelled")
+FINISHED_STATUSES = ("succeeded", "failed", "skipped", "cancelled")
+DEFAULT_BACKOFF = [60, 300, 900]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def db_now() -> datetime:
+    """The database's clock: on PostgreSQL it alone decides what is due, whatever a host's clock says."""
+    if db.engine.dialect.name == "postgresql":
+        value = db.session.execute(select(func.now())).scalar_one()
+        return value.astimezone(timezone.utc)
+    return utcnow()
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on PostgreSQL (timestamptz) and SQLite (naive text) alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow,
+                                                 nullable=False)
+
+
+class User(TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Stored lower-cased, so the unique index makes e-mail addresses unique case-insensitively.
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+
+    jobs: Mapped[list[Job]] = relationship(back_populates="owner", cascade="all, delete-orphan",
+                                           passive_deletes=True)
+
+    @staticmethod
+    def normalize_email(email: str) -> str:
+        return email.strip().lower()
+
+    def set_password(self, password: str) -> None:
+        # scrypt: memory-hard, and werkzeug's default method.
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class RevokedToken(db.Model):
+    """A revoked access or refresh token; kept in the database so a Redis restart cannot revive it."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class Job(TimestampMixin, db.Model):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_due", "status", "next_run_at"),
+        Index("ix_jobs_owner_created", "owner_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+
+    # When
+    job_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    schedule_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    cron_expression: Mapped[str | None] = mapped_column(String(200))
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", nullable=False)
+
+    # What
+    handler: Mapped[str] = mapped_column(String(64), default="log", nullable=False)
+    target: Mapped[dict | None] = mapped_column(JSON)
+    payload: Mapped[Any] = mapped_column(JSON)
+    signing_secret: Mapped[str] = mapped_column(String(128), default=lambda: secrets.token_urlsafe(32),
+                                                nullable=False)
+
+    # How
+    timeout_seconds: Mapped[int] = mapped_column(Integer, default=30, nullable=False)
+    max_retries: Mapped[int] = mapped_column(Integer, default=3, nullable=False)
+    retry_backoff_seconds: Mapped[list[int]] = mapped_column(JSON, default=lambda: list(DEFAULT_BACKOFF),
+                                                             nullable=False)
+    retry_on_client_error: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    overlap_policy: Mapped[str] = mapped_column(String(16), default="allow", nullable=False)
+    misfire_policy: Mapped[str] = mapped_column(String(16), default="run_once", nullable=False)
+
+    # Who hears about it
+    notify_on_failure: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    notify_on_recovery: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    notify_emails: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
+    notify_webhook_url: Mapped[str | None] = mapped_column(String(2048))
+
+    # State
+    status: Mapped[str] = mapped_column(String(16), default="active", nullable=False)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The slot the planner has planned up to (inclusive); planning resumes after it.
+    planned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    # Bumped on every schedule-relevant edit: a firing planned under an older version is not run.
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    owner: Mapped[User] = relationship(back_populates="jobs")
+    executions: Mapped[list[Execution]] = relationship(back_populates="job", cascade="all, delete-orphan",
+                                                       passive_deletes=True)
+
+    @classmethod
+    def owned(cls, job_id: int, user_id: int) -> Job | None:
+        """The job if it belongs to the user; None for a missing job and for another user's."""
+        return db.session.scalar(select(cls).where(cls.id == job_id, cls.owner_id == user_id))
+
+
+class Execution(TimestampMixin, db.Model):
+    """One scheduled slot or manual trigger of a job, across all its attempts."""
+
+    __tablename__ = "executions"
+    __table_args__ = (
+        # Exactly once per slot: a second planner's insert for the same slot conflicts and does nothing.
+        Index("uq_executions_slot", "job_id", "scheduled_for", unique=True,
+              postgresql_where=text("trigger <> 'manual'"), sqlite_where=text("trigger <> 'manual'")),
+        Index("ix_executions_job_created", "job_id", "id"),
+        Index("ix_executions_status_due", "status", "scheduled_for"),
+        Index("ix_executions_owner_created", "owner_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False)
+    owner_id: Mapped[int] = mapped_column(BigId, nullable=False)
+    job_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    trigger: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
+    # Number of attempts started so far; a result write names its attempt, so a late one is refused.
+    attempt: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # When the next attempt is due (retrying) and until when a running attempt's worker holds it.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    # Why a slot was skipped or cancelled ("paused", "overlap", "missed", "stale", ...).
+    reason: Mapped[str | None] = mapped_column(String(32))
+    missed_count: Mapped[int | None] = mapped_column(Integer)
+    # Every attempt's outcome: [{"attempt", "started_at", "finished_at", "status", "error", ...}]
+    attempts: Mapped[list[dict]] = mapped_column(JSON, default=list, nullable=False)
+
+    job: Mapped[Job] = relationship(back_populates="executions")
+    logs: Mapped[list[ExecutionLog]] = relationship(back_populates="execution", cascade="all, delete-orphan",
+                                                    passive_deletes=True, order_by="ExecutionLog.id")
+    notifications: Mapped[list[Notification]] = relationship(back_populates="execution",
+                                                             cascade="all, delete-orphan",
+                                                             passive_deletes=True,
+                                                             order_by="Notification.id")
+
+    @classmethod
+    def owned(cls, execution_id: int, user_id: int) -> Execution | None:
+        """The execution if its job belongs to the user; None otherwise."""
+        return db.session.scalar(select(cls).where(cls.id == execution_id, cls.owner_id == user_id))
+
+
+class ExecutionLog(db.Model):
+    __tablename__ = "execution_logs"
+    __table_args__ = (Index("ix_execution_logs_execution", "execution_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    execution_id: Mapped[int] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"), nullable=False)
+    attempt: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    level: Mapped[str] = mapped_column(String(16), default="info", nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+    execution: Mapped[Execution] = relationship(back_populates="logs")
+
+
+class Notification(db.Model):
+    """What was sent to whom about which execution, and whether it was delivered."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # Never two of the same notice for one execution, however often its task is delivered.
+        UniqueConstraint("execution_id", "channel", "recipient", "kind", name="uq_notifications_once"),
+        Index("ix_notifications_job_created", "job_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    execution_id: Mapped[int] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"), nullable=False)
+    job_id: Mapped[int] = mapped_column(BigId, nullable=False)
+    owner_id: Mapped[int] = mapped_column(BigId, nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)  # email | webhook
+    kind: Mapped[str] = mapped_column(String(16), default="failure", nullable=False)  # failure | recovery
+    recipient: Mapped[str] = mapped_column(String(2048), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
+    # pending | sent | failed | suppressed
+    tries: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    suppressed_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    execution: Mapped[Execution] = relationship(back_populates="notifications")
+
+
+class WorkerHeartbeat(db.Model):
+    """The last time each consumer process was seen alive (readiness, and who holds a lease)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
