@@ -7,6 +7,8 @@ from flask import Flask
 
 from .config import load_config
 from .errors import register_error_handlers
+from .logs import configure_logging, init_request_ids
+from .metrics import init_metrics
 from . import extensions
 from .extensions import db, jwt, limiter, migrate
 
@@ -17,6 +19,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config())
     if test_config:
         app.config.update(test_config)
+    configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    init_request_ids(app)
+    init_metrics(app)
     # flask-limiter reads its default from this key.
     app.config.setdefault("RATELIMIT_DEFAULTS", app.config["RATELIMIT_DEFAULT"])
     app.config["RATELIMIT_DEFAULTS"] = app.config["RATELIMIT_DEFAULT"]

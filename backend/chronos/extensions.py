@@ -1,6 +1,8 @@
 """Extensions, created unbound and attached to the app in `create_app`; the Huey instance."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -8,6 +10,8 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from huey import Huey, RedisHuey, SqliteHuey
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 from .config import load_config
@@ -15,6 +19,19 @@ from .config import load_config
 
 class Base(DeclarativeBase):
     pass
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """On the embedded SQLite default: enforce foreign keys (cascades) and let web and worker
+    processes share the file (WAL, and wait for a lock rather than fail at once)."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
 
 
 db = SQLAlchemy(model_class=Base)

@@ -1,0 +1,116 @@
+"""Prometheus metrics: what the engine counts as it works, and what /metrics reads at scrape time.
+
+With several gunicorn workers (or web and worker on one host) set PROMETHEUS_MULTIPROC_DIR to one
+shared, empty directory: every process writes its samples there and /metrics merges them.
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response, abort, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+EXECUTIONS = Counter("chronos_executions_total", "Executions that reached a final state.",
+                     ["status", "handler"])
+ATTEMPTS = Counter("chronos_attempts_total", "Attempts run, by outcome.", ["outcome", "handler"])
+LATENESS = Histogram("chronos_firing_lateness_seconds",
+                     "Time from a slot's scheduled_for to its first attempt's start.",
+                     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+ATTEMPT_DURATION = Histogram("chronos_attempt_duration_seconds", "How long one attempt ran.", ["handler"],
+                             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+HTTP_LATENCY = Histogram("chronos_http_request_duration_seconds", "API request latency.",
+                         ["method", "route", "status"])
+
+
+class StateCollector(Collector):
+    """Scrape-time gauges read from the database and the queue: true across all machines."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Any]:
+        from sqlalchemy import func, select
+
+        from .extensions import db, huey
+        from .models import Execution, db_now
+
+        with self.app.app_context():
+            by_status = GaugeMetricFamily("chronos_executions_by_status",
+                                          "Executions currently in each status.", labels=["status"])
+            unclaimed = GaugeMetricFamily("chronos_unclaimed_executions",
+                                          "Pending executions past their time that no worker has claimed.")
+            depth = GaugeMetricFamily("chronos_queue_depth", "Tasks waiting in the queue.", labels=["kind"])
+            try:
+                rows = db.session.execute(select(Execution.status, func.count()).group_by(Execution.status))
+                for status, count in rows:
+                    by_status.add_metric([status], count)
+                grace = timedelta(seconds=self.app.config["RECOVERY_GRACE_SECONDS"])
+                late = db.session.scalar(select(func.count()).select_from(Execution).where(
+                    Execution.status == "pending", Execution.scheduled_for < db_now() - grace))
+                unclaimed.add_metric([], late or 0)
+            finally:
+                db.session.remove()
+            yield by_status
+            yield unclaimed
+            try:
+                depth.add_metric(["ready"], huey.pending_count())
+                depth.add_metric(["scheduled"], huey.scheduled_count())
+            except Exception:  # the queue being down must not break the scrape
+                pass
+            yield depth
+
+
+def render_metrics(app: Flask) -> bytes:
+    """The process's (or, in multiprocess mode, every process's) samples plus the scrape-time state."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        samples = CollectorRegistry()
+        multiprocess.MultiProcessCollector(samples)
+    else:
+        from prometheus_client import REGISTRY as samples
+    state = CollectorRegistry()
+    state.register(StateCollector(app))
+    # The text format is a sequence of metric families, so two registries' outputs concatenate.
+    return generate_latest(samples) + generate_latest(state)
+
+
+def init_metrics(app: Flask) -> None:
+    """Time every request by route, and serve /metrics (behind METRICS_TOKEN when set)."""
+    from .extensions import limiter
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.pop("request_started", None)
+        if started is not None and request.endpoint != "metrics":
+            route = request.url_rule.rule if request.url_rule else "unmatched"
+            HTTP_LATENCY.labels(request.method, route, str(response.status_code)).observe(
+                time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics", endpoint="metrics")
+    @limiter.exempt
+    def metrics() -> Response:
+        token = app.config.get("METRICS_TOKEN")
+        if token:
+            presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(presented.encode(), token.encode()):
+                abort(401, description="A valid metrics token is required.")
+        return Response(render_metrics(app), mimetype=CONTENT_TYPE_LATEST)
