@@ -138,7 +138,7 @@ class Job(TimestampMixin, db.Model):
     # What
     handler: Mapped[str] = mapped_column(String(64), default="log", nullable=False)
     target: Mapped[dict | None] = mapped_column(JSON)
-    payload: Mapped[Any] = mapped_column(JSON)
+    payload: Mapped[Any] = mapped_column(JSON, nullable=True)
     signing_secret: Mapped[str] = mapped_column(String(128), default=lambda: secrets.token_urlsafe(32),
                                                 nullable=False)
 
@@ -261,12 +261,15 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(16), default="failure", nullable=False)  # failure | recovery
     recipient: Mapped[str] = mapped_column(String(2048), nullable=False)
     status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
-    # pending | sent | failed | suppressed
+    # pending | sending | sent | failed | suppressed
     tries: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     error: Mapped[str | None] = mapped_column(Text)
     suppressed_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a worker last claimed it for sending (added by notify): a row left `sending` long after
+    # its claim was abandoned by a killed worker, and the sweep puts it back to `pending`.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     execution: Mapped[Execution] = relationship(back_populates="notifications")
 
