@@ -90,8 +90,10 @@ def load_config() -> dict:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_REDOC_PATH": "docs",
-        "OPENAPI_REDOC_URL": _env("OPENAPI_REDOC_URL", "/api/v1/redoc.standalone.js"),
+        # Human docs at /api/v1/docs: Swagger UI, its files vendored by the frontend build into
+        # frontend/dist/api-docs/ (served at /api-docs/), so the page needs no outside host.
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": _env("OPENAPI_SWAGGER_UI_URL", "/api-docs/"),
         # Jobs
         "MIN_INTERVAL_SECONDS": _int("MIN_INTERVAL_SECONDS", 10),
         "MAX_PAYLOAD_BYTES": _int("MAX_PAYLOAD_BYTES", 64 * 1024),
@@ -118,6 +120,8 @@ def load_config() -> dict:
         "NOTIFY_RETRY_BACKOFF_SECONDS": [int(x) for x in _list("NOTIFY_RETRY_BACKOFF_SECONDS")] or [30, 120, 600],
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         # Operations
+        # Readiness fails without a consumer seen in the last minute only when this is set.
+        "READY_REQUIRES_WORKER": _bool("READY_REQUIRES_WORKER", False),
         "METRICS_TOKEN": _env("METRICS_TOKEN"),
         "LOG_FORMAT": _env("LOG_FORMAT", "text"),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),

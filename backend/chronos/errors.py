@@ -5,7 +5,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from flask_jwt_extended import JWTManager
 from werkzeug.exceptions import HTTPException
 
@@ -35,6 +35,8 @@ def _flatten(messages: Any) -> dict[str, Any]:
 
 
 def _describe(errors: dict[str, Any]) -> str:
+    if errors.get("_schema") == ["Invalid input type."]:
+        return "The request body must be a JSON object."
     parts = []
     for field, value in list(errors.items())[:3]:
         text = value
@@ -71,9 +73,18 @@ def handle_unexpected(exc: Exception) -> Any:
     return error_response(500, "Internal server error.")
 
 
+def require_json_body() -> Any:
+    """Refuse an API request whose body is not JSON, before a schema reads it as empty."""
+    if (request.method in ("POST", "PUT", "PATCH") and request.path.startswith("/api/")
+            and (request.content_length or 0) > 0 and not request.is_json):
+        return error_response(400, "The request body must be JSON (Content-Type: application/json).")
+    return None
+
+
 def register_error_handlers(app: Flask, jwt: JWTManager) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+    app.before_request(require_json_body)
 
     @jwt.unauthorized_loader
     def _missing(reason: str) -> Any:
@@ -94,6 +105,10 @@ def register_error_handlers(app: Flask, jwt: JWTManager) -> None:
     @jwt.needs_fresh_token_loader
     def _fresh(header: dict, payload: dict) -> Any:
         return error_response(401, "A fresh token is required.")
+
+    @jwt.token_verification_failed_loader
+    def _claims(header: dict, payload: dict) -> Any:
+        return error_response(401, "Invalid token: its claims did not verify.")
 
     @jwt.user_lookup_error_loader
     def _no_user(header: dict, payload: dict) -> Any:

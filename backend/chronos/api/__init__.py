@@ -6,7 +6,7 @@ import importlib
 from flask import Flask
 from flask_smorest import Api
 
-MODULES = ("auth", "jobs", "executions", "cron", "dashboard", "health")
+MODULES = ("auth", "jobs", "executions", "cron", "dashboard", "health", "notifications")
 
 
 def register_blueprints(app: Flask, api: Api) -> None:

@@ -13,7 +13,8 @@ DST rules (the same as Vixie cron's):
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import CroniterError, croniter
@@ -65,14 +66,20 @@ def validate_cron(expression: str) -> str:
         raise ScheduleError(
             f"A cron expression has 5 fields (minute hour day-of-month month day-of-week), "
             f"or 6 with seconds first; got {len(fields)}.")
+    seconds_first = len(fields) == 6
     try:
-        valid = croniter.is_valid(normalised, strict=True, second_at_beginning=len(fields) == 6)
+        valid = croniter.is_valid(normalised, second_at_beginning=seconds_first)
+        # strict=True also refuses day/month pairs that never occur ('0 0 30 2 *'): well-formed,
+        # but the user needs to hear "never fires", not "malformed".
+        possible = valid and croniter.is_valid(normalised, strict=True, second_at_beginning=seconds_first)
     except (CroniterError, ValueError, TypeError, KeyError, IndexError):
-        valid = False
+        valid = possible = False
     if not valid:
         raise ScheduleError(f"Invalid cron expression {normalised!r}: a field is out of range or malformed.")
-    # Syntax is fine; make sure it ever fires (e.g. '0 0 30 2 *' never does).
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    if not possible:
+        raise ScheduleError(f"Cron expression {normalised!r} never fires: that day never occurs in that month.")
+    # Possible in principle; make sure it fires within the search horizon too.
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     try:
         first = _croniter(normalised, start).get_next(datetime)
     except (CroniterError, ValueError, OverflowError):
@@ -98,7 +105,7 @@ def cron_next(expression: str, zone_name: str, after: datetime, count: int = 1) 
     # croniter walks local wall-clock time, so it starts from `after` expressed in the job's zone.
     iterator = _croniter(expression, after.astimezone(zone))
     results: list[datetime] = []
-    last = after.astimezone(timezone.utc)
+    last = after.astimezone(UTC)
     while len(results) < count:
         try:
             local = iterator.get_next(datetime)
@@ -107,7 +114,7 @@ def cron_next(expression: str, zone_name: str, after: datetime, count: int = 1) 
         # croniter marks the second occurrence of a repeated local time with fold=1.
         if fixed_hour and local.fold == 1 and _is_ambiguous(local, zone):
             continue
-        instant = local.astimezone(timezone.utc)
+        instant = local.astimezone(UTC)
         # Two nonexistent local times (02:00 and 02:30 on a spring-forward day) map to the same
         # instant after the gap: fire it once.
         if instant <= last:
@@ -135,18 +142,18 @@ def interval_next(anchor: datetime, interval_seconds: int, after: datetime, coun
     return [first + i * step for i in range(count)]
 
 
-def next_firings(job: object, after: datetime, count: int = 1) -> list[datetime]:
+def next_firings(job: Any, after: datetime, count: int = 1) -> list[datetime]:
     """The next `count` firings of a job (anything with the Job schedule fields) after `after`."""
-    schedule_type = getattr(job, "schedule_type")
+    schedule_type = job.schedule_type
     if schedule_type == "cron":
-        return cron_next(getattr(job, "cron_expression"), getattr(job, "timezone") or "UTC", after, count)
+        return cron_next(job.cron_expression, job.timezone or "UTC", after, count)
     if schedule_type == "interval":
-        seconds = int(getattr(job, "interval_seconds"))
+        seconds = int(job.interval_seconds)
         # Interval slots step from the job's current next_run_at; a new or resumed job starts
         # one interval from now.
         anchor = getattr(job, "next_run_at", None) or after + timedelta(seconds=seconds)
         return interval_next(anchor, seconds, after, count)
     if schedule_type == "once":
-        run_at = getattr(job, "run_at")
+        run_at = job.run_at
         return [run_at] if run_at is not None and run_at > after else []
     raise ScheduleError(f"Unknown schedule type {schedule_type!r}.")

@@ -1,0 +1,69 @@
+"""Execution history: the user's executions, one execution with its attempts, and its log lines."""
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..models import Execution, ExecutionLog
+from ..schemas import (
+    ExecutionDetailSchema,
+    ExecutionListQuerySchema,
+    ExecutionLogPageSchema,
+    ExecutionPageSchema,
+    LogQuerySchema,
+    page_of,
+)
+from .auth import current_user_id, protected
+
+blp = Blueprint("executions", __name__, description="Execution history and logs.")
+
+MAX_ID = 2**63 - 1
+
+
+def owned_execution(execution_id: int) -> Execution:
+    """The signed-in user's execution, or 404 (also for another user's)."""
+    execution = Execution.owned(execution_id, current_user_id()) if execution_id <= MAX_ID else None
+    if execution is None:
+        abort(404, message=f"Execution {execution_id} not found.")
+    return cast(Execution, execution)
+
+
+@blp.route("/executions", methods=["GET"])
+@protected(blp)
+@blp.arguments(ExecutionListQuerySchema, location="query")
+@blp.response(200, ExecutionPageSchema)
+def list_executions(args: dict[str, Any]) -> dict[str, Any]:
+    """All of the user's executions, newest first; filter by `status` and `job_id`."""
+    statement = (select(Execution).where(Execution.owner_id == current_user_id())
+                 .options(joinedload(Execution.job)))
+    if args.get("status"):
+        statement = statement.where(Execution.status == args["status"])
+    if args.get("job_id"):
+        statement = statement.where(Execution.job_id == args["job_id"])
+    return page_of(statement.order_by(Execution.id.desc()), args)
+
+
+@blp.route("/executions/<int:execution_id>", methods=["GET"])
+@protected(blp)
+@blp.response(200, ExecutionDetailSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_execution(execution_id: int) -> Execution:
+    """One execution with every attempt's outcome."""
+    return owned_execution(execution_id)
+
+
+@blp.route("/executions/<int:execution_id>/logs", methods=["GET"])
+@protected(blp)
+@blp.arguments(LogQuerySchema, location="query")
+@blp.response(200, ExecutionLogPageSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def list_logs(args: dict[str, Any], execution_id: int) -> dict[str, Any]:
+    """The execution's log lines, oldest first; `attempt` narrows to one attempt."""
+    execution = owned_execution(execution_id)
+    statement = select(ExecutionLog).where(ExecutionLog.execution_id == execution.id)
+    if args.get("attempt") is not None:
+        statement = statement.where(ExecutionLog.attempt == args["attempt"])
+    return page_of(statement.order_by(ExecutionLog.id), args)

@@ -1,0 +1,235 @@
+"""Jobs: create, list, read, edit, pause/resume, run now, rotate the signing secret, delete."""
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any, cast
+
+from flask_smorest import Blueprint, abort
+from marshmallow import ValidationError
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from ..models import Execution, ExecutionLog, Job, Notification, db_now
+from ..scheduling.planner import request_planning, schedule_job
+from ..schemas import (
+    SCHEDULE_FIELDS,
+    ExecutionPageSchema,
+    ExecutionQuerySchema,
+    ExecutionSchema,
+    JobCreateSchema,
+    JobPageSchema,
+    JobPatchSchema,
+    JobQuerySchema,
+    JobSchema,
+    JobWithSecretSchema,
+    job_values,
+    page_of,
+    unmask_target,
+    validate_job,
+)
+from .auth import current_user_id, protected
+
+log = logging.getLogger(__name__)
+blp = Blueprint("jobs", __name__, description="Jobs: what runs, and when.")
+
+MAX_ID = 2**63 - 1
+
+
+def owned_job(job_id: int) -> Job:
+    """The signed-in user's job, or 404 (also for another user's job)."""
+    job = Job.owned(job_id, current_user_id()) if job_id <= MAX_ID else None
+    if job is None:
+        abort(404, message=f"Job {job_id} not found.")
+    return cast(Job, job)
+
+
+def _plan_soon(job: Job) -> None:
+    """Ask a worker to plan the job now; if the queue is down the periodic planner still will."""
+    if job.status != "active" or job.next_run_at is None:
+        return
+    try:
+        request_planning(job.id)
+    except Exception:  # Redis only carries work in flight: the job row is the truth
+        log.warning("Could not queue planning for job %s; the periodic planner will plan it.", job.id,
+                    exc_info=True)
+
+
+def _set_status(job: Job, status: str) -> None:
+    """Pause or resume (no commit). Resuming recomputes next_run_at from now."""
+    if job.status == status:
+        return
+    if job.status == "completed":
+        abort(409, message="This one-time job has completed; PATCH a new run_at to run it again.")
+    if status == "paused":
+        job.status = "paused"
+        schedule_job(job, db_now())  # not active: clears next_run_at
+        return
+    now = db_now()
+    if job.schedule_type == "once" and (job.run_at is None or job.run_at <= now):
+        abort(409, message="This one-time job's run_at has passed; PATCH a new run_at to resume it.")
+    job.status = "active"
+    schedule_job(job, now)
+
+
+@blp.route("/jobs", methods=["POST"])
+@protected(blp)
+@blp.arguments(JobCreateSchema)
+@blp.response(201, JobWithSecretSchema)
+def create_job(data: dict[str, Any]) -> Job:
+    """Create a job. The response carries its `signing_secret`, shown this once."""
+    job = Job(owner_id=current_user_id(), status="active", **data)
+    db.session.add(job)
+    schedule_job(job, db_now())
+    db.session.commit()
+    _plan_soon(job)
+    return job
+
+
+@blp.route("/jobs", methods=["GET"])
+@protected(blp)
+@blp.arguments(JobQuerySchema, location="query")
+@blp.response(200, JobPageSchema)
+def list_jobs(args: dict[str, Any]) -> dict[str, Any]:
+    """The user's jobs, newest first; filter by `status`, search names with `q`."""
+    statement = select(Job).where(Job.owner_id == current_user_id())
+    if args.get("status"):
+        statement = statement.where(Job.status == args["status"])
+    if args.get("q"):
+        # Escape LIKE's wildcards: a search for "50%" means the characters, not a pattern.
+        needle = args["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(db.func.lower(Job.name).like(f"%{needle}%", escape="\\"))
+    return page_of(statement.order_by(Job.created_at.desc(), Job.id.desc()), args)
+
+
+@blp.route("/jobs/<int:job_id>", methods=["GET"])
+@protected(blp)
+@blp.response(200, JobSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_job(job_id: int) -> Job:
+    """One job."""
+    return owned_job(job_id)
+
+
+@blp.route("/jobs/<int:job_id>", methods=["PATCH"])
+@protected(blp)
+@blp.arguments(JobPatchSchema)
+@blp.response(200, JobSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def update_job(changes: dict[str, Any], job_id: int) -> Job:
+    """Edit any field (including `status`: active | paused). The edited job is validated as a whole.
+
+    Editing the schedule (type, expression, interval, run_at, time zone) recomputes `next_run_at`
+    from now and cancels firings planned under the old schedule. A completed one-time job
+    given a new `run_at` becomes active again.
+    """
+    job = owned_job(job_id)
+    if "target" in changes:
+        changes["target"] = unmask_target(changes["target"], job.target)
+    status = changes.pop("status", None)
+    stored = job_values(job)
+    try:
+        values = validate_job({**stored, **changes}, incoming=changes.keys())
+    except ValidationError as err:
+        abort(422, messages={"json": err.messages})
+    edited = any(values[name] != stored[name] for name in SCHEDULE_FIELDS)
+    for name, value in values.items():
+        if name != "status" and value != stored[name]:
+            setattr(job, name, value)
+    if edited:
+        if job.status == "completed" and "run_at" in changes:
+            job.status = "active"
+        if status:
+            job.status = status
+        schedule_job(job, db_now(), edited=True)
+    elif status:
+        _set_status(job, status)
+    db.session.commit()
+    _plan_soon(job)
+    return job
+
+
+@blp.route("/jobs/<int:job_id>", methods=["DELETE"])
+@protected(blp)
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+def delete_job(job_id: int) -> None:
+    """Delete a job.
+
+    Its history goes with it (cascade): its executions, their logs and their notifications are
+    deleted too. Firings already queued find no row and do nothing.
+    """
+    job = owned_job(job_id)
+    executions = select(Execution.id).where(Execution.job_id == job.id)
+    # Explicit deletes, so history goes with the job on SQLite too (whose foreign keys may be off);
+    # on PostgreSQL the ON DELETE CASCADE also covers a slot a planner inserts meanwhile.
+    db.session.execute(delete(ExecutionLog).where(ExecutionLog.execution_id.in_(executions)))
+    db.session.execute(delete(Notification).where(Notification.execution_id.in_(executions)))
+    db.session.execute(delete(Execution).where(Execution.job_id == job.id))
+    db.session.delete(job)
+    db.session.commit()
+
+
+@blp.route("/jobs/<int:job_id>/pause", methods=["POST"])
+@protected(blp)
+@blp.response(200, JobSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def pause_job(job_id: int) -> Job:
+    """Stop firing; a queued firing of a paused job is skipped."""
+    job = owned_job(job_id)
+    _set_status(job, "paused")
+    db.session.commit()
+    return job
+
+
+@blp.route("/jobs/<int:job_id>/resume", methods=["POST"])
+@protected(blp)
+@blp.response(200, JobSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def resume_job(job_id: int) -> Job:
+    """Fire again; `next_run_at` is recomputed from now (missed slots are not replayed)."""
+    job = owned_job(job_id)
+    _set_status(job, "active")
+    db.session.commit()
+    _plan_soon(job)
+    return job
+
+
+@blp.route("/jobs/<int:job_id>/execute", methods=["POST"])
+@protected(blp)
+@blp.response(202, ExecutionSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def execute_job(job_id: int) -> Execution:
+    """Run the job once now, outside its schedule (trigger `manual`)."""
+    from ..executor import trigger_manual  # the engine's module; imported on use
+
+    return trigger_manual(owned_job(job_id))
+
+
+@blp.route("/jobs/<int:job_id>/rotate-secret", methods=["POST"])
+@protected(blp)
+@blp.response(200, JobWithSecretSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def rotate_secret(job_id: int) -> Job:
+    """Replace the job's signing secret; the new one is shown this once."""
+    job = owned_job(job_id)
+    job.signing_secret = secrets.token_urlsafe(32)
+    db.session.commit()
+    return job
+
+
+@blp.route("/jobs/<int:job_id>/executions", methods=["GET"])
+@protected(blp)
+@blp.arguments(ExecutionQuerySchema, location="query")
+@blp.response(200, ExecutionPageSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def list_job_executions(args: dict[str, Any], job_id: int) -> dict[str, Any]:
+    """The job's executions, newest first; filter by `status`."""
+    job = owned_job(job_id)
+    statement = select(Execution).where(Execution.job_id == job.id)
+    if args.get("status"):
+        statement = statement.where(Execution.status == args["status"])
+    return page_of(statement.order_by(Execution.id.desc()), args)

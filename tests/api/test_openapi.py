@@ -1,0 +1,56 @@
+"""The OpenAPI document and the human docs page, generated from the same schemas."""
+from __future__ import annotations
+
+from .support import API
+
+
+def test_openapi_document_has_the_schemas_and_every_path(client):
+    response = client.get(f"{API}/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["openapi"].startswith("3.") and spec["info"]["title"] == "Chronos"
+    schemas = spec["components"]["schemas"]
+    for name in ("Job", "JobCreate", "JobPatch", "JobWithSecret", "Target", "Execution", "ExecutionDetail",
+                 "ExecutionLog", "JobPage", "CronPreview", "Dashboard", "Token", "Error"):
+        assert name in schemas, name
+    job_fields = schemas["Job"]["properties"]
+    for name in ("id", "name", "cron_expression", "run_at", "timezone", "handler", "target", "status",
+                 "next_run_at", "last_run_at", "max_retries", "retry_backoff_seconds", "overlap_policy"):
+        assert name in job_fields, name
+    assert "signing_secret" not in job_fields
+    paths = spec["paths"]
+    for path, methods in {
+        "/api/v1/auth/register": {"post"}, "/api/v1/auth/login": {"post"}, "/api/v1/auth/refresh": {"post"},
+        "/api/v1/auth/logout": {"post"}, "/api/v1/auth/me": {"get"},
+        "/api/v1/jobs": {"get", "post"}, "/api/v1/jobs/{job_id}": {"get", "patch", "delete"},
+        "/api/v1/jobs/{job_id}/pause": {"post"}, "/api/v1/jobs/{job_id}/resume": {"post"},
+        "/api/v1/jobs/{job_id}/execute": {"post"}, "/api/v1/jobs/{job_id}/rotate-secret": {"post"},
+        "/api/v1/jobs/{job_id}/executions": {"get"}, "/api/v1/executions/{execution_id}": {"get"},
+        "/api/v1/executions/{execution_id}/logs": {"get"}, "/api/v1/cron/preview": {"post"},
+        "/api/v1/dashboard/stats": {"get"}, "/api/v1/health": {"get"},
+    }.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), (path, set(paths[path]))
+
+
+def test_protected_routes_declare_bearer_auth_and_open_ones_do_not(client):
+    spec = client.get(f"{API}/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    paths = spec["paths"]
+    assert paths["/api/v1/jobs"]["post"]["security"] == [{"bearerAuth": []}]
+    assert paths["/api/v1/executions/{execution_id}/logs"]["get"]["security"] == [{"bearerAuth": []}]
+    assert "401" in paths["/api/v1/jobs/{job_id}"]["get"]["responses"]
+    assert "404" in paths["/api/v1/jobs/{job_id}"]["get"]["responses"]
+    assert "422" in paths["/api/v1/jobs"]["post"]["responses"]
+    for open_path, method in (("/api/v1/health", "get"), ("/api/v1/cron/preview", "post"),
+                              ("/api/v1/auth/login", "post")):
+        assert "security" not in paths[open_path][method], open_path
+    assert "cascade" in paths["/api/v1/jobs/{job_id}"]["delete"]["description"]
+
+
+def test_docs_page_loads_swagger_ui_from_the_vendored_files(client):
+    response = client.get(f"{API}/docs")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "/api-docs/swagger-ui-bundle.js" in page and "/api/v1/openapi.json" in page
+    assert "//cdn" not in page
