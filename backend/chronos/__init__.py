@@ -22,9 +22,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     init_request_ids(app)
     init_metrics(app)
-    # flask-limiter reads its default from this key.
-    app.config.setdefault("RATELIMIT_DEFAULTS", app.config["RATELIMIT_DEFAULT"])
-    app.config["RATELIMIT_DEFAULTS"] = app.config["RATELIMIT_DEFAULT"]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -50,7 +51,12 @@ def rate_limit_key() -> str:
     return f"user:{identity}" if identity else f"ip:{get_remote_address()}"
 
 
-limiter = Limiter(key_func=rate_limit_key)
+def default_rate_limit() -> str:
+    """Read per request, so each app (and test) gets its own configured default."""
+    return current_app.config["RATELIMIT_DEFAULT"]
+
+
+limiter = Limiter(key_func=rate_limit_key, default_limits=[default_rate_limit])
 
 
 def make_huey(config: dict | None = None) -> Huey:

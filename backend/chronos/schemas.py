@@ -466,8 +466,30 @@ class ExecutionSchema(ma.Schema):
     created_at = fields.DateTime()
 
 
+class NotificationSchema(ma.Schema):
+    """One notification as the API shows it (no SMTP settings, ever)."""
+
+    id = fields.Integer(dump_only=True)
+    execution_id = fields.Integer(dump_only=True)
+    job_id = fields.Integer(dump_only=True)
+    channel = fields.String(dump_only=True, metadata={"description": "email | webhook"})
+    kind = fields.String(dump_only=True, metadata={"description": "failure | recovery"})
+    recipient = fields.String(dump_only=True, metadata={"description": "E-mail address or webhook URL."})
+    status = fields.String(dump_only=True, metadata={
+        "description": "pending (queued, or waiting for a retry after `error`) | sending | sent | "
+                       "failed (gave up; see `error`) | suppressed (throttled)"})
+    tries = fields.Integer(dump_only=True, metadata={"description": "Send attempts made so far."})
+    error = fields.String(dump_only=True, allow_none=True)
+    suppressed_count = fields.Integer(dump_only=True, metadata={
+        "description": "Failures of the job not notified (throttled) since the previous notice."})
+    created_at = fields.DateTime(dump_only=True)
+    sent_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
 class ExecutionDetailSchema(ExecutionSchema):
     attempts = fields.List(fields.Dict(), metadata={"description": "Each attempt's outcome."})
+    notifications = fields.List(fields.Nested(NotificationSchema),
+                                metadata={"description": "Failure/recovery notices sent about it."})
 
 
 class ExecutionQuerySchema(PageQuerySchema):

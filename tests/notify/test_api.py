@@ -51,6 +51,11 @@ def test_owner_sees_an_executions_notifications(client, world):
                           "error", "suppressed_count", "created_at", "sent_at"}
 
 
+def test_execution_detail_embeds_its_notifications(client, world):
+    body = client.get(f"/api/v1/executions/{world['first'].id}", headers=world["alice"]).get_json()
+    assert [(n["channel"], n["status"]) for n in body["notifications"]] == [("email", "sent"), ("webhook", "failed")]
+
+
 def test_owner_sees_a_jobs_notifications_newest_first_paginated(client, world):
     url = f"/api/v1/jobs/{world['job'].id}/notifications"
     body = client.get(url, headers=world["alice"]).get_json()

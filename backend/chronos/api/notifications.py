@@ -4,36 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from ..models import Notification
-from ..schemas import PageQuerySchema, page_of, page_schema
+from ..schemas import NotificationSchema, PageQuerySchema, page_of, page_schema
 from .auth import protected
 from .executions import owned_execution
 from .jobs import owned_job
 
 blp = Blueprint("notifications", __name__, description="Failure and recovery notifications.")
-
-
-class NotificationSchema(Schema):
-    """One notification as the API shows it (no SMTP settings, ever)."""
-
-    id = fields.Integer(dump_only=True)
-    execution_id = fields.Integer(dump_only=True)
-    job_id = fields.Integer(dump_only=True)
-    channel = fields.String(dump_only=True, metadata={"description": "email | webhook"})
-    kind = fields.String(dump_only=True, metadata={"description": "failure | recovery"})
-    recipient = fields.String(dump_only=True, metadata={"description": "E-mail address or webhook URL."})
-    status = fields.String(dump_only=True, metadata={
-        "description": "pending (queued, or waiting for a retry after `error`) | sending | sent | "
-                       "failed (gave up; see `error`) | suppressed (throttled)"})
-    tries = fields.Integer(dump_only=True, metadata={"description": "Send attempts made so far."})
-    error = fields.String(dump_only=True, allow_none=True)
-    suppressed_count = fields.Integer(dump_only=True, metadata={
-        "description": "Failures of the job not notified (throttled) since the previous notice."})
-    created_at = fields.DateTime(dump_only=True)
-    sent_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 NotificationPageSchema = page_schema(NotificationSchema, "NotificationPage")
