@@ -1,0 +1,289 @@
+"""The real stack for the browser tests: the built frontend, gunicorn, one Huey consumer, a receiver.
+
+The run's PostgreSQL and Redis databases (and `DATABASE_URL`, `REDIS_URL`, `HUEY_NAME`) come from the
+root `conftest.py`; the processes started here inherit them. The browser is Debian's Chromium
+(`/usr/bin/chromium`): Playwright's own browser downloads are neither needed nor possible here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FRONTEND = ROOT / "frontend"
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+LOGS = ARTIFACTS / "e2e-logs"
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+# Without these Chromium keeps trying to reach outside hosts (updates, sync), which must never happen here.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "correct horse battery"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done = check()
+        except httpx.TransportError:  # the server is not listening yet
+            done = False
+        if done:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+# --- the frontend build ---------------------------------------------------------------------------
+
+def _newest_source_mtime() -> float:
+    sources = [FRONTEND / name for name in ("index.html", "vite.config.js", "package.json", "package-lock.json")]
+    for folder in ("src", "public"):
+        sources += [p for p in (FRONTEND / folder).rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in sources if p.exists())
+
+
+@pytest.fixture(scope="session")
+def frontend_dist() -> Path:
+    """`frontend/dist`, built now if missing or older than the sources."""
+    index = FRONTEND / "dist" / "index.html"
+    if not index.exists() or index.stat().st_mtime < _newest_source_mtime():
+        if shutil.which("npm") is None:
+            pytest.fail("npm is needed to build the frontend for the browser tests")
+        if not (FRONTEND / "node_modules").exists():
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)
+        subprocess.run(["npm", "run", "build"], cwd=FRONTEND, check=True, stdout=subprocess.DEVNULL)
+    return index.parent
+
+
+# --- the stack ------------------------------------------------------------------------------------
+
+def _create_schema(env: dict[str, str]) -> None:
+    """Migrations when the project has them, else create_all (the lead adds migrations)."""
+    versions = ROOT / "backend" / "chronos" / "migrations" / "versions"
+    if any(versions.glob("*.py")) and any(p.name != "__init__.py" for p in versions.glob("*.py")):
+        command = [str(BIN / "flask"), "--app", "chronos.wsgi", "db", "upgrade"]
+    else:
+        command = [sys.executable, "-c", ("from chronos import create_app; from chronos.extensions import db; "
+                                          "app = create_app(); app.app_context().push(); db.create_all()")]
+    subprocess.run(command, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
+def _admin_execute(sql: str) -> None:
+    admin_url = os.environ.get("CHRONOS_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _stop(process: subprocess.Popen, sig: int, timeout: float = 10) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(_databases, frontend_dist: Path) -> Iterator[str]:
+    """gunicorn (2 workers) and one consumer on a database of their own; yields the base URL.
+
+    The stack gets its own PostgreSQL database (beside the run's) and Huey queue name: the backend
+    suite truncates and create_all()s the run's database, which would clash with migrations here.
+    """
+    LOGS.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    database_url = os.environ["DATABASE_URL"] + "_e2e"
+    database_name = database_url.rsplit("/", 1)[1]
+    _admin_execute(f'CREATE DATABASE "{database_name}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HUEY_NAME": os.environ["HUEY_NAME"] + "-e2e",
+        "HTTP_ALLOWLIST": "127.0.0.1",
+        "RATELIMIT_ENABLED": "false",
+        "PUBLIC_BASE_URL": url,
+        "FRONTEND_DIST": str(frontend_dist),
+        "CHRONOS_WORKERS": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    try:
+        _create_schema(env)
+        with open(LOGS / "gunicorn.log", "wb") as web_log, open(LOGS / "worker.log", "wb") as worker_log:
+            web = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "chronos.wsgi:app"],
+                                   env=env, cwd=ROOT, stdout=web_log, stderr=subprocess.STDOUT)
+            worker = subprocess.Popen([sys.executable, "-m", "chronos.worker"], env=env, cwd=ROOT,
+                                      stdout=worker_log, stderr=subprocess.STDOUT)
+            try:
+                _wait_until(lambda: httpx.get(f"{url}/api/v1/openapi.json", timeout=1).status_code == 200, 30,
+                            "gunicorn")
+                _wait_until(lambda: httpx.get(f"{url}/", timeout=1).status_code == 200, 10, "the app shell")
+                if worker.poll() is not None:
+                    raise RuntimeError(f"the consumer exited with {worker.returncode}; see {LOGS / 'worker.log'}")
+                yield url
+            finally:
+                _stop(worker, signal.SIGINT)  # graceful: running attempts finish first
+                _stop(web, signal.SIGTERM)
+    finally:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: str) -> str:
+    """pytest-playwright's base URL: `page.goto("/jobs")` goes to the live server."""
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # A zone that is not UTC, so "defaults to the browser's zone" and offsets are really exercised.
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "timezone_id": "Europe/Berlin",
+            "locale": "en-GB"}
+
+
+# --- helpers for the stories ----------------------------------------------------------------------
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """A local HTTP endpoint that records every call made to it."""
+
+    url: str
+    calls: list[Call] = field(default_factory=list)
+
+    def wait_for_calls(self, count: int, timeout: float = 20) -> list[Call]:
+        _wait_until(lambda: len(self.calls) >= count, timeout, f"{count} call(s) to the receiver")
+        return self.calls
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    port = _free_port()
+    box = Receiver(url=f"http://127.0.0.1:{port}")
+
+    class Handler(BaseHTTPRequestHandler):
+        def _record(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            box.calls.append(Call(self.command, self.path, dict(self.headers.items()), self.rfile.read(length)))
+            payload = json.dumps({"received": True}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _record
+
+        def log_message(self, *args: Any) -> None:  # keep the test output clean
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield box
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def shot(page):
+    """shot("jobs-list") saves a full-page screenshot under test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def console_errors(page) -> list[str]:
+    """Every console error and uncaught exception on the page during the test."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    return errors
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+def unique_email(prefix: str) -> str:
+    return f"{prefix}-{os.getpid()}-{next(_counter)}-{int(time.time() * 1000) % 100000}@example.com"
+
+
+@pytest.fixture
+def api(live_server: str):
+    """Set-up through the REST API (things a test is not about): register users, create jobs."""
+
+    class Api:
+        def register(self, email: str, password: str = PASSWORD) -> None:
+            response = httpx.post(f"{live_server}/api/v1/auth/register", json={"email": email, "password": password})
+            assert response.status_code == 201, response.text
+
+        def token(self, email: str, password: str = PASSWORD) -> str:
+            response = httpx.post(f"{live_server}/api/v1/auth/login", json={"email": email, "password": password})
+            assert response.status_code == 200, response.text
+            return response.json()["access_token"]
+
+        def create_job(self, token: str, **job: Any) -> dict:
+            response = httpx.post(f"{live_server}/api/v1/jobs", json=job,
+                                  headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 201, response.text
+            return response.json()
+
+    return Api()
+
+
+@pytest.fixture
+def signed_in(page, api) -> str:
+    """A new user, registered through the API and signed in through the UI; returns the e-mail."""
+    email = unique_email("user")
+    api.register(email)
+    page.goto("/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    return email

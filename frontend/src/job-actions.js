@@ -1,0 +1,63 @@
+// Row and page actions on a job: pause, resume, run now, delete (with confirmation).
+import { del, post } from './api.js';
+import { announce, confirmDialog, h } from './dom.js';
+
+/**
+ * Buttons for a job. `onDone(action, result)` runs after a successful action (refresh the view).
+ * Labels carry the job's name for screen readers when `compact` (a table row).
+ */
+export function jobActions(job, { onDone, compact = false }) {
+  const label = (verb) => (compact ? { 'aria-label': `${verb} ${job.name}` } : {});
+  const run = async (button, fn) => {
+    button.disabled = true;
+    try {
+      await fn();
+    } catch (err) {
+      announce(err.message, 'error');
+    } finally {
+      if (button.isConnected) button.disabled = false;
+    }
+  };
+  const buttons = [];
+  if (job.status === 'active') {
+    const pause = h('button', { type: 'button', class: 'btn btn-sm', ...label('Pause') }, 'Pause');
+    pause.addEventListener('click', () => run(pause, async () => {
+      const updated = await post(`/jobs/${job.id}/pause`);
+      announce(`Paused “${job.name}”.`);
+      onDone('pause', updated);
+    }));
+    buttons.push(pause);
+  } else if (job.status === 'paused') {
+    const resume = h('button', { type: 'button', class: 'btn btn-sm', ...label('Resume') }, 'Resume');
+    resume.addEventListener('click', () => run(resume, async () => {
+      const updated = await post(`/jobs/${job.id}/resume`);
+      announce(`Resumed “${job.name}”.`);
+      onDone('resume', updated);
+    }));
+    buttons.push(resume);
+  }
+  const runNow = h('button', { type: 'button', class: 'btn btn-sm', ...label('Run now') }, 'Run now');
+  runNow.addEventListener('click', () => run(runNow, async () => {
+    const execution = await post(`/jobs/${job.id}/execute`);
+    announce(`Started a run of “${job.name}”.`);
+    onDone('execute', execution);
+  }));
+  buttons.push(runNow);
+  const remove = h('button', { type: 'button', class: 'btn btn-sm btn-danger-ghost', ...label('Delete') }, 'Delete');
+  remove.addEventListener('click', async () => {
+    const ok = await confirmDialog({
+      title: `Delete “${job.name}”?`,
+      message: 'The job stops running and its history and logs are deleted. This cannot be undone.',
+      confirmLabel: 'Delete job',
+      danger: true,
+    });
+    if (!ok) return;
+    await run(remove, async () => {
+      await del(`/jobs/${job.id}`);
+      announce(`Deleted “${job.name}”.`);
+      onDone('delete', null);
+    });
+  });
+  buttons.push(remove);
+  return h('div', { class: 'row-actions' }, buttons);
+}

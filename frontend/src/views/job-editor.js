@@ -1,0 +1,375 @@
+// Create and edit a job: the schedule (visual cron builder, interval or one time), what to run,
+// retries and notifications. Server validation errors appear next to their fields.
+import { get, patch, post } from '../api.js';
+import { createCronBuilder, describeCron } from '../cron-builder.js';
+import { debounce, h } from '../dom.js';
+import { clearErrors, showErrors } from '../forms.js';
+import { navigate } from '../router.js';
+import { allZones, browserZone, formatInZone, formatRelative, isoToZonedLocal, zonedLocalToIso } from '../time.js';
+import { rememberSecret } from './job-detail.js';
+
+const INTERVAL_UNITS = [[1, 'seconds'], [60, 'minutes'], [3600, 'hours'], [86400, 'days']];
+const SCHEDULE_KEYS = ['schedule_type', 'job_type', 'cron_expression', 'interval_seconds', 'run_at', 'timezone'];
+
+function field(input, label, { hint, className = 'field' } = {}) {
+  const hintId = hint ? `${input.id}-hint` : null;
+  if (hintId) input.setAttribute('aria-describedby', hintId);
+  return h('div', { class: className }, h('label', { for: input.id }, label), input,
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null);
+}
+
+function select(id, dataField, options, value) {
+  const el = h('select', { id, 'data-field': dataField },
+    options.map(([v, label]) => h('option', { value: v }, label)));
+  if (value !== undefined) el.value = value;
+  return el;
+}
+
+/** "60, 300,900" → [60, 300, 900]; null when a part is not a whole number. */
+export function parseBackoff(text) {
+  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+  if (!parts.length || parts.some((p) => !/^\d+$/.test(p))) return null;
+  return parts.map(Number);
+}
+
+/** The largest unit that divides the interval evenly: 7200 → [2, 3600]. */
+function splitInterval(seconds) {
+  for (const [size] of [...INTERVAL_UNITS].reverse()) {
+    if (seconds % size === 0) return [seconds / size, size];
+  }
+  return [seconds, 1];
+}
+
+export async function render(view, params) {
+  const editing = Boolean(params.id);
+  let job = null;
+  if (editing) {
+    try {
+      job = await get(`/jobs/${params.id}`);
+    } catch (err) {
+      view.append(h('h1', {}, 'Edit job'), h('p', { class: 'form-alert', role: 'alert' },
+        err.status === 404 ? 'This job does not exist (or is not yours).' : err.message));
+      return undefined;
+    }
+  }
+  const zone = job?.timezone || browserZone();
+
+  // --- basics
+  const name = h('input', { id: 'job-name', 'data-field': 'name', required: true, maxlength: '200',
+    value: job?.name || '', autocomplete: 'off' });
+  const description = h('textarea', { id: 'job-description', 'data-field': 'description', rows: '2' });
+  description.value = job?.description || '';
+
+  // --- schedule
+  const initialType = job?.schedule_type || 'cron';
+  const typeRadios = [['cron', 'Recurring (cron)'], ['interval', 'Every fixed interval'], ['once', 'One time']]
+    .map(([value, label]) => {
+      const input = h('input', { type: 'radio', name: 'schedule_type', id: `schedule-${value}`, value });
+      input.checked = value === initialType;
+      return h('label', { class: 'segment', for: input.id }, input, h('span', {}, label));
+    });
+  const typeField = h('fieldset', { class: 'segments', 'data-field': 'schedule_type' },
+    h('legend', {}, 'Schedule type'), h('div', { class: 'segment-row' }, typeRadios));
+
+  const timezone = h('select', { id: 'job-timezone', 'data-field': 'timezone' },
+    allZones().map((z) => h('option', { value: z }, z.replace(/_/g, ' '))));
+  if (![...timezone.options].some((o) => o.value === zone)) timezone.append(h('option', { value: zone }, zone));
+  timezone.value = zone;
+
+  const words = h('p', { class: 'cron-words', id: 'cron-words' });
+  const nextList = h('ol', { class: 'next-runs', 'aria-label': 'Next five runs' });
+  const previewStatus = h('p', { class: 'muted small', id: 'cron-preview-status' });
+  const previewPanel = h('section', { class: 'preview', 'aria-labelledby': 'preview-title', 'aria-live': 'polite' },
+    h('h3', { id: 'preview-title' }, 'Schedule in words'), words,
+    h('h3', {}, 'Next 5 runs'), previewStatus, nextList);
+
+  const builder = createCronBuilder({ idPrefix: 'cron', expression: job?.cron_expression || '', onChange: () => schedulePreview() });
+  const cronPanel = h('div', { class: 'cron-layout' }, builder.element, previewPanel);
+
+  const [intervalCount, intervalUnit] = splitInterval(job?.interval_seconds || 300);
+  const intervalInput = h('input', { id: 'job-interval', type: 'number', min: '1', inputmode: 'numeric',
+    'data-field': 'interval_seconds', value: String(intervalCount) });
+  const unitSelect = select('job-interval-unit', 'interval_unit',
+    INTERVAL_UNITS.map(([size, label]) => [String(size), label]), String(intervalUnit));
+  const intervalPanel = h('div', { class: 'grid-2' }, field(intervalInput, 'Every'), field(unitSelect, 'Unit'));
+
+  const runAt = h('input', { id: 'job-run-at', type: 'datetime-local', 'data-field': 'run_at', step: '1',
+    value: job?.run_at ? isoToZonedLocal(job.run_at, zone) : '' });
+  const runAtHint = h('p', { class: 'hint', id: 'job-run-at-hint' });
+  runAt.setAttribute('aria-describedby', 'job-run-at-hint');
+  const oncePanel = h('div', { class: 'field' }, h('label', { for: 'job-run-at' }, 'Run at'), runAt, runAtHint);
+
+  // --- what to run
+  const handlerChoices = [['http', 'HTTP request'], ['log', 'Log the payload (test)']];
+  // A deployment's own handler (registered in Python) stays selectable for its jobs.
+  if (job && !handlerChoices.some(([value]) => value === job.handler)) handlerChoices.push([job.handler, job.handler]);
+  const handler = select('job-handler', 'handler', handlerChoices, job?.handler || 'http');
+  const method = select('target-method', 'target.method',
+    ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'].map((m) => [m, m]), job?.target?.method || 'POST');
+  const url = h('input', { id: 'target-url', type: 'url', 'data-field': 'target.url', placeholder: 'https://example.com/hook',
+    value: job?.target?.url || '', autocomplete: 'off' });
+  const headerRows = h('div', { class: 'header-rows', 'data-field': 'target.headers', id: 'target-headers' });
+  const addHeader = h('button', { type: 'button', class: 'btn btn-sm' }, '+ Add header');
+  const body = h('textarea', { id: 'target-body', 'data-field': 'target.body', rows: '4', class: 'mono',
+    placeholder: '{"hello": "world"}' });
+  body.value = typeof job?.target?.body === 'string' ? job.target.body
+    : job?.target?.body != null ? JSON.stringify(job.target.body, null, 2) : '';
+  const httpPanel = h('div', { class: 'stack' },
+    h('div', { class: 'grid-url' }, field(method, 'Method'), field(url, 'URL')),
+    h('fieldset', { class: 'plain' }, h('legend', {}, 'Headers'), headerRows, addHeader),
+    field(body, 'Body', { hint: 'Sent as is. Leave empty to send the payload as JSON.' }));
+  const payload = h('textarea', { id: 'job-payload', 'data-field': 'payload', rows: '4', class: 'mono' });
+  payload.value = job?.payload != null ? JSON.stringify(job.payload, null, 2) : '';
+  const payloadField = field(payload, 'Payload (JSON)', { hint: 'Recorded in the execution log; sent as the body of an HTTP call without one.' });
+
+  let headerCount = 0;
+  function addHeaderRow(key = '', value = '') {
+    headerCount += 1;
+    const n = headerCount;
+    const k = h('input', { id: `header-${n}-name`, class: 'header-name', value: key, autocomplete: 'off' });
+    const v = h('input', { id: `header-${n}-value`, class: 'header-value', value, autocomplete: 'off' });
+    const row = h('div', { class: 'header-row' },
+      h('div', { class: 'field' }, h('label', { for: k.id }, `Header ${n} name`), k),
+      h('div', { class: 'field' }, h('label', { for: v.id }, `Header ${n} value`), v));
+    const remove = h('button', { type: 'button', class: 'btn btn-sm btn-ghost', 'aria-label': `Remove header ${n}` }, 'Remove');
+    remove.addEventListener('click', () => { row.remove(); addHeader.focus(); });
+    row.append(remove);
+    headerRows.append(row);
+    return k;
+  }
+  Object.entries(job?.target?.headers || {}).forEach(([k, v]) => addHeaderRow(k, v));
+  addHeader.addEventListener('click', () => addHeaderRow().focus());
+
+  // --- reliability and notifications
+  const timeout = h('input', { id: 'job-timeout', type: 'number', min: '1', 'data-field': 'timeout_seconds',
+    value: String(job?.timeout_seconds ?? 30), inputmode: 'numeric' });
+  const retries = h('input', { id: 'job-retries', type: 'number', min: '0', max: '10', 'data-field': 'max_retries',
+    value: String(job?.max_retries ?? 3), inputmode: 'numeric' });
+  const backoff = h('input', { id: 'job-backoff', 'data-field': 'retry_backoff_seconds',
+    value: (job?.retry_backoff_seconds || [60, 300, 900]).join(', '), autocomplete: 'off' });
+  const overlap = select('job-overlap', 'overlap_policy', [['allow', 'Allow (run alongside)'],
+    ['forbid', 'Forbid (skip this run)'], ['replace', 'Replace (cancel the running one)']], job?.overlap_policy || 'allow');
+  const misfire = select('job-misfire', 'misfire_policy', [['run_once', 'Run once now'],
+    ['skip', 'Skip to the next run']], job?.misfire_policy || 'run_once');
+  const notify = h('input', { id: 'job-notify', type: 'checkbox', 'data-field': 'notify_on_failure' });
+  notify.checked = job ? Boolean(job.notify_on_failure) : true;
+  const emails = h('input', { id: 'job-emails', 'data-field': 'notify_emails', type: 'text', autocomplete: 'off',
+    value: (job?.notify_emails || []).join(', '), placeholder: 'ops@example.com, me@example.com' });
+
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, editing ? 'Save changes' : 'Create job');
+  const form = h('form', { class: 'stack editor', novalidate: true },
+    h('section', { class: 'card stack', 'aria-labelledby': 'sec-basics' },
+      h('h2', { id: 'sec-basics' }, 'Basics'),
+      field(name, 'Name'),
+      field(description, 'Description (optional)')),
+    h('section', { class: 'card stack', 'aria-labelledby': 'sec-schedule' },
+      h('h2', { id: 'sec-schedule' }, 'When'),
+      typeField,
+      field(timezone, 'Time zone', { hint: 'The schedule is read in this zone, daylight saving included.' }),
+      cronPanel, intervalPanel, oncePanel),
+    h('section', { class: 'card stack', 'aria-labelledby': 'sec-what' },
+      h('h2', { id: 'sec-what' }, 'What to run'),
+      field(handler, 'Action'),
+      httpPanel, payloadField),
+    h('section', { class: 'card stack', 'aria-labelledby': 'sec-reliability' },
+      h('h2', { id: 'sec-reliability' }, 'Retries and limits'),
+      h('div', { class: 'grid-3' },
+        field(timeout, 'Timeout (seconds)'),
+        field(retries, 'Max retries'),
+        field(backoff, 'Retry backoff (seconds)', { hint: 'Comma-separated, e.g. 60, 300, 900; the last repeats.' })),
+      h('div', { class: 'grid-2' },
+        field(overlap, 'If the previous run is still going'),
+        field(misfire, 'If runs were missed while Chronos was down'))),
+    h('section', { class: 'card stack', 'aria-labelledby': 'sec-notify' },
+      h('h2', { id: 'sec-notify' }, 'Notifications'),
+      h('div', { class: 'check' }, notify, h('label', { for: 'job-notify' }, 'Send an e-mail when a run finally fails')),
+      field(emails, 'Recipients', { hint: 'Comma-separated e-mail addresses.' })),
+    h('div', { class: 'form-actions' }, submit,
+      h('a', { class: 'btn btn-ghost', href: editing ? `/jobs/${job.id}` : '/jobs' }, 'Cancel')));
+
+  view.append(h('div', { class: 'page-head' }, h('h1', {}, editing ? `Edit “${job.name}”` : 'New job')), form);
+
+  // --- behaviour
+  const scheduleType = () => form.querySelector('input[name="schedule_type"]:checked').value;
+
+  function showPanels() {
+    const type = scheduleType();
+    cronPanel.hidden = type !== 'cron';
+    intervalPanel.hidden = type !== 'interval';
+    oncePanel.hidden = type !== 'once';
+    const isHttp = handler.value === 'http';
+    httpPanel.hidden = !isHttp;
+    payloadField.hidden = isHttp;
+    updateRunAtHint();
+  }
+
+  function updateRunAtHint() {
+    const iso = zonedLocalToIso(runAt.value, timezone.value);
+    runAtHint.textContent = iso
+      ? `${formatInZone(iso, timezone.value)} (${formatRelative(iso)}).`
+      : `Date and time in ${timezone.value}.`;
+  }
+
+  let previewController = null;
+  async function preview() {
+    const expression = builder.getExpression();
+    const described = describeCron(expression);
+    const input = builder.inputs.expression;
+    const showInvalid = (message) => {
+      words.textContent = 'Not a valid schedule yet.';
+      nextList.replaceChildren();
+      previewStatus.textContent = 'Fix the cron expression to see when it runs.';
+      input.setAttribute('aria-invalid', 'true');
+      let box = form.querySelector('#cron-expression-error');
+      if (!box) {
+        box = h('p', { class: 'field-error', id: 'cron-expression-error' });
+        input.closest('.field').append(box);
+        input.setAttribute('aria-describedby', `${input.getAttribute('aria-describedby')} cron-expression-error`);
+      }
+      box.textContent = message;
+    };
+    const clearInvalid = () => {
+      input.removeAttribute('aria-invalid');
+      const box = form.querySelector('#cron-expression-error');
+      if (box) box.remove();
+      input.setAttribute('aria-describedby', (input.getAttribute('aria-describedby') || '')
+        .split(' ').filter((id) => id && id !== 'cron-expression-error').join(' '));
+    };
+    if (!expression) { showInvalid('Enter a cron expression, e.g. 0 9 * * 1.'); return; }
+    if (previewController) previewController.abort();
+    previewController = new AbortController();
+    previewStatus.textContent = 'Checking…';
+    let result;
+    try {
+      result = await post('/cron/preview', { cron_expression: expression, timezone: timezone.value, count: 5 },
+        { signal: previewController.signal });
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      const fieldErrors = Object.values(err.errors || {}).flat().join(' ');
+      showInvalid(fieldErrors || err.message);
+      return;
+    }
+    if (!result.valid) {
+      showInvalid(result.error || described.error || 'This is not a valid cron expression.');
+      return;
+    }
+    clearInvalid();
+    words.textContent = described.text || result.expression || expression;
+    previewStatus.textContent = `In ${timezone.value}:`;
+    nextList.replaceChildren(...(result.next_runs || []).map((iso) => h('li', {},
+      h('time', { datetime: iso }, formatInZone(iso, timezone.value)),
+      h('span', { class: 'relative' }, formatRelative(iso)))));
+  }
+  const schedulePreview = debounce(preview, 300);
+
+  form.addEventListener('change', (event) => {
+    if (event.target.name === 'schedule_type' || event.target === handler) showPanels();
+    if (event.target === timezone) { updateRunAtHint(); if (scheduleType() === 'cron') schedulePreview(); }
+  });
+  form.querySelectorAll('input[name="schedule_type"]').forEach((r) => r.addEventListener('change', () => {
+    if (r.checked && r.value === 'cron') schedulePreview();
+  }));
+  runAt.addEventListener('input', updateRunAtHint);
+
+  /** The request body from the form, or {errors} found before asking the server. */
+  function readForm() {
+    const errors = {};
+    const type = scheduleType();
+    const data = {
+      name: name.value.trim(),
+      description: description.value,
+      schedule_type: type,
+      job_type: type === 'once' ? 'one_time' : 'recurring',
+      timezone: timezone.value,
+      handler: handler.value,
+      overlap_policy: overlap.value,
+      misfire_policy: misfire.value,
+      notify_on_failure: notify.checked,
+      notify_emails: emails.value.split(/[,;\s]+/).map((e) => e.trim()).filter(Boolean),
+    };
+    if (!data.name) errors.name = ['Give the job a name.'];
+    if (type === 'cron') data.cron_expression = builder.getExpression();
+    if (type === 'interval') {
+      const count = Number(intervalInput.value);
+      if (!Number.isInteger(count) || count < 1) errors.interval_seconds = ['Enter a whole number of at least 1.'];
+      else data.interval_seconds = count * Number(unitSelect.value);
+    }
+    if (type === 'once') {
+      const iso = zonedLocalToIso(runAt.value, timezone.value);
+      if (!iso) errors.run_at = ['Choose a date and time.'];
+      else data.run_at = iso;
+    }
+    for (const [key, input, min] of [['timeout_seconds', timeout, 1], ['max_retries', retries, 0]]) {
+      const n = Number(input.value);
+      if (input.value === '' || !Number.isInteger(n) || n < min) errors[key] = [`Enter a whole number of at least ${min}.`];
+      else data[key] = n;
+    }
+    const steps = parseBackoff(backoff.value);
+    if (!steps) errors.retry_backoff_seconds = ['Enter whole seconds separated by commas, e.g. 60, 300, 900.'];
+    else data.retry_backoff_seconds = steps;
+    if (data.handler === 'http') {
+      const headers = {};
+      headerRows.querySelectorAll('.header-row').forEach((row) => {
+        const key = row.querySelector('.header-name').value.trim();
+        if (key) headers[key] = row.querySelector('.header-value').value;
+      });
+      data.target = { url: url.value.trim(), method: method.value, headers };
+      if (body.value.trim()) data.target.body = body.value;
+      if (!data.target.url) errors['target.url'] = ['Enter the URL to call.'];
+    } else if (payload.value.trim()) {
+      try {
+        data.payload = JSON.parse(payload.value);
+      } catch (err) {
+        errors.payload = [`Not valid JSON: ${err.message}`];
+      }
+    } else {
+      data.payload = null;
+    }
+    return { data, errors };
+  }
+
+  // What the form says about the stored job before any edit: a PATCH sends only what changed.
+  const original = editing ? readForm().data : null;
+
+  function changes(data) {
+    const changed = {};
+    for (const [key, value] of Object.entries(data)) {
+      if (JSON.stringify(value) !== JSON.stringify(original[key])) changed[key] = value;
+    }
+    if (SCHEDULE_KEYS.some((key) => key in changed)) {
+      for (const key of SCHEDULE_KEYS) if (key in data) changed[key] = data[key];
+    }
+    if ('handler' in changed && 'target' in data) changed.target = data.target;
+    return changed;
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const { data, errors } = readForm();
+    if (Object.keys(errors).length) {
+      showErrors(form, { message: 'Please fix the highlighted fields.', errors });
+      return;
+    }
+    submit.disabled = true;
+    try {
+      if (editing) {
+        const body = changes(data);
+        if (Object.keys(body).length) await patch(`/jobs/${job.id}`, body);
+        navigate(`/jobs/${job.id}?saved=1`);
+      } else {
+        const created = await post('/jobs', data);
+        rememberSecret(created.id, created.signing_secret);
+        navigate(`/jobs/${created.id}?created=1`);
+      }
+    } catch (err) {
+      showErrors(form, err);
+      submit.disabled = false;
+    }
+  });
+
+  showPanels();
+  if (scheduleType() === 'cron') preview();
+  if (!editing) name.focus();
+  return () => { schedulePreview.cancel(); if (previewController) previewController.abort(); };
+}
