@@ -451,6 +451,8 @@ class ExecutionSchema(ma.Schema):
     id = fields.Integer()
     job_id = fields.Integer()
     job_name = fields.String(attribute="job.name")
+    job_timezone = fields.String(attribute="job.timezone",
+                                 metadata={"description": "The job's time zone, to show times in."})
     status = fields.String(metadata={"enum": list(EXECUTION_STATUSES)})
     trigger = fields.String(metadata={"enum": list(TRIGGERS)})
     scheduled_for = fields.DateTime()
@@ -541,6 +543,7 @@ class UpcomingSchema(ma.Schema):
     job_id = fields.Integer()
     name = fields.String()
     next_run_at = fields.DateTime()
+    timezone = fields.String(metadata={"description": "The job's time zone, to show next_run_at in."})
 
 
 class RecentFailureSchema(ma.Schema):

@@ -44,7 +44,8 @@ def test_stats_count_the_last_24_hours(client, alice, bob, job):
     assert buckets[hour_index(now, ok_at)]["succeeded"] >= 18  # 19 within a few seconds of each other
     assert sum(b["succeeded"] for b in buckets) == 19 and sum(b["failed"] for b in buckets) == 1
     assert buckets[hour_index(now, failed_at)]["failed"] == 1
-    assert stats["upcoming"] == [{"job_id": job["id"], "name": job["name"], "next_run_at": job["next_run_at"]}]
+    assert stats["upcoming"] == [{"job_id": job["id"], "name": job["name"], "next_run_at": job["next_run_at"],
+                                  "timezone": job["timezone"]}]
     assert stats["recent_failures"] == [{
         "execution_id": failure.id, "job_id": job["id"], "job_name": job["name"],
         "finished_at": failure.finished_at.isoformat(), "error": "HTTP 503 Service Unavailable"}]

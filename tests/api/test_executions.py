@@ -28,6 +28,7 @@ def test_execution_detail_has_attempts_reason_and_job_name(client, alice, job):
                               result={"http_status": 200}, trigger="catch_up", reason=None, missed_count=3)
     body = client.get(f"{API}/executions/{execution.id}", headers=alice).get_json()
     assert body["id"] == execution.id and body["job_id"] == job["id"] and body["job_name"] == job["name"]
+    assert body["job_timezone"] == job["timezone"]
     assert body["status"] == "succeeded" and body["trigger"] == "catch_up" and body["attempt"] == 2
     assert body["attempts"] == attempts and body["result"] == {"http_status": 200}
     assert body["missed_count"] == 3 and body["reason"] is None and body["duration_ms"] == 120

@@ -65,7 +65,7 @@ def stats() -> dict[str, Any]:
             buckets[index][status] += 1
 
     upcoming = db.session.execute(
-        select(Job.id, Job.name, Job.next_run_at)
+        select(Job.id, Job.name, Job.next_run_at, Job.timezone)
         .where(Job.owner_id == owner, Job.status == "active", Job.next_run_at.is_not(None))
         .order_by(Job.next_run_at, Job.id).limit(10)).all()
     failures = db.session.execute(
@@ -80,8 +80,8 @@ def stats() -> dict[str, Any]:
         "success_rate_24h": executions_24h["succeeded"] / finished if finished else None,
         "duration_ms_mean_24h": float(mean) if mean is not None else None,
         "duration_ms_p95_24h": p95([duration for _, _, duration in rows if duration is not None]),
-        "upcoming": [{"job_id": id_, "name": name, "next_run_at": next_run_at}
-                     for id_, name, next_run_at in upcoming],
+        "upcoming": [{"job_id": id_, "name": name, "next_run_at": next_run_at, "timezone": zone}
+                     for id_, name, next_run_at, zone in upcoming],
         "recent_failures": [{"execution_id": id_, "job_id": job_id, "job_name": name,
                              "finished_at": finished_at, "error": error}
                             for id_, job_id, name, finished_at, error in failures],
