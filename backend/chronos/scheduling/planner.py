@@ -1,13 +1,48 @@
-"""The planner: turns jobs' schedules into execution rows (one per slot) and queues them."""
+"""The planner: turns jobs' schedules into execution rows (one per slot) and queues them.
+
+`plan_due_jobs` is safe to run from any number of processes at once: due jobs are claimed with
+`FOR UPDATE SKIP LOCKED` (a job being planned by one planner is invisible to the others), and the
+rows go in with `ON CONFLICT DO NOTHING` on the unique slot index, so a slot planned twice still
+has exactly one execution. Huey only hears about a row after it is committed.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+import math
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from flask import current_app
+from sqlalchemy import String, bindparam, delete, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import Execution, Job
+from ..models import Execution, Job, UTCDateTime, db_now, utcnow
 from .cron import next_firings
+
+log = logging.getLogger(__name__)
+
+# How many due jobs one planning transaction claims; the rest are planned in the next round.
+JOBS_PER_ROUND = 500
+# One pass stops after this many rounds (500 000 jobs); the next pass goes on from there.
+MAX_ROUNDS = 1000
+# Never plan more than this many slots of one job in one pass (a 1 s interval, 90 s lookahead: 90).
+MAX_SLOTS_PER_JOB = 1000
+# Counting missed slots of a cron job walks them one by one; the count stops here (a lower bound).
+MAX_MISSED_COUNT = 100_000
+# Slots due at the same instant travel in one Huey task, in chunks of this many ids.
+BATCH_SIZE = 200
+# A task is put on Huey's schedule this much before its slot and sleeps the rest (see executor).
+ENQUEUE_EARLY = timedelta(seconds=0.15)
+_TINY = timedelta(microseconds=1)
+# Planning requests (job created, edited, resumed) within this many seconds share one task;
+# a request closer than the margin to that task's run gets a task of its own.
+PLAN_COALESCE_SECONDS = 0.25
+PLAN_MARGIN_SECONDS = 0.05
 
 
 def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
@@ -32,7 +67,197 @@ def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
 
 
 def request_planning(job_id: int) -> None:
-    """Ask a worker to plan this job now, so a slot due in seconds is not kept for the periodic pass."""
+    """Ask a worker to plan this job now, so a slot due in seconds is not kept for the periodic pass.
+
+    The planning task runs a moment later and plans every due job, and while one is pending in
+    this process no other is queued: a burst of jobs created through the API is planned a few
+    hundred at a time, so slots due at one instant travel in large batches, not a task per job.
+    """
     from ..tasks import plan_job
 
-    plan_job(job_id)
+    global _planning_at
+    with _planning_lock:
+        now = time.time()
+        # A pending task plans everything committed before it runs; this job already is.
+        if _planning_at - now > PLAN_MARGIN_SECONDS:
+            return
+        _planning_at = now + PLAN_COALESCE_SECONDS
+    try:
+        plan_job.schedule(args=(job_id,), delay=PLAN_COALESCE_SECONDS)
+    except Exception:
+        with _planning_lock:  # nothing is pending after all: the next request tries again
+            _planning_at = 0.0
+        raise
+
+
+_planning_lock = threading.Lock()
+_planning_at = 0.0  # when the planning task last queued by this process runs (epoch seconds)
+
+
+@dataclass
+class _Plan:
+    """What one job contributes to a planning round."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    next_run_at: datetime | None = None
+    planned_until: datetime | None = None
+    completed: bool = False
+
+
+def plan_due_jobs(job_ids: list[int] | None = None) -> int:
+    """Plan every due job (or only `job_ids`): insert its slots up to the horizon and queue them.
+
+    Returns how many execution rows were inserted (slots that already had a row are not counted).
+    """
+    total = 0
+    for _ in range(MAX_ROUNDS):
+        inserted, claimed = _plan_round(job_ids)
+        total += inserted
+        # A round that claimed a full batch may have left due jobs behind: go again.
+        if claimed < JOBS_PER_ROUND:
+            break
+    return total
+
+
+def _plan_round(job_ids: list[int] | None) -> tuple[int, int]:
+    now = db_now()
+    horizon = now + timedelta(seconds=current_app.config["PLANNER_LOOKAHEAD_SECONDS"])
+    grace = timedelta(seconds=current_app.config["RECOVERY_GRACE_SECONDS"])
+    query = (select(Job)
+             .where(Job.status == "active", Job.next_run_at.is_not(None), Job.next_run_at <= horizon)
+             .order_by(Job.id)
+             .limit(JOBS_PER_ROUND)
+             # Another planner's jobs are skipped, not waited for: it is planning them right now.
+             .with_for_update(skip_locked=True))
+    if job_ids is not None:
+        query = query.where(Job.id.in_(job_ids))
+    jobs = list(db.session.scalars(query))
+    if not jobs:
+        db.session.rollback()
+        return 0, 0
+
+    rows: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for job in jobs:
+        plan = plan_job_slots(job, now, horizon, grace)
+        rows.extend(plan.rows)
+        updates.append({"job_id": job.id, "next_run_at": plan.next_run_at,
+                        "planned_until": plan.planned_until,
+                        "status": "completed" if plan.completed else job.status})
+    inserted = _insert_executions(rows)
+    # One executemany on the table (the ORM's per-statement session sync is far too slow here).
+    jobs_table = Job.__table__
+    db.session.execute(
+        update(jobs_table).where(jobs_table.c.id == bindparam("b_job_id"))
+        .values(next_run_at=bindparam("b_next_run_at", type_=UTCDateTime()),
+                planned_until=bindparam("b_planned_until", type_=UTCDateTime()),
+                status=bindparam("b_status", type_=String()), updated_at=bindparam("b_now", type_=UTCDateTime())),
+        [{"b_job_id": u["job_id"], "b_next_run_at": u["next_run_at"], "b_planned_until": u["planned_until"],
+          "b_status": u["status"], "b_now": now} for u in updates])
+    db.session.commit()
+    # Only committed rows go to the queue: a task must never find its row missing.
+    enqueue_executions([(row_id, when) for row_id, when, status in inserted if status == "pending"])
+    return len(inserted), len(jobs)
+
+
+def plan_job_slots(job: Job, now: datetime, horizon: datetime, grace: timedelta) -> _Plan:
+    """The execution rows for one job's slots from its next_run_at up to `horizon`, misfires included."""
+    plan = _Plan()
+    start = job.next_run_at
+    assert start is not None
+    base = {"job_id": job.id, "owner_id": job.owner_id, "job_version": job.version}
+    cutoff = now - grace
+    if start < cutoff:
+        # Slots missed while nothing ran (every planner and worker down): never a storm of runs,
+        # and never a silent gap: one `skipped` row says how many were missed, from when.
+        missed, last_missed = _count_missed(job, start, cutoff)
+        run_latest = job.misfire_policy == "run_once"
+        skipped = missed - 1 if run_latest else missed
+        if skipped > 0:
+            plan.rows.append({**base, "scheduled_for": start, "trigger": "schedule", "status": "skipped",
+                              "reason": "missed", "missed_count": skipped, "finished_at": now})
+        if run_latest:
+            plan.rows.append({**base, "scheduled_for": last_missed, "trigger": "catch_up",
+                              "status": "pending"})
+        log.info("Job %s missed %s slot(s) since %s (%s).", job.id, missed, start, job.misfire_policy)
+        following = _next_after(job, last_missed)
+    else:
+        following = start
+    planned_until: datetime | None = None
+    count = 0
+    while following is not None and following <= horizon and count < MAX_SLOTS_PER_JOB:
+        plan.rows.append({**base, "scheduled_for": following, "trigger": "schedule", "status": "pending"})
+        planned_until = following
+        count += 1
+        following = _next_after(job, following)
+    if planned_until is None and plan.rows:
+        planned_until = max(row["scheduled_for"] for row in plan.rows)
+    plan.planned_until = planned_until or job.planned_until
+    if job.schedule_type == "once":
+        plan.next_run_at = None
+        # A skipped one-time slot has nothing left to run: the job is done.
+        plan.completed = not any(row["status"] == "pending" for row in plan.rows)
+    else:
+        plan.next_run_at = following
+    return plan
+
+
+def _next_after(job: Job, after: datetime) -> datetime | None:
+    """The job's first slot strictly after `after` (interval slots keep their anchor)."""
+    if job.schedule_type == "once":
+        return None
+    firings = next_firings(job, after, 1)
+    return firings[0] if firings else None
+
+
+def _count_missed(job: Job, start: datetime, cutoff: datetime) -> tuple[int, datetime]:
+    """How many slots lie in [start, cutoff), and the latest of them (`start` is one)."""
+    if job.schedule_type == "interval" and job.interval_seconds:
+        step = job.interval_seconds
+        count = math.floor((cutoff - start - _TINY).total_seconds() / step) + 1
+        return count, start + timedelta(seconds=step * (count - 1))
+    count, last = 1, start
+    while count < MAX_MISSED_COUNT:
+        following = _next_after(job, last)
+        if following is None or following >= cutoff:
+            break
+        count, last = count + 1, following
+    return count, last
+
+
+def _insert_executions(rows: list[dict[str, Any]]) -> list[tuple[int, datetime, str]]:
+    """Insert slot rows, skipping slots that already have one; (id, scheduled_for, status) of new rows."""
+    if not rows:
+        return []
+    dialect = db.engine.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = ("job_id", "owner_id", "job_version", "scheduled_for", "trigger", "status", "reason",
+               "missed_count", "finished_at")
+    stamp = utcnow()
+    values: list[dict[str, Any]] = [{**{c: row.get(c) for c in columns}, "attempt": 0, "attempts": [], "created_at": stamp,
+               "updated_at": stamp} for row in rows]
+    table = Execution.__table__
+    statement = (insert(table)
+                 .on_conflict_do_nothing(index_elements=["job_id", "scheduled_for"],
+                                         index_where=text("trigger <> 'manual'"))
+                 .returning(table.c.id, table.c.scheduled_for, table.c.status))
+    # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues")
+    # with a cached statement, and returns only the rows actually inserted.
+    result = db.session.connection().execute(statement, values)
+    return [(row.id, row.scheduled_for, row.status) for row in result]
+
+
+def enqueue_executions(items: list[tuple[int, datetime]]) -> None:
+    """Queue execution ids: one Huey task per instant (chunked), due slightly early (the task waits)."""
+    from ..tasks import run_executions
+
+    by_instant: dict[datetime, list[int]] = defaultdict(list)
+    for execution_id, when in items:
+        by_instant[when].append(execution_id)
+    for when, ids in sorted(by_instant.items()):
+        for chunk_start in range(0, len(ids), BATCH_SIZE):
+            chunk = ids[chunk_start:chunk_start + BATCH_SIZE]
+            try:
+                run_executions.schedule(args=(chunk,), eta=when - ENQUEUE_EARLY)
+            except Exception:  # Redis down: the rows are committed, recovery queues them later
+                log.exception("Could not queue executions %s; recovery will.", chunk)

@@ -1,0 +1,88 @@
+"""Recovery, the safety sync: nothing due is left unqueued and nothing stays `running` forever.
+
+Huey is at-most-once and keeps delayed tasks only in Redis, so this pass reads the truth from the
+execution rows and puts work back: `pending` rows past their slot and `retrying` rows past their
+next attempt that no worker claimed (Redis flushed, consumer down), and `running` rows whose lease
+expired (their consumer was killed) — those count as a failed attempt and are retried per the
+job's policy. Re-queueing something that is still queued is harmless: the claim lets one run.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select
+
+from ..extensions import db
+from ..handlers import Outcome
+from ..models import Execution, Job, db_now
+from .planner import enqueue_executions
+
+log = logging.getLogger(__name__)
+
+LEASE_EXPIRED = "Worker stopped responding (lease expired)"
+# Rows handled per pass and kind; a backlog larger than this is worked off over several passes.
+MAX_ROWS = 5000
+
+
+@dataclass
+class Recovered:
+    """What one recovery pass did."""
+
+    requeued: int = 0
+    expired: int = 0
+
+
+def recover() -> Recovered:
+    """Re-queue due, unclaimed executions and fail-and-retry those whose lease expired."""
+    from .. import executor
+
+    now = db_now()
+    grace = timedelta(seconds=current_app.config["RECOVERY_GRACE_SECONDS"])
+    outcome = Recovered()
+
+    # Expired leases first: the retries they produce are queued by record_attempts.
+    rows = db.session.execute(
+        select(Execution.id, Execution.job_id, Execution.attempt, Execution.scheduled_for,
+               Execution.trigger, Execution.job_version, Execution.attempts, Execution.started_at,
+               Execution.worker, Execution.lease_expires_at)
+        .where(Execution.status == "running", Execution.lease_expires_at < now)
+        .order_by(Execution.id).limit(MAX_ROWS)
+        # A row another transaction holds is being finished right now: leave it to that one.
+        .with_for_update(skip_locked=True)).all()
+    if rows:
+        jobs = {job.id: job for job in db.session.scalars(
+            select(Job).where(Job.id.in_({row.job_id for row in rows})))}
+        policies = {job_id: executor._policy(job) for job_id, job in jobs.items()}
+        attempts = []
+        for row in rows:
+            attempt = executor.Attempt(
+                id=row.id, job_id=row.job_id, attempt=row.attempt, scheduled_for=row.scheduled_for,
+                trigger=row.trigger, job_version=row.job_version, attempts=list(row.attempts or []),
+                started_at=row.started_at or now, finished_at=now,
+                outcome=Outcome(ok=False, error=LEASE_EXPIRED))
+            attempt.log("error", f"{LEASE_EXPIRED}: worker {row.worker} held attempt {row.attempt} "
+                                 f"until {row.lease_expires_at.isoformat() if row.lease_expires_at else '?'}.",
+                        None)
+            attempts.append(attempt)
+        log.warning("Recovering %s execution(s) whose lease expired.", len(attempts))
+        executor.record_attempts(attempts, policies, now)
+        outcome.expired = len(attempts)
+    else:
+        db.session.rollback()
+
+    # Due but unclaimed: the task was lost (or is very late). Queue it again.
+    lost = db.session.execute(
+        select(Execution.id, Execution.status, Execution.scheduled_for, Execution.next_attempt_at)
+        .where(or_(and_(Execution.status == "pending", Execution.scheduled_for < now - grace),
+                   and_(Execution.status == "retrying", Execution.next_attempt_at < now - grace)))
+        .order_by(Execution.id).limit(MAX_ROWS)).all()
+    db.session.rollback()
+    if lost:
+        log.warning("Re-queueing %s due execution(s) no worker claimed.", len(lost))
+        # They are all overdue: queue them for now, grouped so a backlog still travels in batches.
+        enqueue_executions([(row.id, now) for row in lost])
+        outcome.requeued = len(lost)
+    return outcome

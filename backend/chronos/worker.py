@@ -1,0 +1,151 @@
+"""The worker: a Huey consumer on the app's Huey instance, with a sub-second scheduler tick.
+
+Run it with ``python -m chronos.worker [-w N] [-k thread|process]`` (defaults from
+``CHRONOS_WORKERS``, 4, and ``CHRONOS_WORKER_TYPE``, thread). Every task runs in an app context
+built by the same ``create_app()`` as the web process. The consumer records a heartbeat, runs a
+recovery pass when it starts, and on SIGTERM (the stop signal of Procfile platforms) hands its
+running executions back to the queue before it exits, so another consumer finishes them. SIGINT
+stops gracefully: running attempts finish first.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+import threading
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+
+from flask import Flask
+from huey.consumer import Consumer as HueyConsumer
+from huey.consumer import Scheduler as HueyScheduler
+
+log = logging.getLogger("chronos.worker")
+
+# Huey's stock scheduler looks for due tasks once a second, which alone makes a firing up to
+# 1 s late; this one looks every 50 ms (a cheap sorted-set read in Redis).
+SCHEDULER_TICK_SECONDS = float(os.environ.get("CHRONOS_SCHEDULER_TICK", "0.05"))
+HEARTBEAT_SECONDS = float(os.environ.get("CHRONOS_HEARTBEAT_SECONDS", "10"))
+
+_app: Flask | None = None
+_app_lock = threading.Lock()
+
+
+def get_app() -> Flask:
+    """This process's app, built once with the same factory as the web process."""
+    global _app
+    with _app_lock:
+        if _app is None:
+            from . import create_app
+
+            _app = create_app()
+        return _app
+
+
+def app_context() -> AbstractContextManager:
+    """An app context for a task: one way to reach the database, in the web and the worker alike."""
+    return get_app().app_context()
+
+
+class Scheduler(HueyScheduler):
+    """Huey's scheduler with a sub-second tick (the stock one clamps its interval to >= 1 s)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.interval = SCHEDULER_TICK_SECONDS
+
+
+class Consumer(HueyConsumer):
+    scheduler_class = Scheduler
+
+
+def beat(worker: str) -> None:
+    """Record that this consumer is alive (the API's health check counts recent heartbeats)."""
+    from .extensions import db
+    from .models import WorkerHeartbeat, db_now
+
+    db.session.merge(WorkerHeartbeat(worker=worker, last_seen=db_now()))
+    db.session.commit()
+
+
+def _heartbeat_loop(worker: str, stop: threading.Event) -> None:
+    while not stop.wait(HEARTBEAT_SECONDS):
+        try:
+            with app_context():
+                beat(worker)
+        except Exception:  # the database may be briefly away; the next beat tries again
+            log.exception("Heartbeat failed.")
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m chronos.worker", description=__doc__.split("\n")[0])
+    parser.add_argument("-w", "--workers", type=int, default=int(os.environ.get("CHRONOS_WORKERS", "4")),
+                        help="worker threads or processes (env CHRONOS_WORKERS, default 4)")
+    parser.add_argument("-k", "--worker-type", choices=("thread", "process"),
+                        default=os.environ.get("CHRONOS_WORKER_TYPE", "thread"),
+                        help="thread or process (env CHRONOS_WORKER_TYPE, default thread)")
+    parser.add_argument("--no-periodic", action="store_true",
+                        help="do not run the periodic planner and recovery on this consumer")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the consumer until SIGTERM or SIGINT."""
+    args = _parse(argv)
+    from . import (
+        executor,
+        tasks,  # noqa: F401  (registers the tasks with Huey)
+    )
+    from .extensions import db, huey
+    from .handlers import load_builtin_handlers
+    from .models import WorkerHeartbeat
+    from .scheduling.recovery import recover
+
+    # One name per consumer, set before any fork, so its process workers share it.
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    executor.worker_name = worker
+    app = get_app()  # also sets up logging (LOG_FORMAT, LOG_LEVEL), as in the web process
+    load_builtin_handlers()
+    with app.app_context():
+        beat(worker)
+        # Whatever was lost while no consumer ran is queued again before the first tick.
+        recover()
+    # Process workers are forked from this process: a child must never reuse the parent's
+    # database connections (two processes on one socket), so it starts with an empty pool.
+    def _fresh_pool_in_child() -> None:
+        with app.app_context():
+            db.engine.dispose(close=False)
+
+    os.register_at_fork(after_in_child=_fresh_pool_in_child)
+    stop = threading.Event()
+    threading.Thread(target=_heartbeat_loop, args=(worker, stop), name="heartbeat", daemon=True).start()
+
+    consumer = Consumer(huey, workers=args.workers, worker_type=args.worker_type,
+                        periodic=not args.no_periodic, check_worker_health=True, flush_locks=True)
+    log.info("Chronos worker %s: %s %s worker(s), scheduler tick %.2f s.", worker, args.workers,
+             args.worker_type, SCHEDULER_TICK_SECONDS)
+    consumer.run()  # returns after SIGINT (running tasks finished) or SIGTERM (they were abandoned)
+
+    stop.set()
+    with app.app_context():
+        try:
+            put_back = executor.put_back_running(worker)
+            if put_back:
+                log.warning("Put back %s interrupted execution(s): %s", len(put_back), put_back)
+            db.session.query(WorkerHeartbeat).filter_by(worker=worker).delete()
+            db.session.commit()
+        except Exception:  # whatever is left running is recovered when its lease expires
+            log.exception("Could not put back running executions; recovery will.")
+    log.info("Chronos worker %s stopped.", worker)
+    logging.shutdown()
+    # Abandoned task threads may still be inside a call: leave without waiting for them.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    # Run the imported module's main, so tasks importing chronos.worker share this process's app.
+    from chronos.worker import main as _main
+
+    sys.exit(_main())

@@ -1,0 +1,181 @@
+"""Engine fixtures: a real local HTTP receiver and real `python -m chronos.worker` processes."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records every request. Paths choose the answer:
+
+    /ok → 200; /fail → 503; /slow/<seconds> → 200 after a pause; /flaky/<n>/<key> → 500 for the
+    first n requests with that key, then 200; /status/<code> → that status.
+    """
+
+    server: ThreadingHTTPServer
+    requests: list[Received] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def matching(self, prefix: str) -> list[Received]:
+        with self.lock:
+            return [r for r in self.requests if r.path.startswith(prefix)]
+
+
+def _handler_class(receiver: Callable[[], Receiver]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            rec = receiver()
+            with rec.lock:
+                rec.requests.append(Received(self.path, dict(self.headers.items()), body, time.time()))
+            parts = self.path.strip("/").split("/")
+            status = 200
+            if parts[0] == "fail":
+                status = 503
+            elif parts[0] == "slow":
+                time.sleep(float(parts[1]))
+            elif parts[0] == "flaky":
+                with rec.lock:
+                    rec.counters[parts[2]] += 1
+                    count = rec.counters[parts[2]]
+                status = 500 if count <= int(parts[1]) else 200
+            elif parts[0] == "status":
+                status = int(parts[1])
+            payload = b'{"ok": true}'
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):  # the caller timed out and left
+                pass
+
+        do_GET = do_POST = do_PUT = _answer
+
+    return Handler
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    holder: list[Receiver] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(lambda: holder[0]))
+    server.daemon_threads = True
+    holder.append(Receiver(server))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield holder[0]
+    server.shutdown()
+    server.server_close()
+
+
+# Short leases, backoffs and graces so the guarantees are proven in seconds, not minutes.
+CONSUMER_ENV = {
+    "HTTP_ALLOWLIST": "127.0.0.1",
+    "CHRONOS_HANDLER_MODULES": "tests.engine.sample_handlers",
+    "LEASE_GRACE_SECONDS": "2",
+    "RECOVERY_GRACE_SECONDS": "2",
+    "MIN_INTERVAL_SECONDS": "1",
+    "RATELIMIT_ENABLED": "false",
+    "LOG_LEVEL": "INFO",
+}
+
+
+class Consumers:
+    """Starts and stops real consumer processes; kills whatever is left at the end."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, workers: int = 2, extra_env: dict[str, str] | None = None,
+              periodic: bool = True) -> subprocess.Popen:
+        env = {**os.environ, **CONSUMER_ENV, **(extra_env or {})}
+        args = [sys.executable, "-m", "chronos.worker", "-w", str(workers)]
+        if not periodic:
+            args.append("--no-periodic")
+        with open(self.log_dir / f"consumer-{len(self.procs)}.log", "wb") as log_file:
+            # The child keeps its own copy of the file descriptor.
+            # Its own process group, so process-type workers are killed with it at the end.
+            proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        self.procs.append(proc)
+        self._wait_ready(proc)
+        return proc
+
+    def _wait_ready(self, proc: subprocess.Popen, timeout: float = 20) -> None:
+        """Ready once it has beaten its first heartbeat and its consumer has started."""
+        deadline = time.monotonic() + timeout
+        log_path = self.log_dir / f"consumer-{len(self.procs) - 1}.log"
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"consumer exited early:\n{log_path.read_text()}")
+            if "Scheduler runs every" in log_path.read_text(errors="replace"):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"consumer did not start:\n{log_path.read_text()}")
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("consumer-*.log")))
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:  # it and its children are gone already
+                pass
+        for proc in self.procs:
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def consumers(app, tmp_path) -> Iterator[Consumers]:
+    manager = Consumers(tmp_path)
+    yield manager
+    manager.stop_all()
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 15, interval: float = 0.1, message: str = "") -> Any:
+    """Poll until `condition()` is truthy; its value, or an AssertionError after the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting: {message or condition}")
+        time.sleep(interval)
