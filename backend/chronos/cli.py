@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,13 +38,19 @@ def _worker_command() -> list[str]:
 
 def serve(host: str, port: int) -> int:
     """Migrate, then run the web server and one consumer until interrupted (Ctrl-C)."""
-    from .config import load_config
+    from .config import data_dir, load_config
 
     config = load_config()
     migrate()
     backend = "PostgreSQL" if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else "SQLite"
     queue = "Redis" if config["REDIS_URL"] else "SQLite"
     env = {**os.environ}
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Web and worker write their samples to one directory, so /metrics shows the worker's counts.
+        metrics_dir = data_dir() / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     processes = [subprocess.Popen(_web_command(host, port), env=env),
                  subprocess.Popen(_worker_command(), env=env)]
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host

@@ -101,6 +101,9 @@ def init_metrics(app: Flask) -> None:
         started = g.pop("request_started", None)
         if started is not None and request.endpoint != "metrics":
             route = request.url_rule.rule if request.url_rule else "unmatched"
+            # The web app's catch-all route answers 404 for paths that are nobody's route.
+            if request.endpoint == "spa" and response.status_code == 404:
+                route = "unmatched"
             HTTP_LATENCY.labels(request.method, route, str(response.status_code)).observe(
                 time.perf_counter() - started)
         return response

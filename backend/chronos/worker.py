@@ -79,6 +79,43 @@ def _heartbeat_loop(worker: str, stop: threading.Event) -> None:
             log.exception("Heartbeat failed.")
 
 
+def check_alive() -> int:
+    """0 when a consumer on this host has beaten its heartbeat within the last minute."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import WorkerHeartbeat, db_now
+
+    with app_context():
+        recent = db.session.scalar(select(WorkerHeartbeat.worker).where(
+            WorkerHeartbeat.worker.startswith(f"{socket.gethostname()}:"),
+            WorkerHeartbeat.last_seen > db_now() - timedelta(seconds=60)).limit(1))
+    return 0 if recent else 1
+
+
+def _serve_metrics() -> None:
+    """With CHRONOS_METRICS_PORT set, expose this consumer's samples for Prometheus to scrape.
+
+    Process workers count in forked children, so their samples are only complete in
+    multiprocess mode (PROMETHEUS_MULTIPROC_DIR); `chronos serve` sets it for web and worker alike,
+    so the web's /metrics already includes a local consumer's counts.
+    """
+    port = os.environ.get("CHRONOS_METRICS_PORT")
+    if not port:
+        return
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(int(port), addr=os.environ.get("CHRONOS_METRICS_ADDR", "127.0.0.1"), registry=registry)
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chronos.worker", description=__doc__.split("\n")[0])
     parser.add_argument("-w", "--workers", type=int, default=int(os.environ.get("CHRONOS_WORKERS", "4")),
@@ -88,12 +125,18 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="thread or process (env CHRONOS_WORKER_TYPE, default thread)")
     parser.add_argument("--no-periodic", action="store_true",
                         help="do not run the periodic planner and recovery on this consumer")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 0 if a consumer on this host beat its heartbeat in the last minute "
+                             "(a container health check), 1 otherwise")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the consumer until SIGTERM or SIGINT."""
     args = _parse(argv)
+    if args.check:
+        return check_alive()
+    _serve_metrics()
     from . import (
         executor,
         tasks,  # noqa: F401  (registers the tasks with Huey)
