@@ -582,4 +582,5 @@ class HealthSchema(LiveSchema):
 
 
 class ReadySchema(HealthSchema):
-    workers = fields.String(metadata={"example": "2 seen in 60 s"})
+    workers = fields.Integer(allow_none=True, metadata={
+        "description": "Consumers seen in the last 60 s (null when the database is unreachable)."})

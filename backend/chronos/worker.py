@@ -27,6 +27,7 @@ log = logging.getLogger("chronos.worker")
 # Huey's stock scheduler looks for due tasks once a second, which alone makes a firing up to
 # 1 s late; this one looks every 50 ms (a cheap sorted-set read in Redis).
 SCHEDULER_TICK_SECONDS = float(os.environ.get("CHRONOS_SCHEDULER_TICK", "0.05"))
+MAX_IDLE_POLL_SECONDS = 0.25
 HEARTBEAT_SECONDS = float(os.environ.get("CHRONOS_HEARTBEAT_SECONDS", "10"))
 
 _app: Flask | None = None
@@ -165,8 +166,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     threading.Thread(target=_heartbeat_loop, args=(worker, stop), name="heartbeat", daemon=True).start()
 
+    # An idle worker polls with backoff up to max_delay. Huey's default of 10 s would let a task
+    # on the embedded SQLite queue (which cannot block on a pop the way Redis's BRPOP does) wait
+    # that long, e.g. the planning request of a job due in a few seconds.
     consumer = Consumer(huey, workers=args.workers, worker_type=args.worker_type,
-                        periodic=not args.no_periodic, check_worker_health=True, flush_locks=True)
+                        periodic=not args.no_periodic, check_worker_health=True, flush_locks=True,
+                        max_delay=MAX_IDLE_POLL_SECONDS)
     log.info("Chronos worker %s: %s %s worker(s), scheduler tick %.2f s.", worker, args.workers,
              args.worker_type, SCHEDULER_TICK_SECONDS)
     consumer.run()  # returns after SIGINT (running tasks finished) or SIGTERM (they were abandoned)
