@@ -5,12 +5,12 @@ from typing import Any
 
 from flask import Flask
 
+from . import extensions
 from .config import load_config
 from .errors import register_error_handlers
+from .extensions import db, jwt, limiter, migrate
 from .logs import configure_logging, init_request_ids
 from .metrics import init_metrics
-from . import extensions
-from .extensions import db, jwt, limiter, migrate
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

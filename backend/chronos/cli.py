@@ -51,8 +51,8 @@ def serve(host: str, port: int) -> int:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    processes = [subprocess.Popen(_web_command(host, port), env=env),
-                 subprocess.Popen(_worker_command(), env=env)]
+    processes = {"web": subprocess.Popen(_web_command(host, port), env=env),
+                 "worker": subprocess.Popen(_worker_command(), env=env)}
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     print(f"\nChronos is running at http://{shown_host}:{port}/  "
           f"(database: {backend}, queue: {queue}; Ctrl-C stops it)\n", flush=True)
@@ -67,17 +67,17 @@ def serve(host: str, port: int) -> int:
     signal.signal(signal.SIGTERM, stop)
     code = 0
     while not stopping:
-        for process in processes:
+        for name, process in processes.items():
             if process.poll() is not None:
-                print(f"chronos: {' '.join(process.args[1:4])} exited with {process.returncode}", flush=True)
+                print(f"chronos: the {name} process exited with {process.returncode}", flush=True)
                 stopping, code = True, process.returncode or 1
         time.sleep(0.2)
-    for process in processes:
+    for process in processes.values():
         if process.poll() is None:
             # SIGTERM: gunicorn stops gracefully; the consumer puts interrupted executions back.
             process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 30
-    for process in processes:
+    for process in processes.values():
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:

@@ -6,6 +6,7 @@ shared, empty directory: every process writes its samples there and /metrics mer
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+log = logging.getLogger(__name__)
 
 EXECUTIONS = Counter("chronos_executions_total", "Executions that reached a final state.",
                      ["status", "handler"])
@@ -69,7 +72,7 @@ class StateCollector(Collector):
                 depth.add_metric(["ready"], huey.pending_count())
                 depth.add_metric(["scheduled"], huey.scheduled_count())
             except Exception:  # the queue being down must not break the scrape
-                pass
+                log.warning("Queue depth unavailable for /metrics.", exc_info=True)
             yield depth
 
 

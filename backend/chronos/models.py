@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from .extensions import Model, db
 
 # Integer ids that are BIGINT on PostgreSQL but still autoincrement as INTEGER PRIMARY KEY on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -41,14 +41,14 @@ DEFAULT_BACKOFF = [60, 300, 900]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def db_now() -> datetime:
     """The database's clock: on PostgreSQL it alone decides what is due, whatever a host's clock says."""
     if db.engine.dialect.name == "postgresql":
         value = db.session.execute(select(func.now())).scalar_one()
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     return utcnow()
 
 
@@ -63,15 +63,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class TimestampMixin:
@@ -80,7 +80,7 @@ class TimestampMixin:
                                                  nullable=False)
 
 
-class User(TimestampMixin, db.Model):
+class User(TimestampMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -103,7 +103,7 @@ class User(TimestampMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
-class RevokedToken(db.Model):
+class RevokedToken(Model):
     """A revoked access or refresh token; kept in the database so a Redis restart cannot revive it."""
 
     __tablename__ = "revoked_tokens"
@@ -115,7 +115,7 @@ class RevokedToken(db.Model):
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
-class Job(TimestampMixin, db.Model):
+class Job(TimestampMixin, Model):
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_due", "status", "next_run_at"),
@@ -177,7 +177,7 @@ class Job(TimestampMixin, db.Model):
         return db.session.scalar(select(cls).where(cls.id == job_id, cls.owner_id == user_id))
 
 
-class Execution(TimestampMixin, db.Model):
+class Execution(TimestampMixin, Model):
     """One scheduled slot or manual trigger of a job, across all its attempts."""
 
     __tablename__ = "executions"
@@ -228,7 +228,7 @@ class Execution(TimestampMixin, db.Model):
         return db.session.scalar(select(cls).where(cls.id == execution_id, cls.owner_id == user_id))
 
 
-class ExecutionLog(db.Model):
+class ExecutionLog(Model):
     __tablename__ = "execution_logs"
     __table_args__ = (Index("ix_execution_logs_execution", "execution_id", "id"),)
 
@@ -243,7 +243,7 @@ class ExecutionLog(db.Model):
     execution: Mapped[Execution] = relationship(back_populates="logs")
 
 
-class Notification(db.Model):
+class Notification(Model):
     """What was sent to whom about which execution, and whether it was delivered."""
 
     __tablename__ = "notifications"
@@ -274,7 +274,7 @@ class Notification(db.Model):
     execution: Mapped[Execution] = relationship(back_populates="notifications")
 
 
-class WorkerHeartbeat(db.Model):
+class WorkerHeartbeat(Model):
     """The last time each consumer process was seen alive (readiness, and who holds a lease)."""
 
     __tablename__ = "worker_heartbeats"

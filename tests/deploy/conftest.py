@@ -78,7 +78,7 @@ class Processes:
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
     def start(self, name: str, command: str | list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "wb")
+        log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - the child writes to it until it exits
         proc = subprocess.Popen(command, shell=isinstance(command, str), cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append((name, proc))

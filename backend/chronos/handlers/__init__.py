@@ -102,9 +102,9 @@ async def run_call(call: Call) -> Outcome:
         return Outcome(ok=False, error=f"Unknown handler {call.handler!r}.", retryable=False)
     try:
         return await asyncio.wait_for(handler(call), timeout=call.timeout_seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Outcome(ok=False, error=f"Timed out after {call.timeout_seconds:g} s.")
-    except Exception as exc:  # a handler's bug must fail the attempt, not the worker
+    except Exception as exc:  # noqa: BLE001 - a handler's bug must fail the attempt, not the worker
         return Outcome(ok=False, error=f"{type(exc).__name__}: {exc}")
 
 

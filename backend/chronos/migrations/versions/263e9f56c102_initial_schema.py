@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-28 14:32:23.370714
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '263e9f56c102'
