@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from . import metrics, notify
 from .extensions import db
 from .handlers import Call, Outcome, load_builtin_handlers, run_call
 from .models import Execution, ExecutionLog, Job, UTCDateTime, db_now, utcnow
@@ -554,14 +555,17 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
 
 
 def _observe(observed: list[tuple[Attempt, str, str]]) -> None:
-    """Count recorded attempts in the Prometheus metrics (chronos.metrics), if it is there."""
-    try:
-        from . import metrics
-    except ImportError:  # metrics are optional: the engine runs without them
-        return
+    """Log each recorded attempt with its execution id, and count it in the Prometheus metrics."""
     try:
         for attempt, handler, status in observed:
             ok = attempt.outcome is not None and attempt.outcome.ok
+            ids = {"execution_id": attempt.id, "job_id": attempt.job_id, "attempt": attempt.attempt}
+            if ok:
+                log.info("Execution %s attempt %s succeeded.", attempt.id, attempt.attempt, extra=ids)
+            else:
+                error = attempt.outcome.error if attempt.outcome else None
+                log.warning("Execution %s attempt %s failed (%s): %s", attempt.id, attempt.attempt, status,
+                            error, extra=ids)
             metrics.ATTEMPTS.labels(outcome="succeeded" if ok else "failed", handler=handler).inc()
             if attempt.finished_at is not None:
                 metrics.ATTEMPT_DURATION.labels(handler=handler).observe(
@@ -570,20 +574,12 @@ def _observe(observed: list[tuple[Attempt, str, str]]) -> None:
                 metrics.LATENESS.observe(max(0.0, (attempt.started_at - attempt.scheduled_for).total_seconds()))
             if status != "retrying":
                 metrics.EXECUTIONS.labels(status=status, handler=handler).inc()
-    except Exception:  # a metrics problem must never fail a recorded attempt
+    except Exception:  # a logging or metrics problem must never fail a recorded attempt
         log.debug("Could not record metrics.", exc_info=True)
 
 
 def _notify(failed: list[int], recovered: list[int]) -> None:
     """Tell chronos.notify about final failures and recoveries (it only queues tasks)."""
-    if not failed and not recovered:
-        return
-    try:
-        from . import notify
-    except ModuleNotFoundError as exc:  # notify.py not written yet: nobody to tell
-        if exc.name != "chronos.notify":
-            raise
-        return
     for execution_id in failed:
         try:
             notify.execution_failed(execution_id)
