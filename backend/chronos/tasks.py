@@ -57,6 +57,17 @@ def recover_periodically() -> None:
         recover()
 
 
+@huey.periodic_task(crontab(minute="7"))
+def purge_revoked_tokens() -> None:
+    """Hourly: drop revocation records of tokens past their expiry."""
+    from .extensions import db
+    from .models import RevokedToken, db_now
+
+    with _context():
+        RevokedToken.purge_expired(db_now())
+        db.session.commit()
+
+
 # --- notifications ---
 # Owned by the notifications work (notify.py); the engine calls notify.execution_failed /
 # execution_recovered, which only enqueue `deliver_notifications`.

@@ -156,3 +156,18 @@ def test_token_of_a_deleted_user_is_401(client, auth):
     db.session.delete(db.session.get(User, user["id"]))
     db.session.commit()
     assert client.get(f"{API}/auth/me", headers=bearer(token)).status_code == 401
+
+
+def test_expired_revocations_are_purged_and_live_ones_kept(any_app):
+    from datetime import timedelta
+
+    from chronos.extensions import db
+    from chronos.models import RevokedToken, utcnow
+    from chronos.tasks import purge_revoked_tokens
+
+    now = utcnow()
+    db.session.add_all([RevokedToken(jti="old", token_type="refresh", expires_at=now - timedelta(minutes=1)),
+                        RevokedToken(jti="live", token_type="access", expires_at=now + timedelta(minutes=10))])
+    db.session.commit()
+    purge_revoked_tokens.call_local()
+    assert [row.jti for row in db.session.query(RevokedToken)] == ["live"]
