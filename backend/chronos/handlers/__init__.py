@@ -10,6 +10,9 @@ A deployment adds its own handler with::
         return Outcome(ok=True, result={"done": True})
 
 and imports that module where the worker starts (``CHRONOS_HANDLER_MODULES=myapp.handlers``).
+
+All calls of a worker process run on one long-lived event loop, so a handler must never block it:
+await asynchronous I/O, or push blocking work off the loop with ``await asyncio.to_thread(...)``.
 """
 from __future__ import annotations
 
