@@ -58,6 +58,13 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
+def _frontend_dist() -> Path:
+    """The built web app: beside the source tree (a checkout), else under the working directory
+    (a platform that installed the package into site-packages and runs from the checkout)."""
+    beside_source = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+    return beside_source if beside_source.exists() else Path.cwd() / "frontend" / "dist"
+
+
 def load_config() -> dict:
     """Build the Flask config mapping from the environment."""
     database_url = _env("DATABASE_URL") or f"sqlite:///{data_dir() / 'chronos.sqlite3'}"
@@ -127,5 +134,5 @@ def load_config() -> dict:
         "METRICS_TOKEN": _env("METRICS_TOKEN"),
         "LOG_FORMAT": _env("LOG_FORMAT", "text"),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
-        "FRONTEND_DIST": _env("FRONTEND_DIST", str(Path(__file__).resolve().parents[2] / "frontend" / "dist")),
+        "FRONTEND_DIST": _env("FRONTEND_DIST") or str(_frontend_dist()),
     }
