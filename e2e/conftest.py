@@ -82,14 +82,8 @@ def frontend_dist() -> Path:
 # --- the stack ------------------------------------------------------------------------------------
 
 def _create_schema(env: dict[str, str]) -> None:
-    """Migrations when the project has them, else create_all (the lead adds migrations)."""
-    versions = ROOT / "backend" / "chronos" / "migrations" / "versions"
-    if any(versions.glob("*.py")) and any(p.name != "__init__.py" for p in versions.glob("*.py")):
-        command = [str(BIN / "flask"), "--app", "chronos.wsgi", "db", "upgrade"]
-    else:
-        command = [sys.executable, "-c", ("from chronos import create_app; from chronos.extensions import db; "
-                                          "app = create_app(); app.app_context().push(); db.create_all()")]
-    subprocess.run(command, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    """Build the stack's database with the migrations, as a release would."""
+    subprocess.run([str(BIN / "chronos"), "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
 def _admin_execute(sql: str) -> None:

@@ -1,4 +1,4 @@
-"""Helpers for the API tests: the seed job, and history rows inserted directly (the engine is not run)."""
+"""Helpers for the API tests: the seed job, and history rows inserted directly."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
