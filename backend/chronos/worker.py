@@ -117,6 +117,24 @@ def _serve_metrics() -> None:
     start_http_server(int(port), addr=os.environ.get("CHRONOS_METRICS_ADDR", "127.0.0.1"), registry=registry)
 
 
+def _die_with_parent() -> None:
+    """Have the kernel kill this forked worker when its consumer dies, however it dies.
+
+    Without this a SIGKILLed consumer leaves its process workers running unsupervised: their
+    heartbeat is gone, so recovery retries their attempts while they may still be making the call.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # not glibc: the lease still bounds the damage
+        log.debug("Could not tie the worker process to its consumer.", exc_info=True)
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chronos.worker", description=__doc__.split("\n")[0])
     parser.add_argument("-w", "--workers", type=int, default=int(os.environ.get("CHRONOS_WORKERS", "4")),
@@ -161,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def _fresh_pool_in_child() -> None:
         with app.app_context():
             db.engine.dispose(close=False)
+        _die_with_parent()
 
     os.register_at_fork(after_in_child=_fresh_pool_in_child)
     stop = threading.Event()
