@@ -10,6 +10,7 @@ start: install frontend  ## Start Chronos (embedded SQLite default unless DATABA
 
 test: install-dev frontend  ## Run every test: frontend unit, backend unit + integration, browser
 	cd frontend && npm test
+	CHRONOS_WORKER_TYPE=process $(BIN)/pytest -q tests/engine/test_guarantees.py tests/deploy  # the guarantees with forked workers too
 	$(BIN)/pytest
 
 $(BIN)/python:
