@@ -6,24 +6,20 @@ root `conftest.py`; the processes started here inherit them. The browser is Debi
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
+from tests.live import Receiver, free_port, running_receiver, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 FRONTEND = ROOT / "frontend"
@@ -36,25 +32,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            done = check()
-        except httpx.TransportError:  # the server is not listening yet
-            done = False
-        if done:
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"timed out waiting for {what}")
 
 
 # --- the frontend build ---------------------------------------------------------------------------
@@ -110,7 +87,7 @@ def live_server(_databases, frontend_dist: Path) -> Iterator[str]:
     suite truncates and create_all()s the run's database, which would clash with migrations here.
     """
     LOGS.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     database_url = os.environ["DATABASE_URL"] + "_e2e"
     database_name = database_url.rsplit("/", 1)[1]
@@ -134,9 +111,10 @@ def live_server(_databases, frontend_dist: Path) -> Iterator[str]:
             worker = subprocess.Popen([sys.executable, "-m", "chronos.worker"], env=env, cwd=ROOT,
                                       stdout=worker_log, stderr=subprocess.STDOUT)
             try:
-                _wait_until(lambda: httpx.get(f"{url}/api/v1/openapi.json", timeout=1).status_code == 200, 30,
-                            "gunicorn")
-                _wait_until(lambda: httpx.get(f"{url}/", timeout=1).status_code == 200, 10, "the app shell")
+                wait_for(lambda: httpx.get(f"{url}/api/v1/openapi.json", timeout=1).status_code == 200, 30,
+                         message="gunicorn")
+                wait_for(lambda: httpx.get(f"{url}/", timeout=1).status_code == 200, 10,
+                         message="the app shell")
                 if worker.poll() is not None:
                     raise RuntimeError(f"the consumer exited with {worker.returncode}; see {LOGS / 'worker.log'}")
                 yield url
@@ -169,53 +147,11 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 # --- helpers for the stories ----------------------------------------------------------------------
 
-@dataclass
-class Call:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A local HTTP endpoint that records every call made to it."""
-
-    url: str
-    calls: list[Call] = field(default_factory=list)
-
-    def wait_for_calls(self, count: int, timeout: float = 20) -> list[Call]:
-        _wait_until(lambda: len(self.calls) >= count, timeout, f"{count} call(s) to the receiver")
-        return self.calls
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    port = _free_port()
-    box = Receiver(url=f"http://127.0.0.1:{port}")
-
-    class Handler(BaseHTTPRequestHandler):
-        def _record(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            box.calls.append(Call(self.command, self.path, dict(self.headers.items()), self.rfile.read(length)))
-            payload = json.dumps({"received": True}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _record
-
-        def log_message(self, *args: Any) -> None:  # keep the test output clean
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield box
-    server.shutdown()
-    server.server_close()
+    """A local HTTP endpoint that records every request made to it (tests/live.py)."""
+    with running_receiver() as running:
+        yield running
 
 
 @pytest.fixture

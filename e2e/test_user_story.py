@@ -86,7 +86,7 @@ def test_new_user_schedules_a_job_watches_it_run_and_cleans_up(page: Page, recei
     # Watch it succeed in the history, without reloading the page.
     history = page.get_by_role("table", name="Execution history, newest first")
     expect(history.get_by_text("succeeded")).to_be_visible(timeout=30_000)
-    calls = receiver.wait_for_calls(1)
+    calls = receiver.wait_for_requests(1)
     assert calls[0].path == "/ping" and calls[0].method == "POST"
     assert calls[0].headers.get("X-Story") == "one-time"
     assert json.loads(calls[0].body) == {"hello": "world"}
@@ -113,8 +113,8 @@ def test_new_user_schedules_a_job_watches_it_run_and_cleans_up(page: Page, recei
     expect(row.get_by_text("paused", exact=True)).to_have_count(0)
     row.get_by_role("button", name="Run now Weekly report").click()
     expect(page.get_by_role("status")).to_contain_text("Started a run of “Weekly report”")
-    receiver.wait_for_calls(2)
-    assert receiver.calls[1].path == "/weekly"
+    receiver.wait_for_requests(2)
+    assert receiver.requests[1].path == "/weekly"
     row.get_by_role("link", name="Weekly report").click()
     history = page.get_by_role("table", name="Execution history, newest first")
     manual = history.get_by_role("row").filter(has_text="manual")
@@ -176,7 +176,7 @@ def test_editing_a_job_changes_its_schedule_and_keeps_its_secret_header(page: Pa
 
     # Run now: the call goes to the new URL with the real secret, not the mask.
     page.get_by_role("button", name="Run now").click()
-    call = receiver.wait_for_calls(1)[0]
+    call = receiver.wait_for_requests(1)[0]
     assert call.path == "/new"
     assert call.headers["Authorization"] == "Bearer s3cret"
     assert call.headers["X-Plain"] == "visible"

@@ -5,12 +5,14 @@ The run's database and Redis database come from the root `conftest.py`.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 import redis as redis_lib
 
 from chronos import create_app
 from chronos.extensions import db, limiter
+from tests.live import Receiver, running_receiver
 
 # Set by the root conftest.py before this module is imported.
 PG_URL = os.environ["DATABASE_URL"]
@@ -113,6 +115,13 @@ class Auth:
             self.register(email)
             self.login(email)
         return {"Authorization": f"Bearer {self.tokens[email]['access_token']}"}
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver on 127.0.0.1 that records every request (routes: tests/live.py)."""
+    with running_receiver() as running:
+        yield running
 
 
 @pytest.fixture

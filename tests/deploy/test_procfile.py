@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import signal
 
-from .conftest import ROOT, Client, free_port, in_seconds, one_time_http_job, wait_for
+from tests.live import free_port, wait_for
+
+from .conftest import ROOT, Client, in_seconds, one_time_http_job
 
 
 def procfile() -> dict[str, str]:
@@ -29,15 +31,15 @@ def test_procfile_stack_migrates_serves_and_fires_a_job(stack_env, processes, re
     base = f"http://127.0.0.1:{port}"
     import httpx
 
-    wait_for(lambda: httpx.get(base + "/api/v1/health/live").status_code == 200, 60, "web to answer")
+    wait_for(lambda: httpx.get(base + "/api/v1/health/live").status_code == 200, 60, message="web to answer")
     wait_for(lambda: httpx.get(base + "/api/v1/health/ready").json().get("workers"), 60,
-             "a consumer's heartbeat")
+             message="a consumer's heartbeat")
 
     client = Client(base, "procfile@example.com")
     job = client.create_job(**one_time_http_job(receiver.url + "/ok", in_seconds(3), "From the Procfile"))
-    wait_for(lambda: receiver.matching("/ok"), 30, "the job's call")
+    wait_for(lambda: receiver.matching("/ok"), 30, message="the job's call")
     execution = wait_for(lambda: [e for e in client.executions(job["id"]) if e["status"] == "succeeded"],
-                         15, "the execution to succeed")[0]
+                         15, message="the execution to succeed")[0]
     assert execution["trigger"] == "schedule" and execution["attempt"] == 1
     request = receiver.matching("/ok")[0]
     assert request.headers["X-Chronos-Execution-Id"] == str(execution["id"])

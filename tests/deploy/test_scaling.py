@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from .conftest import BIN, Client, free_port, in_seconds, one_time_http_job, wait_for
+from tests.live import free_port, wait_for
+
+from .conftest import BIN, Client, in_seconds, one_time_http_job
 
 ONE_TIME_JOBS = 30
 CRON_JOBS = 3
@@ -25,9 +27,10 @@ def test_two_web_instances_and_two_consumers_fire_each_slot_exactly_once(stack_e
         processes.start(f"worker-{index}", [str(BIN / "python"), "-m", "chronos.worker"], stack_env)
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     for base in bases:
-        wait_for(lambda base=base: httpx.get(base + "/api/v1/health/live").status_code == 200, 60, base)
+        wait_for(lambda base=base: httpx.get(base + "/api/v1/health/live").status_code == 200, 60,
+                 message=base)
     wait_for(lambda: httpx.get(bases[0] + "/api/v1/health/ready").json().get("workers", 0) >= 2, 60,
-             "both consumers' heartbeats")
+             message="both consumers' heartbeats")
 
     clients = [Client(bases[0], "scale@example.com"), Client(bases[1], "scale@example.com")]
     due = in_seconds(4).replace(microsecond=0)
@@ -40,7 +43,7 @@ def test_two_web_instances_and_two_consumers_fire_each_slot_exactly_once(stack_e
     window_start = datetime.now(due.tzinfo)
 
     wait_for(lambda: len({r.path for r in receiver.matching("/ok/once-")}) == ONE_TIME_JOBS, 30,
-             "every one-time job")
+             message="every one-time job")
     wait_for(lambda: datetime.now(due.tzinfo) > window_start + timedelta(seconds=WINDOW_SECONDS), 30)
     for job in cron:
         assert clients[0].http.post(f"/jobs/{job['id']}/pause").status_code == 200

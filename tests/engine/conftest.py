@@ -1,4 +1,4 @@
-"""Engine fixtures: a real local HTTP receiver and real `python -m chronos.worker` processes."""
+"""Engine fixtures: real `python -m chronos.worker` processes (the receiver is in tests/conftest.py)."""
 from __future__ import annotations
 
 import os
@@ -6,21 +6,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.receiver import Receiver, running_receiver
-
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as running:
-        yield running
 
 
 # Short leases, backoffs and graces so the guarantees are proven in seconds, not minutes.
@@ -87,15 +78,3 @@ def consumers(app, tmp_path) -> Iterator[Consumers]:
     manager = Consumers(tmp_path)
     yield manager
     manager.stop_all()
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 15, interval: float = 0.1, message: str = "") -> Any:
-    """Poll until `condition()` is truthy; its value, or an AssertionError after the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting: {message or condition}")
-        time.sleep(interval)

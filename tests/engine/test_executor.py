@@ -12,7 +12,7 @@ from chronos.extensions import db, huey
 from chronos.handlers import Outcome
 from chronos.models import Execution, ExecutionLog, db_now
 from chronos.scheduling.recovery import LEASE_EXPIRED, recover
-from tests.engine.factories import make_execution, make_job, reload
+from tests.factories import make_execution, make_job, reload
 
 
 def _queued() -> dict[int, object]:

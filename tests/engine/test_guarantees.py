@@ -20,8 +20,8 @@ from chronos.extensions import db
 from chronos.models import Execution, Job, db_now
 from chronos.scheduling.planner import plan_due_jobs
 from chronos.scheduling.recovery import LEASE_EXPIRED
-from tests.engine.conftest import wait_for
-from tests.engine.factories import make_execution, make_job, reload
+from tests.factories import make_execution, make_job, reload
+from tests.live import wait_for
 
 
 def _statuses(job_ids: list[int] | None = None) -> dict[str, int]:

@@ -24,8 +24,9 @@ from chronos.handlers.http import (
     redact_url,
 )
 from chronos.handlers.signing import verify
+from tests.live import Receiver
 
-from .conftest import SECRET, Receiver
+from .conftest import SECRET
 
 ALLOW_LOCAL = HttpSettings(allowlist=parse_allowlist(["127.0.0.1"]))
 NOTHING_ALLOWED = HttpSettings(allowlist=parse_allowlist([]))
@@ -42,14 +43,14 @@ def call_with(settings: HttpSettings, call: Call) -> Outcome:
 
 
 def test_allowed_receiver_gets_signed_request_with_chronos_headers(receiver: Receiver, make_call) -> None:
-    call = make_call(receiver.url("/ok"), payload={"hello": "wörld"}, attempt=2)
+    call = make_call(f"{receiver.url}/ok", payload={"hello": "wörld"}, attempt=2)
     outcome = call_with(ALLOW_LOCAL, call)
 
     assert outcome.ok, outcome.error
     assert outcome.result["http_status"] == 200
     assert outcome.result["body_excerpt"] == "ok"
     assert outcome.result["headers"]["X-Receiver"] == "yes"
-    assert outcome.result["method"] == "POST" and outcome.result["url"] == receiver.url("/ok")
+    assert outcome.result["method"] == "POST" and outcome.result["url"] == f"{receiver.url}/ok"
     [request] = receiver.requests
     headers = request.headers
     assert request.method == "POST"
@@ -69,13 +70,13 @@ def test_allowed_receiver_gets_signed_request_with_chronos_headers(receiver: Rec
 
 def test_scheduled_for_is_the_same_on_every_retry(receiver: Receiver, make_call) -> None:
     for attempt in (1, 2, 3):
-        assert call_with(ALLOW_LOCAL, make_call(receiver.url("/ok"), attempt=attempt)).ok
+        assert call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/ok", attempt=attempt)).ok
     assert {r.headers["X-Chronos-Scheduled-For"] for r in receiver.requests} == {"2026-11-28T10:00:00+00:00"}
     assert [r.headers["X-Chronos-Attempt"] for r in receiver.requests] == ["1", "2", "3"]
 
 
 def test_method_headers_and_string_body_are_sent(receiver: Receiver, make_call) -> None:
-    call = make_call(receiver.url("/ok"), method="put", headers={"X-Custom": "1", "Content-Type": "text/csv",
+    call = make_call(f"{receiver.url}/ok", method="put", headers={"X-Custom": "1", "Content-Type": "text/csv",
                                                                   "X-Chronos-Attempt": "99"}, body="a,b\n1,2")
     assert call_with(ALLOW_LOCAL, call).ok
     [request] = receiver.requests
@@ -87,14 +88,14 @@ def test_method_headers_and_string_body_are_sent(receiver: Receiver, make_call) 
 
 
 def test_get_sends_no_body_and_signs_the_empty_body(receiver: Receiver, make_call) -> None:
-    assert call_with(ALLOW_LOCAL, make_call(receiver.url("/ok"), method="GET", payload={"x": 1})).ok
+    assert call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/ok", method="GET", payload={"x": 1})).ok
     [request] = receiver.requests
     assert request.method == "GET" and request.body == b""
     assert verify(SECRET, request.headers["X-Chronos-Timestamp"], b"", request.headers["X-Chronos-Signature"])
 
 
 def test_unlisted_loopback_address_is_refused_without_a_connection(other_receiver: Receiver, make_call) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(other_receiver.url("/ok")))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{other_receiver.url}/ok"))
 
     assert not outcome.ok and not outcome.retryable
     assert outcome.error == "Refused: 127.0.0.2 is a loopback address (not in HTTP_ALLOWLIST)"
@@ -106,7 +107,7 @@ def test_unlisted_loopback_address_is_refused_without_a_connection(other_receive
                                       "[::ffff:127.0.0.2]", "[::ffff:7f00:2]", "１２７.０.０.２", "127。0。0。2"])
 def test_legacy_ip_spellings_are_judged_as_the_address(other_receiver: Receiver, make_call,
                                                        spelling: str) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(other_receiver.url("/ok", host=spelling)))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"http://{spelling}:{other_receiver.port}/ok"))
 
     assert not outcome.ok and not outcome.retryable
     assert outcome.error.startswith("Refused: ")
@@ -115,13 +116,13 @@ def test_legacy_ip_spellings_are_judged_as_the_address(other_receiver: Receiver,
 
 
 def test_legacy_spelling_of_an_allowed_address_reaches_it(receiver: Receiver, make_call) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/ok", host="2130706433")))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"http://2130706433:{receiver.port}/ok"))
     assert outcome.ok, outcome.error
     assert len(receiver.requests) == 1
 
 
 def test_hostname_resolving_to_loopback_is_refused(receiver: Receiver, make_call) -> None:
-    outcome = call_with(NOTHING_ALLOWED, make_call(receiver.url("/ok", host="localhost")))
+    outcome = call_with(NOTHING_ALLOWED, make_call(f"http://localhost:{receiver.port}/ok"))
 
     assert not outcome.ok and not outcome.retryable
     assert outcome.error.startswith("Refused: localhost resolves to ")
@@ -150,14 +151,14 @@ def test_resolver_drops_forbidden_addresses_before_any_connection() -> None:
 
 def test_allow_listed_hostname_is_reached(receiver: Receiver, make_call) -> None:
     settings = HttpSettings(allowlist=parse_allowlist(["localhost"]))
-    outcome = call_with(settings, make_call(receiver.url("/ok", host="localhost")))
+    outcome = call_with(settings, make_call(f"http://localhost:{receiver.port}/ok"))
     assert outcome.ok, outcome.error
 
 
 def test_redirect_to_unlisted_address_is_refused(receiver: Receiver, other_receiver: Receiver,
                                                  make_call) -> None:
-    to = other_receiver.url("/ok")
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url(f"/redirect?to={to}&code=307")))
+    to = f"{other_receiver.url}/ok"
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/redirect?to={to}&code=307"))
 
     assert not outcome.ok and not outcome.retryable
     assert outcome.error == "Refused: 127.0.0.2 is a loopback address (not in HTTP_ALLOWLIST)"
@@ -176,21 +177,21 @@ def test_allow_listed_name_does_not_admit_its_address_by_another_spelling(receiv
 
 
 def test_allowed_redirect_is_followed_keeping_method_on_307(receiver: Receiver, make_call) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/redirect?to=/ok&code=307"), payload=[1]))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/redirect?to=/ok&code=307", payload=[1]))
     assert outcome.ok, outcome.error
     assert [(r.method, r.path, r.body) for r in receiver.requests] == [
         ("POST", "/redirect?to=/ok&code=307", b"[1]"), ("POST", "/ok", b"[1]")]
-    assert outcome.result["url"] == receiver.url("/ok")
+    assert outcome.result["url"] == f"{receiver.url}/ok"
 
 
 def test_303_redirect_becomes_get_without_body(receiver: Receiver, make_call) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/redirect?to=/ok&code=303")))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/redirect?to=/ok&code=303"))
     assert outcome.ok
     assert [(r.method, r.body) for r in receiver.requests] == [("POST", b'{"n":1}'), ("GET", b"")]
 
 
 def test_endless_redirects_fail_after_the_limit(receiver: Receiver, make_call) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/loop")))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/loop"))
     assert not outcome.ok and not outcome.retryable
     assert outcome.error == "Too many redirects (more than 5)."
     assert len(receiver.requests) == 6  # the first request and five redirects
@@ -198,39 +199,39 @@ def test_endless_redirects_fail_after_the_limit(receiver: Receiver, make_call) -
 
 def test_slow_receiver_times_out_quickly(receiver: Receiver, make_call) -> None:
     started = time.monotonic()
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/slow?seconds=3"), timeout_seconds=0.3))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/slow?seconds=3", timeout_seconds=0.3))
     assert time.monotonic() - started < 1.5
     assert not outcome.ok and outcome.retryable
     assert "Timed out after 0.3 s" in outcome.error
 
 
 def test_server_error_is_a_retryable_failure(receiver: Receiver, make_call) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/status/500")))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/status/500"))
     assert not outcome.ok and outcome.retryable
     assert outcome.error == "HTTP 500 Internal Server Error"
     assert outcome.result["http_status"] == 500 and outcome.result["body_excerpt"] == "status 500"
 
 
 def test_not_found_is_final(receiver: Receiver, make_call) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/status/404")))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/status/404"))
     assert not outcome.ok and not outcome.retryable
     assert outcome.error == "HTTP 404 Not Found"
 
 
 @pytest.mark.parametrize("key", ["retry_on_client_error", "_retry_on_client_error"])
 def test_client_error_is_retried_when_the_job_says_so(receiver: Receiver, make_call, key: str) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/status/404"), **{key: True}))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/status/404", **{key: True}))
     assert not outcome.ok and outcome.retryable
 
 
 @pytest.mark.parametrize("status", [408, 429])
 def test_timeout_and_too_many_requests_are_retried(receiver: Receiver, make_call, status: int) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url(f"/status/{status}")))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/status/{status}"))
     assert not outcome.ok and outcome.retryable
 
 
 def test_retry_after_seconds_is_returned(receiver: Receiver, make_call) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/status/429?retry_after=7")))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/status/429?retry_after=7"))
     assert outcome.error == "HTTP 429 Too Many Requests"
     assert outcome.retry_after == 7
 
@@ -247,7 +248,7 @@ def test_retry_after_http_date_is_parsed() -> None:
 
 
 def test_response_excerpt_is_capped(receiver: Receiver, make_call) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/big")))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/big"))
     assert outcome.ok
     assert len(outcome.result["body_excerpt"]) == RESPONSE_EXCERPT_BYTES == 4096
 
@@ -255,7 +256,8 @@ def test_response_excerpt_is_capped(receiver: Receiver, make_call) -> None:
 def test_secret_header_values_never_reach_the_log(receiver: Receiver, make_call) -> None:
     secrets = {"Authorization": "Bearer s3cr3t-bearer", "X-Api-Key": "s3cr3t-key", "Cookie": "sid=s3cr3t-cookie",
                "X-Webhook-Token": "s3cr3t-token", "Proxy-Authorization": "Basic s3cr3t-proxy"}
-    call = make_call(receiver.url("/ok?access_token=s3cr3t-query"), headers={**secrets, "X-Plain": "visible"})
+    call = make_call(f"{receiver.url}/ok?access_token=s3cr3t-query",
+                     headers={**secrets, "X-Plain": "visible"})
     outcome = call_with(ALLOW_LOCAL, call)
     assert outcome.ok
     [request] = receiver.requests
@@ -301,7 +303,7 @@ def test_connection_refused_is_retryable(make_call) -> None:
 
 def test_run_calls_sends_200_calls_concurrently(receiver: Receiver, make_call, monkeypatch) -> None:
     monkeypatch.setenv("HTTP_ALLOWLIST", "127.0.0.1")
-    calls = [make_call(receiver.url(f"/ok?i={i}")) for i in range(200)]
+    calls = [make_call(f"{receiver.url}/ok?i={i}") for i in range(200)]
     started = time.monotonic()
     outcomes = asyncio.run(run_calls(calls))
     elapsed = time.monotonic() - started
@@ -313,9 +315,9 @@ def test_run_calls_sends_200_calls_concurrently(receiver: Receiver, make_call, m
 def test_allowlist_comes_from_the_app_config(app, receiver: Receiver, make_call, monkeypatch) -> None:
     # setitem: the app is shared by the whole run; the change must not outlive this test.
     monkeypatch.setitem(app.config, "HTTP_ALLOWLIST", ["127.0.0.1"])
-    assert asyncio.run(run_call(make_call(receiver.url("/ok")))).ok  # private session, app settings
+    assert asyncio.run(run_call(make_call(f"{receiver.url}/ok"))).ok  # private session, app settings
     monkeypatch.setitem(app.config, "HTTP_ALLOWLIST", [])
-    outcome = asyncio.run(run_call(make_call(receiver.url("/ok"))))
+    outcome = asyncio.run(run_call(make_call(f"{receiver.url}/ok")))
     assert outcome.error == "Refused: 127.0.0.1 is a loopback address (not in HTTP_ALLOWLIST)"
     assert len(receiver.requests) == 1
 
@@ -323,17 +325,17 @@ def test_allowlist_comes_from_the_app_config(app, receiver: Receiver, make_call,
 def test_allowlist_comes_from_the_environment_without_an_app(receiver: Receiver, make_call,
                                                              monkeypatch) -> None:
     monkeypatch.setenv("HTTP_ALLOWLIST", "127.0.0.0/30")
-    assert asyncio.run(run_calls([make_call(receiver.url("/ok"))]))[0].ok
+    assert asyncio.run(run_calls([make_call(f"{receiver.url}/ok")]))[0].ok
     monkeypatch.delenv("HTTP_ALLOWLIST")
-    [outcome] = asyncio.run(run_calls([make_call(receiver.url("/ok"))]))
+    [outcome] = asyncio.run(run_calls([make_call(f"{receiver.url}/ok")]))
     assert outcome.error.startswith("Refused: 127.0.0.1 is a loopback address")
     assert len(receiver.requests) == 1
 
 
 def test_cross_origin_redirect_drops_credentials(receiver: Receiver, second_receiver: Receiver,
                                                  make_call) -> None:
-    to = second_receiver.url("/ok")
-    call = make_call(receiver.url(f"/redirect?to={to}&code=307"),
+    to = f"{second_receiver.url}/ok"
+    call = make_call(f"{receiver.url}/redirect?to={to}&code=307",
                      headers={"Authorization": "Bearer abc", "X-Api-Key": "k", "X-Plain": "p"})
     assert call_with(ALLOW_LOCAL, call).ok
     [first], [second] = receiver.requests, second_receiver.requests
@@ -344,7 +346,7 @@ def test_cross_origin_redirect_drops_credentials(receiver: Receiver, second_rece
 
 
 def test_same_origin_redirect_keeps_credentials(receiver: Receiver, make_call) -> None:
-    call = make_call(receiver.url("/redirect?to=/ok&code=308"), headers={"Authorization": "Bearer abc"})
+    call = make_call(f"{receiver.url}/redirect?to=/ok&code=308", headers={"Authorization": "Bearer abc"})
     assert call_with(ALLOW_LOCAL, call).ok
     assert [r.headers.get("Authorization") for r in receiver.requests] == ["Bearer abc", "Bearer abc"]
 
@@ -355,7 +357,7 @@ def test_socket_guard_refuses_a_connection_that_skipped_the_other_checks(other_r
     async def go() -> BaseException | None:
         async with client_session(ALLOW_LOCAL) as session:
             try:
-                async with session.get(other_receiver.url("/ok")):
+                async with session.get(f"{other_receiver.url}/ok"):
                     return None
             except aiohttp.ClientError as exc:
                 return exc
@@ -369,7 +371,7 @@ def test_socket_guard_refuses_a_connection_that_skipped_the_other_checks(other_r
 
 
 def test_head_reads_no_body(receiver: Receiver, make_call) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(receiver.url("/big"), method="HEAD"))
+    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/big", method="HEAD"))
     assert outcome.ok and outcome.result["body_excerpt"] == ""
     assert receiver.requests[0].method == "HEAD" and receiver.requests[0].body == b""
 
@@ -385,10 +387,10 @@ def test_cookies_from_one_job_never_reach_another(receiver: Receiver, make_call)
 
     async def go() -> None:
         async with client_session(ALLOW_LOCAL) as session:
-            async with session.get(receiver.url("/status/200")):
+            async with session.get(f"{receiver.url}/status/200"):
                 pass
             session.cookie_jar.update_cookies({"sid": "leak"})
-            await run_call(make_call(receiver.url("/ok")))
+            await run_call(make_call(f"{receiver.url}/ok"))
 
     asyncio.run(go())
     assert "Cookie" not in receiver.requests[-1].headers

@@ -1,47 +1,21 @@
-"""Fixtures for notifications: a real SMTP server (aiosmtpd) and a real webhook receiver on loopback."""
+"""Fixtures for notifications: a real SMTP server (aiosmtpd); the webhook receiver is in tests/conftest.py."""
 from __future__ import annotations
 
 import email
-import json
-import socket
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from flask_jwt_extended import create_access_token
 
-from chronos.extensions import db
-from chronos.models import Execution, Job, User
+from tests.factories import make_user
+from tests.live import free_port
 
 PASSWORD = "s3cr3t-Sm7p-pa55word"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now (aiosmtpd cannot take port 0: TOOLCHAIN.md gotcha 20)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll until `predicate()` is truthy; its value, or AssertionError at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout:.1f} s")
-        time.sleep(interval)
 
 
 @dataclass
@@ -99,64 +73,6 @@ def smtp_sink():
     sink.stop()
 
 
-@dataclass
-class Hook:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Receiver:
-    """A real HTTP server recording requests; `status` is what it answers."""
-
-    host: str
-    port: int = 0
-    status: int = 200
-    requests: list[Hook] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}/hook"
-
-    def start(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.requests.append(Hook(self.path, dict(self.headers), body))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver("127.0.0.1").start()
-    yield r
-    r.stop()
-
-
 @pytest.fixture
 def notify_config(app, smtp_sink, monkeypatch):
     """Notifications pointed at the test SMTP server, short backoffs, loopback allow-listed."""
@@ -170,53 +86,6 @@ def notify_config(app, smtp_sink, monkeypatch):
     for key, value in settings.items():
         monkeypatch.setitem(app.config, key, value)
     return app.config
-
-
-def make_user(email_address: str) -> User:
-    # Tests mint tokens directly, so no one logs in: skip the (deliberately slow) scrypt hash.
-    user = User(email=email_address, password_hash="unusable")
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def token_headers(user: User) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_access_token(identity=str(user.id))}"}
-
-
-def make_job(owner: User, **overrides: Any) -> Job:
-    values: dict[str, Any] = {
-        "owner_id": owner.id, "name": "Weekly Newsletter", "description": "Send newsletter every Monday",
-        "job_type": "recurring", "schedule_type": "cron", "cron_expression": "0 9 * * 1",
-        "timezone": "America/New_York", "handler": "http",
-        "target": {"url": "http://127.0.0.1:9/newsletter", "method": "POST"},
-        "payload": {"template": "weekly_digest"}, "max_retries": 1, "retry_backoff_seconds": [1],
-    }
-    values.update(overrides)
-    job = Job(**values)
-    db.session.add(job)
-    db.session.commit()
-    return job
-
-
-_slot = [0]
-
-
-def make_execution(job: Job, **overrides: Any) -> Execution:
-    """A finished execution (failed by default), each in its own slot (a few seconds apart)."""
-    _slot[0] += 1
-    scheduled = datetime(2026, 12, 7, 14, 0, tzinfo=UTC) + timedelta(seconds=_slot[0])
-    values: dict[str, Any] = {
-        "job_id": job.id, "owner_id": job.owner_id, "job_version": job.version, "scheduled_for": scheduled,
-        "trigger": "schedule", "status": "failed", "attempt": 2, "started_at": scheduled,
-        "finished_at": scheduled + timedelta(seconds=62), "error": "HTTP 500 Internal Server Error",
-        "result": {"http_status": 500, "url": "http://127.0.0.1:9/newsletter"},
-    }
-    values.update(overrides)
-    execution = Execution(**values)
-    db.session.add(execution)
-    db.session.commit()
-    return execution
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import pytest
 
 from chronos.extensions import db
 from chronos.models import Notification
-
-from .conftest import make_execution, make_job, make_user, token_headers
+from tests.factories import make_finished_execution, make_newsletter_job, make_user, token_headers
 
 
 def _notification(execution, **overrides) -> Notification:
@@ -26,8 +25,8 @@ def _notification(execution, **overrides) -> Notification:
 @pytest.fixture
 def world(any_app):
     alice, bob = make_user("alice@example.com"), make_user("bob@example.com")
-    job = make_job(alice)
-    first, second = make_execution(job), make_execution(job)
+    job = make_newsletter_job(alice)
+    first, second = make_finished_execution(job), make_finished_execution(job)
     _notification(first)
     _notification(first, channel="webhook", recipient="http://127.0.0.1:9/hook", status="failed", tries=4,
                   error="Webhook: HTTP 503 Service Unavailable", sent_at=None)

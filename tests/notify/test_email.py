@@ -11,8 +11,9 @@ from chronos import notify
 from chronos.extensions import db
 from chronos.models import Notification
 from chronos.tasks import deliver_notifications
+from tests.factories import make_finished_execution, make_newsletter_job, make_user
 
-from .conftest import PASSWORD, SMTPSink, make_execution, make_job, make_user
+from .conftest import PASSWORD, SMTPSink
 
 
 def _rows(execution_id: int) -> list[Notification]:
@@ -22,8 +23,8 @@ def _rows(execution_id: int) -> list[Notification]:
 
 
 def test_failed_execution_emails_each_recipient_once(notify_config, smtp_sink, owner):
-    job = make_job(owner, notify_emails=["ops@example.com", "dev@example.com", "OPS@example.com"])
-    execution = make_execution(job)
+    job = make_newsletter_job(owner, notify_emails=["ops@example.com", "dev@example.com", "OPS@example.com"])
+    execution = make_finished_execution(job)
 
     deliver_notifications.call_local(execution.id, "failure")
 
@@ -36,9 +37,9 @@ def test_failed_execution_emails_each_recipient_once(notify_config, smtp_sink, o
 
 
 def test_failure_email_says_what_happened_in_the_jobs_time_zone(notify_config, smtp_sink, owner):
-    job = make_job(owner)  # cron 0 9 * * 1 in America/New_York; no list → the owner
+    job = make_newsletter_job(owner)  # cron 0 9 * * 1 in America/New_York; no list → the owner
     monday = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)  # 09:00 EST
-    execution = make_execution(job, scheduled_for=monday, finished_at=monday + timedelta(seconds=62))
+    execution = make_finished_execution(job, scheduled_for=monday, finished_at=monday + timedelta(seconds=62))
 
     deliver_notifications.call_local(execution.id, "failure")
 
@@ -64,8 +65,8 @@ def test_failure_email_says_what_happened_in_the_jobs_time_zone(notify_config, s
 
 
 def test_html_part_escapes_user_data(notify_config, smtp_sink, owner):
-    job = make_job(owner, name='<script>alert("x")</script> & co')
-    execution = make_execution(job, error="<b>boom</b>")
+    job = make_newsletter_job(owner, name='<script>alert("x")</script> & co')
+    execution = make_finished_execution(job, error="<b>boom</b>")
 
     notify.deliver(execution.id, "failure")
 
@@ -78,8 +79,8 @@ def test_html_part_escapes_user_data(notify_config, smtp_sink, owner):
 
 
 def test_job_name_cannot_inject_headers(notify_config, smtp_sink, owner):
-    job = make_job(owner, name="Nightly\r\nBcc: victim@example.com")
-    notify.deliver(make_execution(job).id, "failure")
+    job = make_newsletter_job(owner, name="Nightly\r\nBcc: victim@example.com")
+    notify.deliver(make_finished_execution(job).id, "failure")
     [received] = smtp_sink.received
     assert received.rcpt_tos == ["alice@example.com"]
     assert received.message["Subject"] == '[Chronos] Job "Nightly Bcc: victim@example.com" failed'
@@ -87,28 +88,28 @@ def test_job_name_cannot_inject_headers(notify_config, smtp_sink, owner):
 
 
 def test_notifications_off_sends_nothing(notify_config, smtp_sink, owner):
-    job = make_job(owner, notify_on_failure=False)
-    execution = make_execution(job)
+    job = make_newsletter_job(owner, notify_on_failure=False)
+    execution = make_finished_execution(job)
     notify.deliver(execution.id, "failure")
     assert smtp_sink.received == [] and _rows(execution.id) == []
 
 
 def test_execution_that_did_not_fail_is_not_notified(notify_config, smtp_sink, owner):
-    job = make_job(owner)
-    execution = make_execution(job, status="succeeded", error=None)
+    job = make_newsletter_job(owner)
+    execution = make_finished_execution(job, status="succeeded", error=None)
     notify.deliver(execution.id, "failure")
-    retrying = make_execution(job, status="retrying")
+    retrying = make_finished_execution(job, status="retrying")
     notify.deliver(retrying.id, "failure")
     assert smtp_sink.received == [] and _rows(execution.id) == [] and _rows(retrying.id) == []
 
 
 def test_recovery_email_only_when_asked_for(notify_config, smtp_sink, owner):
-    quiet = make_job(owner, name="Quiet")
-    notify.deliver(make_execution(quiet, status="succeeded", error=None).id, "recovery")
+    quiet = make_newsletter_job(owner, name="Quiet")
+    notify.deliver(make_finished_execution(quiet, status="succeeded", error=None).id, "recovery")
     assert smtp_sink.received == []
 
-    job = make_job(owner, name="Flaky", notify_on_recovery=True)
-    execution = make_execution(job, status="succeeded", error=None, attempt=1)
+    job = make_newsletter_job(owner, name="Flaky", notify_on_recovery=True)
+    execution = make_finished_execution(job, status="succeeded", error=None, attempt=1)
     notify.deliver(execution.id, "recovery")
 
     [received] = smtp_sink.received
@@ -119,23 +120,23 @@ def test_recovery_email_only_when_asked_for(notify_config, smtp_sink, owner):
 
 
 def test_interval_and_one_time_schedules_in_words(app, owner):
-    every = make_job(owner, schedule_type="interval", cron_expression=None, interval_seconds=300)
+    every = make_newsletter_job(owner, schedule_type="interval", cron_expression=None, interval_seconds=300)
     assert notify.describe_schedule(every) == "Every 5 minutes"
-    hourly = make_job(owner, schedule_type="interval", cron_expression=None, interval_seconds=3600)
+    hourly = make_newsletter_job(owner, schedule_type="interval", cron_expression=None, interval_seconds=3600)
     assert notify.describe_schedule(hourly) == "Every hour"
-    odd = make_job(owner, schedule_type="interval", cron_expression=None, interval_seconds=90)
+    odd = make_newsletter_job(owner, schedule_type="interval", cron_expression=None, interval_seconds=90)
     assert notify.describe_schedule(odd) == "Every 90 seconds"
-    nickname = make_job(owner, cron_expression="@daily", timezone="Europe/Berlin")
+    nickname = make_newsletter_job(owner, cron_expression="@daily", timezone="Europe/Berlin")
     assert notify.describe_schedule(nickname).startswith("At 00:00 (Europe/Berlin)")
     from datetime import datetime
-    once = make_job(owner, job_type="one_time", schedule_type="once", cron_expression=None,
-                    run_at=datetime(2026, 7, 1, 7, 30, tzinfo=UTC), timezone="Europe/Berlin")
+    once = make_newsletter_job(owner, job_type="one_time", schedule_type="once", cron_expression=None,
+                               run_at=datetime(2026, 7, 1, 7, 30, tzinfo=UTC), timezone="Europe/Berlin")
     assert notify.describe_schedule(once) == "Once, at Wed 01 Jul 2026 09:30:00 CEST (UTC+02:00)"
 
 
 def test_mail_console_prints_the_message_instead(notify_config, smtp_sink, owner, monkeypatch, capsys):
     monkeypatch.setitem(notify_config, "MAIL_CONSOLE", True)
-    execution = make_execution(make_job(owner))
+    execution = make_finished_execution(make_newsletter_job(owner))
     notify.deliver(execution.id, "failure")
     out = capsys.readouterr().out
     assert 'Subject: [Chronos] Job "Weekly Newsletter" failed' in out
@@ -146,7 +147,7 @@ def test_mail_console_prints_the_message_instead(notify_config, smtp_sink, owner
 
 def test_no_smtp_settings_records_failed_not_configured(notify_config, owner, monkeypatch, redis):
     monkeypatch.setitem(notify_config, "SMTP_HOST", None)
-    execution = make_execution(make_job(owner))
+    execution = make_finished_execution(make_newsletter_job(owner))
     notify.deliver(execution.id, "failure")
     [row] = _rows(execution.id)
     assert row.status == "failed" and "SMTP not configured" in row.error
@@ -161,14 +162,14 @@ def test_smtp_password_never_in_errors_or_logs(notify_config, owner, monkeypatch
         monkeypatch.setitem(notify_config, "SMTP_PORT", sink.port)
         monkeypatch.setitem(notify_config, "SMTP_USERNAME", "chronos")
         monkeypatch.setitem(notify_config, "SMTP_PASSWORD", PASSWORD)
-        ok = make_execution(make_job(owner, name="Good credentials"))
+        ok = make_finished_execution(make_newsletter_job(owner, name="Good credentials"))
         notify.deliver(ok.id, "failure")
         assert [r.message["Subject"] for r in sink.received] == ['[Chronos] Job "Good credentials" failed']
         assert sink.auth_attempts == [("chronos", PASSWORD)]
 
         monkeypatch.setitem(notify_config, "SMTP_PASSWORD", PASSWORD + "-wrong")
         caplog.set_level(logging.DEBUG)
-        bad = make_execution(make_job(owner, name="Bad credentials"))
+        bad = make_finished_execution(make_newsletter_job(owner, name="Bad credentials"))
         notify.deliver(bad.id, "failure")
         [row] = _rows(bad.id)
         assert row.status == "failed" and "535" in row.error  # 5xx: not retried
@@ -188,7 +189,7 @@ def test_sanitize_masks_the_password_in_every_form():
 
 def test_execution_failed_only_enqueues(app, owner, redis):
     from chronos.extensions import huey
-    execution = make_execution(make_job(owner))
+    execution = make_finished_execution(make_newsletter_job(owner))
     notify.execution_failed(execution.id)
     notify.execution_recovered(execution.id)
     assert _rows(execution.id) == []  # nothing recorded or sent in the caller
@@ -200,8 +201,8 @@ def test_execution_failed_only_enqueues(app, owner, redis):
 
 def test_owner_without_list_and_other_users_email_unaffected(notify_config, smtp_sink, owner):
     other = make_user("bob@example.com")
-    notify.deliver(make_execution(make_job(owner)).id, "failure")
-    notify.deliver(make_execution(make_job(other, name="Bob's")).id, "failure")
+    notify.deliver(make_finished_execution(make_newsletter_job(owner)).id, "failure")
+    notify.deliver(make_finished_execution(make_newsletter_job(other, name="Bob's")).id, "failure")
     assert [(r.rcpt_tos, r.message["Subject"]) for r in smtp_sink.received] == [
         (["alice@example.com"], '[Chronos] Job "Weekly Newsletter" failed'),
         (["bob@example.com"], '[Chronos] Job "Bob\'s" failed')]

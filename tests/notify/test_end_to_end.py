@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from chronos.extensions import db
 from chronos.models import Execution, Notification
-
-from .conftest import make_job, make_user, wait_for
+from tests.factories import make_newsletter_job, make_user
+from tests.live import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,9 +49,10 @@ def test_always_failing_job_emails_exactly_once_after_the_last_attempt(app, smtp
 
     receiver.status = 500
     owner = make_user("alice@example.com")
-    job = make_job(owner, name="Always failing", target={"url": receiver.url, "method": "POST"},
-                   max_retries=1, retry_backoff_seconds=[1], notify_emails=["ops@example.com"],
-                   timeout_seconds=5)
+    job = make_newsletter_job(owner, name="Always failing",
+                              target={"url": f"{receiver.url}/hook", "method": "POST"},
+                              max_retries=1, retry_backoff_seconds=[1], notify_emails=["ops@example.com"],
+                              timeout_seconds=5)
     execution_id = executor.trigger_manual(job).id
 
     def finished() -> Execution | None:

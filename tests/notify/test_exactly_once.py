@@ -8,13 +8,12 @@ from sqlalchemy import select
 from chronos.extensions import db
 from chronos.models import Notification
 from chronos.tasks import deliver_notifications, send_notification
-
-from .conftest import make_execution, make_job
+from tests.factories import make_finished_execution, make_newsletter_job, make_user
 
 
 def test_task_delivered_twice_sends_one_email_per_recipient(notify_config, smtp_sink, owner):
-    job = make_job(owner, notify_emails=["ops@example.com", "dev@example.com"])
-    execution = make_execution(job)
+    job = make_newsletter_job(owner, notify_emails=["ops@example.com", "dev@example.com"])
+    execution = make_finished_execution(job)
 
     deliver_notifications.call_local(execution.id, "failure")
     deliver_notifications.call_local(execution.id, "failure")
@@ -28,8 +27,8 @@ def test_task_delivered_twice_sends_one_email_per_recipient(notify_config, smtp_
 
 
 def test_task_delivered_twice_concurrently_sends_one_email(app, notify_config, smtp_sink, owner):
-    job = make_job(owner, notify_emails=["ops@example.com", "dev@example.com", "boss@example.com"])
-    execution_id = make_execution(job).id
+    job = make_newsletter_job(owner, notify_emails=["ops@example.com", "dev@example.com", "boss@example.com"])
+    execution_id = make_finished_execution(job).id
     start = threading.Barrier(4)
     errors: list[Exception] = []
 
@@ -61,7 +60,7 @@ def test_two_concurrent_sends_of_one_row_send_once(app, notify_config, smtp_sink
     # conditional UPDATE that claims it.
     from chronos import notify
 
-    execution = make_execution(make_job(owner))
+    execution = make_finished_execution(make_newsletter_job(owner))
     [row_id] = notify.record_notifications(execution.id, "failure")
     start = threading.Barrier(2)
     results: list[str | None] = []
@@ -85,18 +84,17 @@ def test_two_concurrent_sends_of_one_row_send_once(app, notify_config, smtp_sink
 def test_duplicate_delivery_on_the_embedded_sqlite_default_sends_once(sqlite_app, smtp_sink, redis, monkeypatch):
     from tests.conftest import _clean
 
-    from .conftest import make_user
-
     _clean(sqlite_app)
     for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_sink.port, "MAIL_CONSOLE": False,
                        "SMTP_USERNAME": None, "NOTIFY_THROTTLE_SECONDS": 600}.items():
         monkeypatch.setitem(sqlite_app.config, key, value)
     with sqlite_app.app_context():
-        job = make_job(make_user("alice@example.com"), notify_emails=["ops@example.com", "dev@example.com"])
-        execution_id = make_execution(job).id
+        job = make_newsletter_job(make_user("alice@example.com"),
+                                  notify_emails=["ops@example.com", "dev@example.com"])
+        execution_id = make_finished_execution(job).id
         deliver_notifications.call_local(execution_id, "failure")
         deliver_notifications.call_local(execution_id, "failure")
-        second = make_execution(job).id
+        second = make_finished_execution(job).id
         deliver_notifications.call_local(second, "failure")  # throttled on SQLite too
         statuses = sorted(db.session.scalars(select(Notification.status)))
         db.session.remove()

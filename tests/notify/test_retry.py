@@ -9,8 +9,10 @@ from chronos import notify
 from chronos.extensions import db, huey
 from chronos.models import Notification
 from chronos.tasks import send_notification
+from tests.factories import make_finished_execution, make_newsletter_job
+from tests.live import free_port
 
-from .conftest import SMTPSink, free_port, make_execution, make_job
+from .conftest import SMTPSink
 
 
 def _row() -> Notification:
@@ -30,7 +32,7 @@ def _scheduled() -> list[tuple[str, tuple]]:
 def test_smtp_down_then_back_up_is_sent_on_retry(notify_config, owner, monkeypatch):
     port = free_port()  # nothing listens here yet
     monkeypatch.setitem(notify_config, "SMTP_PORT", port)
-    execution = make_execution(make_job(owner))
+    execution = make_finished_execution(make_newsletter_job(owner))
 
     notify.deliver(execution.id, "failure")
 
@@ -56,7 +58,7 @@ def test_smtp_down_then_back_up_is_sent_on_retry(notify_config, owner, monkeypat
 def test_smtp_down_through_every_retry_is_recorded_failed(notify_config, owner, monkeypatch):
     monkeypatch.setitem(notify_config, "SMTP_PORT", free_port())
     monkeypatch.setitem(notify_config, "NOTIFY_RETRY_BACKOFF_SECONDS", [1, 1])
-    execution = make_execution(make_job(owner))
+    execution = make_finished_execution(make_newsletter_job(owner))
 
     notify.deliver(execution.id, "failure")
     row_id = _row().id
@@ -80,7 +82,7 @@ def test_rejected_recipient_5xx_is_not_retried(notify_config, owner):
     sink = Rejecting().start()
     try:
         notify_config["SMTP_PORT"] = sink.port
-        notify.deliver(make_execution(make_job(owner)).id, "failure")
+        notify.deliver(make_finished_execution(make_newsletter_job(owner)).id, "failure")
         row = _row()
         assert row.status == "failed" and "550" in row.error and "No such user" in row.error
         assert _delayed() == []

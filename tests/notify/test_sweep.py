@@ -9,8 +9,7 @@ from chronos import notify
 from chronos.extensions import db, huey
 from chronos.models import Notification
 from chronos.tasks import send_notification
-
-from .conftest import make_execution, make_job
+from tests.factories import make_finished_execution, make_newsletter_job
 
 
 def _queued() -> list[tuple[str, tuple]]:
@@ -19,7 +18,7 @@ def _queued() -> list[tuple[str, tuple]]:
 
 def test_sweep_requeues_lost_work_and_leaves_the_rest(notify_config, smtp_sink, owner):
     now = datetime.now(UTC)
-    job = make_job(owner)
+    job = make_newsletter_job(owner)
     slots = iter(range(100))
 
     def ago() -> dict:
@@ -28,23 +27,23 @@ def test_sweep_requeues_lost_work_and_leaves_the_rest(notify_config, smtp_sink, 
                 "finished_at": now - timedelta(minutes=2)}
 
     # A failed execution whose deliver task was lost: no rows at all.
-    unrecorded = make_execution(job, **ago())
+    unrecorded = make_finished_execution(job, **ago())
     # Too recent (its task may still be on the way), too old (before the lookback), and one that
     # does not want notices.
-    make_execution(job, scheduled_for=now - timedelta(seconds=5), finished_at=now)
-    make_execution(job, scheduled_for=now - timedelta(hours=3), finished_at=now - timedelta(hours=2))
-    make_execution(make_job(owner, name="Quiet", notify_on_failure=False), **ago())
+    make_finished_execution(job, scheduled_for=now - timedelta(seconds=5), finished_at=now)
+    make_finished_execution(job, scheduled_for=now - timedelta(hours=3), finished_at=now - timedelta(hours=2))
+    make_finished_execution(make_newsletter_job(owner, name="Quiet", notify_on_failure=False), **ago())
     # A recorded row never claimed, one abandoned mid-send, one waiting for its retry, one sent.
     base = {"job_id": job.id, "owner_id": owner.id, "channel": "email", "kind": "failure"}
-    lost = Notification(execution_id=make_execution(job, **ago()).id, recipient="a@example.com",
+    lost = Notification(execution_id=make_finished_execution(job, **ago()).id, recipient="a@example.com",
                         status="pending", created_at=now - timedelta(minutes=2), **base)
-    abandoned = Notification(execution_id=make_execution(job, **ago()).id, recipient="b@example.com",
+    abandoned = Notification(execution_id=make_finished_execution(job, **ago()).id, recipient="b@example.com",
                              status="sending", tries=1, created_at=now - timedelta(minutes=10),
                              claimed_at=now - timedelta(minutes=10), **base)
-    waiting = Notification(execution_id=make_execution(job, **ago()).id, recipient="c@example.com",
+    waiting = Notification(execution_id=make_finished_execution(job, **ago()).id, recipient="c@example.com",
                            status="pending", tries=1, created_at=now - timedelta(minutes=2),
                            claimed_at=now - timedelta(seconds=1), **base)
-    done = Notification(execution_id=make_execution(job, **ago()).id, recipient="d@example.com",
+    done = Notification(execution_id=make_finished_execution(job, **ago()).id, recipient="d@example.com",
                         status="sent", tries=1, created_at=now - timedelta(minutes=2), **base)
     db.session.add_all([lost, abandoned, waiting, done])
     db.session.commit()

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from chronos import notify
 from chronos.extensions import db
 from chronos.models import Notification
-
-from .conftest import make_execution, make_job
+from tests.factories import make_finished_execution, make_newsletter_job
 
 
 def _statuses(job_id: int) -> list[tuple[str, int]]:
@@ -27,16 +26,16 @@ def _pass_the_window(job_id: int, seconds: int) -> None:
 
 def test_three_failures_in_the_window_send_one_and_the_next_carries_the_count(
         notify_config, smtp_sink, owner, receiver):
-    job = make_job(owner, notify_webhook_url=receiver.url)
+    job = make_newsletter_job(owner, notify_webhook_url=f"{receiver.url}/hook")
     for _ in range(3):
-        notify.deliver(make_execution(job).id, "failure")
+        notify.deliver(make_finished_execution(job).id, "failure")
 
     assert len(smtp_sink.received) == 1 and len(receiver.requests) == 1
     assert _statuses(job.id) == [("sent", 0), ("sent", 0), ("suppressed", 0), ("suppressed", 0),
                                  ("suppressed", 0), ("suppressed", 0)]
 
     _pass_the_window(job.id, 601)
-    fourth = make_execution(job)
+    fourth = make_finished_execution(job)
     notify.deliver(fourth.id, "failure")
 
     assert len(smtp_sink.received) == 2 and len(receiver.requests) == 2
@@ -51,40 +50,40 @@ def test_three_failures_in_the_window_send_one_and_the_next_carries_the_count(
 
     # The count starts again after a sent notice.
     _pass_the_window(job.id, 601)
-    notify.deliver(make_execution(job).id, "failure")
+    notify.deliver(make_finished_execution(job).id, "failure")
     assert _statuses(job.id)[-2:] == [("sent", 0), ("sent", 0)]
 
 
 def test_throttle_is_per_job(notify_config, smtp_sink, owner):
-    first, second = make_job(owner, name="First"), make_job(owner, name="Second")
-    notify.deliver(make_execution(first).id, "failure")
-    notify.deliver(make_execution(second).id, "failure")
+    first, second = make_newsletter_job(owner, name="First"), make_newsletter_job(owner, name="Second")
+    notify.deliver(make_finished_execution(first).id, "failure")
+    notify.deliver(make_finished_execution(second).id, "failure")
     assert [r.message["Subject"] for r in smtp_sink.received] == [
         '[Chronos] Job "First" failed', '[Chronos] Job "Second" failed']
 
 
 def test_zero_turns_throttling_off(notify_config, smtp_sink, owner, monkeypatch):
     monkeypatch.setitem(notify_config, "NOTIFY_THROTTLE_SECONDS", 0)
-    job = make_job(owner)
+    job = make_newsletter_job(owner)
     for _ in range(3):
-        notify.deliver(make_execution(job).id, "failure")
+        notify.deliver(make_finished_execution(job).id, "failure")
     assert len(smtp_sink.received) == 3
     assert _statuses(job.id) == [("sent", 0)] * 3
 
 
 def test_a_failed_notice_does_not_hold_back_the_next(notify_config, smtp_sink, owner, monkeypatch):
     # The user never heard about the first failure, so the second one is not throttled.
-    job = make_job(owner)
+    job = make_newsletter_job(owner)
     monkeypatch.setitem(notify_config, "SMTP_HOST", None)
-    notify.deliver(make_execution(job).id, "failure")
+    notify.deliver(make_finished_execution(job).id, "failure")
     monkeypatch.setitem(notify_config, "SMTP_HOST", "127.0.0.1")
-    notify.deliver(make_execution(job).id, "failure")
+    notify.deliver(make_finished_execution(job).id, "failure")
     assert _statuses(job.id) == [("failed", 0), ("sent", 0)]
     assert len(smtp_sink.received) == 1
 
 
 def test_recovery_notices_are_not_throttled(notify_config, smtp_sink, owner):
-    job = make_job(owner, notify_on_recovery=True)
-    notify.deliver(make_execution(job).id, "failure")
-    notify.deliver(make_execution(job, status="succeeded", error=None).id, "recovery")
+    job = make_newsletter_job(owner, notify_on_recovery=True)
+    notify.deliver(make_finished_execution(job).id, "failure")
+    notify.deliver(make_finished_execution(job, status="succeeded", error=None).id, "recovery")
     assert [r.message["Subject"].rsplit(" ", 1)[-1] for r in smtp_sink.received] == ["failed", "recovered"]

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from chronos import notify
 from chronos.extensions import db, huey
 from chronos.models import Notification
-
-from .conftest import Receiver, make_execution, make_job
+from tests.factories import make_finished_execution, make_newsletter_job
+from tests.live import running_receiver
 
 
 def _webhook_row(execution_id: int) -> Notification:
@@ -20,8 +20,9 @@ def _webhook_row(execution_id: int) -> Notification:
 
 
 def test_webhook_posts_json_with_slack_text(notify_config, smtp_sink, owner, receiver):
-    job = make_job(owner, notify_webhook_url=receiver.url)
-    execution = make_execution(job)
+    webhook_url = f"{receiver.url}/hook"
+    job = make_newsletter_job(owner, notify_webhook_url=webhook_url)
+    execution = make_finished_execution(job)
 
     notify.deliver(execution.id, "failure")
 
@@ -43,37 +44,34 @@ def test_webhook_posts_json_with_slack_text(notify_config, smtp_sink, owner, rec
                          + hook.body, hashlib.sha256).hexdigest()
     assert hook.headers["X-Chronos-Signature"] == f"sha256={signature}"
     row = _webhook_row(execution.id)
-    assert (row.status, row.recipient, row.tries) == ("sent", receiver.url, 1)
+    assert (row.status, row.recipient, row.tries) == ("sent", webhook_url, 1)
     assert len(smtp_sink.received) == 1  # and the owner's e-mail
 
 
 def test_recovery_webhook_event(notify_config, smtp_sink, owner, receiver):
-    job = make_job(owner, notify_webhook_url=receiver.url, notify_on_recovery=True)
-    notify.deliver(make_execution(job, status="succeeded", error=None).id, "recovery")
+    job = make_newsletter_job(owner, notify_webhook_url=f"{receiver.url}/hook", notify_on_recovery=True)
+    notify.deliver(make_finished_execution(job, status="succeeded", error=None).id, "recovery")
     [hook] = receiver.requests
     assert hook.json()["event"] == "execution.recovered" and "recovered" in hook.json()["text"]
 
 
 def test_webhook_to_loopback_not_allow_listed_is_refused_without_a_connection(notify_config, smtp_sink, owner):
-    other = Receiver("127.0.0.2").start()  # a listener that must see nothing
-    try:
-        job = make_job(owner, notify_webhook_url=other.url)
-        execution = make_execution(job)
+    with running_receiver("127.0.0.2") as other:  # a listener that must see nothing
+        job = make_newsletter_job(owner, notify_webhook_url=f"{other.url}/hook")
+        execution = make_finished_execution(job)
         notify.deliver(execution.id, "failure")
         row = _webhook_row(execution.id)
         assert row.status == "failed" and "127.0.0.2" in row.error and "Refused" in row.error
         assert other.requests == []
         assert huey.pending_count() == 0  # refused is final: no retry
-    finally:
-        other.stop()
 
 
 def test_webhook_5xx_is_retried_then_sent(notify_config, smtp_sink, owner, receiver):
     from chronos.tasks import send_notification
 
     receiver.status = 503
-    job = make_job(owner, notify_webhook_url=receiver.url)
-    execution = make_execution(job)
+    job = make_newsletter_job(owner, notify_webhook_url=f"{receiver.url}/hook")
+    execution = make_finished_execution(job)
     notify.deliver(execution.id, "failure")
     row = _webhook_row(execution.id)
     assert (row.status, row.tries) == ("pending", 1) and "503" in row.error
@@ -90,7 +88,7 @@ def test_webhook_5xx_is_retried_then_sent(notify_config, smtp_sink, owner, recei
 
 def test_webhook_4xx_is_final(notify_config, smtp_sink, owner, receiver):
     receiver.status = 404
-    execution = make_execution(make_job(owner, notify_webhook_url=receiver.url))
+    execution = make_finished_execution(make_newsletter_job(owner, notify_webhook_url=f"{receiver.url}/hook"))
     notify.deliver(execution.id, "failure")
     row = _webhook_row(execution.id)
     assert row.status == "failed" and "404" in row.error

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from chronos.extensions import db, huey
 from chronos.models import Execution, Job, db_now
 from chronos.scheduling.planner import plan_due_jobs, schedule_job
-from tests.engine.factories import make_job, reload
+from tests.factories import make_job, reload
 
 
 def _executions(job_id: int | None = None) -> list[Execution]:
