@@ -121,6 +121,7 @@ def load_config() -> dict:
         "SMTP_FROM": _env("SMTP_FROM", "chronos@localhost"),
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
         "SMTP_SSL": _bool("SMTP_SSL", False),
+        "SMTP_CA_FILE": _env("SMTP_CA_FILE"),
         "SMTP_TIMEOUT_SECONDS": _int("SMTP_TIMEOUT_SECONDS", 10),
         "SMTP_LOCAL_HOSTNAME": _env("SMTP_LOCAL_HOSTNAME"),
         "MAIL_CONSOLE": _bool("MAIL_CONSOLE", False),

@@ -443,15 +443,17 @@ def send_email(message: EmailMessage, config: Any) -> None:
     where = f"SMTP {host}:{port}"
     # Named for EHLO up front: left to itself smtplib asks DNS for this host's full name.
     local_hostname = config.get("SMTP_LOCAL_HOSTNAME") or socket.gethostname()
+    # Certificates are always verified: against the system's CAs, or a private relay's own CA.
+    tls = ssl.create_default_context(cafile=config.get("SMTP_CA_FILE") or None)
     try:
         if config.get("SMTP_SSL"):
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, local_hostname=local_hostname, timeout=timeout,
-                                                  context=ssl.create_default_context())
+                                                  context=tls)
         else:
             smtp = smtplib.SMTP(host, port, local_hostname=local_hostname, timeout=timeout)
         with smtp:
             if config.get("SMTP_STARTTLS") and not config.get("SMTP_SSL"):
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=tls)
             if config.get("SMTP_USERNAME"):
                 smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
             smtp.send_message(message)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email
+import ssl
 import threading
 from dataclasses import dataclass
 from email import policy
@@ -28,9 +29,14 @@ class Received:
 class SMTPSink:
     """A real SMTP server on 127.0.0.1 that keeps what it receives; start/stop at will."""
 
-    def __init__(self, port: int | None = None, require_auth: bool = False) -> None:
+    def __init__(self, port: int | None = None, require_auth: bool = False,
+                 starttls: ssl.SSLContext | None = None, implicit_tls: ssl.SSLContext | None = None) -> None:
         self.port = port or free_port()
         self.require_auth = require_auth
+        # STARTTLS offered (and required before anything else), or TLS from the first byte.
+        self.starttls = starttls
+        self.implicit_tls = implicit_tls
+        self.tls_sessions: list[bool] = []
         self.received: list[Received] = []
         self.auth_attempts: list[tuple[str, str]] = []
         self._lock = threading.Lock()
@@ -41,6 +47,7 @@ class SMTPSink:
                                            policy=policy.default)
         with self._lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+            self.tls_sessions.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 Message accepted for delivery"
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
@@ -52,7 +59,13 @@ class SMTPSink:
     def start(self) -> SMTPSink:
         kwargs: dict[str, Any] = {}
         if self.require_auth:
-            kwargs = {"authenticator": self._authenticate, "auth_require_tls": False, "auth_required": True}
+            # With STARTTLS the server refuses AUTH before encryption, as a real relay does.
+            kwargs = {"authenticator": self._authenticate, "auth_require_tls": self.starttls is not None,
+                      "auth_required": True}
+        if self.starttls is not None:
+            kwargs.update(tls_context=self.starttls, require_starttls=True)
+        if self.implicit_tls is not None:
+            kwargs["ssl_context"] = self.implicit_tls
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
         self._controller.start()
         return self
