@@ -35,15 +35,23 @@ IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 _LEGACY_IPV4 = re.compile(r"^[0-9a-fA-FxX.]+$")
 
 
-def _ipv4_reason(ip: ipaddress.IPv4Address) -> str | None:
-    if ip in METADATA_ADDRESSES:
-        return "a cloud metadata address"
+def _local_reason(ip: IPAddress) -> str | None:
+    """The rules IPv4 and IPv6 share: nowhere, this host, or this link."""
     if ip.is_unspecified:
         return "an unspecified address"
     if ip.is_loopback:
         return "a loopback address"
     if ip.is_link_local:
         return "a link-local address"
+    return None
+
+
+def _ipv4_reason(ip: ipaddress.IPv4Address) -> str | None:
+    if ip in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    reason = _local_reason(ip)
+    if reason:
+        return reason
     if ip in CGNAT:
         return "a shared (CGNAT) address"
     if ip.is_multicast:
@@ -91,12 +99,9 @@ def forbidden_reason(ip: IPAddress) -> str | None:
             reason = _ipv4_reason(v4)
             if reason:
                 return f"a Teredo address of {v4}, {reason}"
-    if ip.is_unspecified:
-        return "an unspecified address"
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip.is_link_local:
-        return "a link-local address"
+    reason = _local_reason(ip)
+    if reason:
+        return reason
     if ip in SITE_LOCAL:
         return "a site-local address"
     if ip in UNIQUE_LOCAL:
