@@ -29,6 +29,8 @@ from .extensions import Model, db
 
 # Integer ids that are BIGINT on PostgreSQL but still autoincrement as INTEGER PRIMARY KEY on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest id a BIGINT holds: a larger one in a URL names nothing (and must not reach the driver).
+MAX_ID = 2**63 - 1
 
 JOB_TYPES = ("one_time", "recurring")
 SCHEDULE_TYPES = ("once", "cron", "interval")
@@ -180,6 +182,8 @@ class Job(TimestampMixin, Model):
     @classmethod
     def owned(cls, job_id: int, user_id: int) -> Job | None:
         """The job if it belongs to the user; None for a missing job and for another user's."""
+        if not 0 < job_id <= MAX_ID:
+            return None
         return db.session.scalar(select(cls).where(cls.id == job_id, cls.owner_id == user_id))
 
 
@@ -231,6 +235,8 @@ class Execution(TimestampMixin, Model):
     @classmethod
     def owned(cls, execution_id: int, user_id: int) -> Execution | None:
         """The execution if its job belongs to the user; None otherwise."""
+        if not 0 < execution_id <= MAX_ID:
+            return None
         return db.session.scalar(select(cls).where(cls.id == execution_id, cls.owner_id == user_id))
 
 

@@ -24,6 +24,7 @@ from .models import (
     EXECUTION_STATUSES,
     JOB_STATUSES,
     JOB_TYPES,
+    MAX_ID,
     MISFIRE_POLICIES,
     OVERLAP_POLICIES,
     SCHEDULE_TYPES,
@@ -499,7 +500,7 @@ class ExecutionQuerySchema(PageQuerySchema):
 
 
 class ExecutionListQuerySchema(ExecutionQuerySchema):
-    job_id = fields.Integer(validate=validate.Range(min=1, max=2**63 - 1))
+    job_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class ExecutionLogSchema(ma.Schema):

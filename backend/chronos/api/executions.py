@@ -20,12 +20,10 @@ from .auth import current_user_id, protected
 
 blp = Blueprint("executions", __name__, description="Execution history and logs.")
 
-MAX_ID = 2**63 - 1
-
 
 def owned_execution(execution_id: int) -> Execution:
     """The signed-in user's execution, or 404 (also for another user's)."""
-    execution = Execution.owned(execution_id, current_user_id()) if execution_id <= MAX_ID else None
+    execution = Execution.owned(execution_id, current_user_id())
     if execution is None:
         abort(404, message=f"Execution {execution_id} not found.")
     return cast(Execution, execution)
