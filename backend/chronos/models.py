@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -53,6 +54,11 @@ def db_now() -> datetime:
         value = db.session.execute(select(func.now())).scalar_one()
         return value.astimezone(UTC)
     return utcnow()
+
+
+def insert_for_dialect(model: Any) -> Any:
+    """An INSERT that supports ON CONFLICT on the running database (PostgreSQL or SQLite)."""
+    return (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(model)
 
 
 class UTCDateTime(TypeDecorator):

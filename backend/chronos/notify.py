@@ -32,10 +32,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
-from .models import Execution, Job, Notification, User, db_now
+from .models import Execution, Job, Notification, User, db_now, insert_for_dialect
 
 log = logging.getLogger(__name__)
 
@@ -170,9 +169,7 @@ def _throttle(job_id: int, execution_id: int, channel: str, recipient: str, now:
 
 def _insert_once(values: dict[str, Any]) -> None:
     """INSERT … ON CONFLICT DO NOTHING on (execution, channel, recipient, kind)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Notification).values(**values).on_conflict_do_nothing(
+    statement = insert_for_dialect(Notification).values(**values).on_conflict_do_nothing(
         index_elements=["execution_id", "channel", "recipient", "kind"])
     db.session.execute(statement)
 

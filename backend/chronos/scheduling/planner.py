@@ -18,10 +18,9 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import String, bindparam, delete, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import Execution, Job, UTCDateTime, db_now, utcnow
+from ..models import Execution, Job, UTCDateTime, db_now, insert_for_dialect, utcnow
 from .cron import next_firings
 
 log = logging.getLogger(__name__)
@@ -229,15 +228,15 @@ def _insert_executions(rows: list[dict[str, Any]]) -> list[tuple[int, datetime, 
     """Insert slot rows, skipping slots that already have one; (id, scheduled_for, status) of new rows."""
     if not rows:
         return []
-    dialect = db.engine.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = ("job_id", "owner_id", "job_version", "scheduled_for", "trigger", "status", "reason",
                "missed_count", "finished_at")
     stamp = utcnow()
-    values: list[dict[str, Any]] = [{**{c: row.get(c) for c in columns}, "attempt": 0, "attempts": [], "created_at": stamp,
-               "updated_at": stamp} for row in rows]
+    values: list[dict[str, Any]] = [
+        {**{c: row.get(c) for c in columns}, "attempt": 0, "attempts": [], "created_at": stamp,
+         "updated_at": stamp}
+        for row in rows]
     table = Execution.__table__
-    statement = (insert(table)
+    statement = (insert_for_dialect(table)
                  .on_conflict_do_nothing(index_elements=["job_id", "scheduled_for"],
                                          index_where=text("trigger <> 'manual'"))
                  .returning(table.c.id, table.c.scheduled_for, table.c.status))
