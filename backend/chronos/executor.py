@@ -112,7 +112,7 @@ def run_executions(ids: list[int]) -> None:
         db.session.commit()
         return
     calls = [_make_call(attempt, jobs[attempt.job_id]) for attempt in claimed]
-    policies = {job.id: _policy(job) for job in jobs.values()}
+    policies = {job.id: job_policy(job) for job in jobs.values()}
     db.session.commit()
 
     results = _run_calls(calls)
@@ -315,7 +315,8 @@ def _insert_logs(rows: list[dict[str, Any]]) -> None:
         db.session.execute(insert(_logs).returning(_logs.c.id), rows).all()
 
 
-def _policy(job: Job) -> JobPolicy:
+def job_policy(job: Job) -> JobPolicy:
+    """The parts of a job the executor needs once the job row is no longer in reach."""
     return JobPolicy(id=job.id, handler=job.handler, schedule_type=job.schedule_type, max_retries=job.max_retries,
                      retry_backoff_seconds=list(job.retry_backoff_seconds or []), last_status=job.last_status)
 

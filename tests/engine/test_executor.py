@@ -90,7 +90,7 @@ def test_replace_overlap_cancels_the_running_one_and_refuses_its_late_write(app)
     old = make_execution(job, scheduled_for=db_now() - timedelta(seconds=60))
     # The old run is claimed (as its worker would) and is still going...
     (old_attempt,), jobs = executor.claim_executions([old.id], db_now())
-    policies = {job.id: executor._policy(jobs[job.id])}
+    policies = {job.id: executor.job_policy(jobs[job.id])}
     db.session.commit()
     new = make_execution(job)
     executor.run_executions([new.id])
@@ -104,7 +104,7 @@ def test_replace_overlap_cancels_the_running_one_and_refuses_its_late_write(app)
 def test_late_write_from_an_old_attempt_is_refused(app):
     row = make_execution(make_job())
     (attempt,), jobs = executor.claim_executions([row.id], db_now())
-    policies = {k: executor._policy(v) for k, v in jobs.items()}
+    policies = {k: executor.job_policy(v) for k, v in jobs.items()}
     db.session.commit()
     # Meanwhile the attempt was given up on and a new one started (attempt 2).
     db.session.execute(update(Execution).where(Execution.id == row.id).values(attempt=2))
@@ -294,7 +294,7 @@ def test_job_deleted_while_its_call_runs_leaves_nothing_behind(app):
     rows = [make_execution(kept), make_execution(gone)]
     gone_id = rows[1].id
     claimed, jobs = executor.claim_executions([r.id for r in rows], db_now())
-    policies = {k: executor._policy(v) for k, v in jobs.items()}
+    policies = {k: executor.job_policy(v) for k, v in jobs.items()}
     db.session.commit()
     db.session.delete(db.session.get(Job, gone.id))
     db.session.commit()

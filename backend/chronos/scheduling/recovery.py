@@ -55,7 +55,7 @@ def recover() -> Recovered:
     if rows:
         jobs = {job.id: job for job in db.session.scalars(
             select(Job).where(Job.id.in_({row.job_id for row in rows})))}
-        policies = {job_id: executor._policy(job) for job_id, job in jobs.items()}
+        policies = {job_id: executor.job_policy(job) for job_id, job in jobs.items()}
         attempts = []
         for row in rows:
             attempt = executor.Attempt(
