@@ -9,6 +9,7 @@ from . import extensions
 from .config import load_config
 from .errors import register_error_handlers
 from .extensions import db, jwt, limiter, migrate
+from .handlers import load_builtin_handlers
 from .logs import configure_logging, init_request_ids
 from .metrics import init_metrics
 
@@ -34,6 +35,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                                        "bearerFormat": "JWT"})
     register_error_handlers(app, jwt)
     _register_token_checks()
+    # Every handler is registered before the first request or task, never lazily (see handlers).
+    load_builtin_handlers()
 
     from .api import register_blueprints
     register_blueprints(app, api)

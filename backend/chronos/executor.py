@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import metrics, notify
 from .extensions import db
-from .handlers import Call, Outcome, load_builtin_handlers, run_call
+from .handlers import Call, Outcome, run_call
 from .models import Execution, ExecutionLog, Job, UTCDateTime, db_now, utcnow
 from .scheduling.planner import BATCH_SIZE, enqueue_executions
 
@@ -360,7 +360,6 @@ class _CallLoop:
         self._server: tuple[Any, asyncio.Queue] | None = None
 
     def run(self, calls: list[Call]) -> list[tuple[Outcome, float]]:
-        load_builtin_handlers()
         from .handlers.http import current_settings
 
         settings = current_settings()

@@ -161,15 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         tasks,  # noqa: F401  (registers the tasks with Huey)
     )
     from .extensions import db, huey
-    from .handlers import load_builtin_handlers
     from .models import WorkerHeartbeat
     from .scheduling.recovery import recover
 
     # One name per consumer, set before any fork, so its process workers share it.
     worker = f"{socket.gethostname()}:{os.getpid()}"
     executor.worker_name = worker
-    app = get_app()  # also sets up logging (LOG_FORMAT, LOG_LEVEL), as in the web process
-    load_builtin_handlers()
+    # Also sets up logging (LOG_FORMAT, LOG_LEVEL) and fills the handler registry, as in the web
+    # process, before any worker thread or forked process exists.
+    app = get_app()
     with app.app_context():
         beat(worker)
         # Whatever was lost while no consumer ran is queued again before the first tick.

@@ -34,11 +34,19 @@ class Consumers:
         self.procs: list[subprocess.Popen] = []
 
     def start(self, workers: int = 2, extra_env: dict[str, str] | None = None,
-              periodic: bool = True) -> subprocess.Popen:
+              periodic: bool = True, stock: bool = False) -> subprocess.Popen:
+        """Start `python -m chronos.worker`, or with `stock` Huey's own `huey_consumer` CLI on the
+        app's Huey instance (the way DESIGN.md says a deployment may run it)."""
         env = {**os.environ, **CONSUMER_ENV, **(extra_env or {})}
-        args = [sys.executable, "-m", "chronos.worker", "-w", str(workers)]
-        if not periodic:
-            args.append("--no-periodic")
+        if stock:
+            args = [sys.executable, "-m", "huey.bin.huey_consumer", "chronos.tasks.huey",
+                    "-w", str(workers), "-k", env.get("CHRONOS_WORKER_TYPE", "thread")]
+            if not periodic:
+                args.append("--no-periodic")
+        else:
+            args = [sys.executable, "-m", "chronos.worker", "-w", str(workers)]
+            if not periodic:
+                args.append("--no-periodic")
         with open(self.log_dir / f"consumer-{len(self.procs)}.log", "wb") as log_file:
             # The child keeps its own copy of the file descriptor.
             # Its own process group, so process-type workers are killed with it at the end.

@@ -87,6 +87,7 @@ def test_handler_modules_from_the_environment_are_loaded(tmp_path: Path,
     monkeypatch.setattr(handlers, "_loaded", False)
     monkeypatch.delitem(sys.modules, "acme_handlers", raising=False)
 
+    handlers.load_builtin_handlers()  # what create_app does when a process starts
     outcome = asyncio.run(run_call(make_call("acme_ping", payload="hi")))
 
     assert outcome.ok and outcome.result == {"pong": "hi"}
@@ -98,3 +99,17 @@ def test_log_handler_records_the_payload() -> None:
     outcome = asyncio.run(run_call(call))
     assert outcome.ok
     assert call.lines[0][2] == {"payload": {"k": "v"}}
+
+
+def test_building_the_app_fills_the_registry_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chronos import create_app
+
+    monkeypatch.setattr(handlers, "_registry", {})
+    monkeypatch.setattr(handlers, "_loaded", False)
+    for name in ("chronos.handlers.log", "chronos.handlers.http"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert handlers.handler_names() == []  # nothing is loaded on first use any more
+
+    create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    assert {"http", "log"} <= set(handlers.handler_names())

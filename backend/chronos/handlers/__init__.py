@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,29 +74,39 @@ def register(name: str) -> Callable[[HandlerFn], HandlerFn]:
 
 
 def get_handler(name: str) -> HandlerFn | None:
-    load_builtin_handlers()
+    """The handler registered under `name` (the registry is filled when the app is built)."""
     return _registry.get(name)
 
 
 def handler_names() -> list[str]:
     """Every registered handler name (the API accepts only these)."""
-    load_builtin_handlers()
     return sorted(_registry)
 
 
 _loaded = False
+_load_lock = threading.Lock()
 
 
 def load_builtin_handlers() -> None:
-    """Import the built-in handlers and any modules named in CHRONOS_HANDLER_MODULES."""
+    """Import the built-in handlers and any modules named in CHRONOS_HANDLER_MODULES.
+
+    `create_app` calls this, so every web and worker process has its whole registry before it
+    serves a request or runs a task: a registry filled lazily by the first request could be seen
+    half-made by a second thread (an `http` job refused as "unknown handler"). The lock and the
+    flag set only after every import make a concurrent call wait for the complete registry.
+    """
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    importlib.import_module(f"{__name__}.log")
-    importlib.import_module(f"{__name__}.http")
-    for module in filter(None, (m.strip() for m in os.environ.get("CHRONOS_HANDLER_MODULES", "").split(","))):
-        importlib.import_module(module)
+    with _load_lock:
+        if _loaded:
+            return
+        importlib.import_module(f"{__name__}.log")
+        importlib.import_module(f"{__name__}.http")
+        for module in filter(None, (m.strip() for m in
+                                    os.environ.get("CHRONOS_HANDLER_MODULES", "").split(","))):
+            importlib.import_module(module)
+        _loaded = True
 
 
 async def run_call(call: Call) -> Outcome:
@@ -113,7 +124,6 @@ async def run_call(call: Call) -> Outcome:
 
 async def run_calls(calls: list[Call]) -> list[Outcome]:
     """Run a batch of calls concurrently, sharing one HTTP client session (connection pool)."""
-    load_builtin_handlers()
     from .http import client_session
 
     async with client_session():
