@@ -42,6 +42,7 @@ from . import metrics, notify
 from .extensions import db
 from .handlers import Call, Outcome, run_call
 from .models import Execution, ExecutionLog, Job, UTCDateTime, db_now, utcnow
+from .scheduling import misfire
 from .scheduling.planner import BATCH_SIZE, enqueue_executions
 
 log = logging.getLogger(__name__)
@@ -222,18 +223,28 @@ def claim_executions(ids: list[int], now: datetime, instants: list[datetime] | N
         return [], {}
     claimed.sort(key=lambda a: a.id)
     job_ids = sorted({a.job_id for a in claimed})
-    # Jobs whose overlap policy looks at other runs are locked, so two claims cannot both miss each other.
-    db.session.execute(select(Job.id).where(Job.id.in_(job_ids), Job.overlap_policy != "allow")
+    late_jobs = sorted({a.job_id for a in claimed
+                        if misfire.is_missed(a.trigger, a.attempt, a.scheduled_for, now)})
+    # Jobs whose overlap policy looks at other runs are locked, so two claims cannot both miss each
+    # other; so are jobs with a missed slot, so that the planner's catch-up slot for the same outage
+    # (inserted under the same lock) is seen before deciding which missed slot runs.
+    db.session.execute(select(Job.id).where(Job.id.in_(job_ids),
+                                            or_(Job.overlap_policy != "allow", Job.id.in_(late_jobs)))
                        .order_by(Job.id).with_for_update())
     jobs = {job.id: job for job in db.session.scalars(select(Job).where(Job.id.in_(job_ids)))}
-    runs, settled = _settle(claimed, jobs, now)
+    newest_missed = misfire.newest_missed_slots(late_jobs, now)
+    runs, settled = _settle(claimed, jobs, now, newest_missed)
+    catch_ups = [a.id for a in runs if a.trigger == "catch_up"]
+    if catch_ups:
+        db.session.execute(update(Execution).where(Execution.id.in_(catch_ups))
+                           .values(trigger="catch_up").execution_options(synchronize_session=False))
     if settled:
         _write_settled(settled, now)
     return runs, jobs
 
 
-def _settle(claimed: list[Attempt], jobs: dict[int, Job], now: datetime
-            ) -> tuple[list[Attempt], list[tuple[Attempt, str, str, str]]]:
+def _settle(claimed: list[Attempt], jobs: dict[int, Job], now: datetime,
+            newest_missed: dict[int, datetime]) -> tuple[list[Attempt], list[tuple[Attempt, str, str, str]]]:
     """Split claimed rows into those to run and those skipped or cancelled (with status and reason)."""
     watched = [job_id for job_id, job in jobs.items() if job.overlap_policy != "allow"]
     running: dict[int, list[int]] = {}
@@ -257,6 +268,15 @@ def _settle(claimed: list[Attempt], jobs: dict[int, Job], now: datetime
             settled.append((attempt, "cancelled", "stale",
                             "The job's schedule changed after this slot was planned."))
             continue
+        if misfire.is_missed(attempt.trigger, attempt.attempt, attempt.scheduled_for, now):
+            if not misfire.runs_as_catch_up(job.misfire_policy, attempt.scheduled_for,
+                                            newest_missed.get(job.id)):
+                late = int((now - attempt.scheduled_for).total_seconds())
+                reason = (f"Nothing ran this slot until {late} s after its time (misfire policy "
+                          f"'{job.misfire_policy}').")
+                settled.append((attempt, "skipped", "missed", reason))
+                continue
+            attempt.trigger = "catch_up"
         # Overlap is about starting a new run; a retry continues its own run.
         if attempt.attempt == 1 and job.overlap_policy == "forbid" and (
                 running.get(job.id) or job.id in started):
@@ -292,6 +312,7 @@ def _write_settled(settled: list[tuple[Attempt, str, str, str]], now: datetime) 
                          reason=bindparam("b_reason", type_=String()),
                          error=bindparam("b_error", type_=String()),
                          attempt=bindparam("b_attempt", type_=Integer()) - 1,
+                         started_at=None,  # nothing started: the claim's stamp is taken back too
                          finished_at=bindparam("b_now", type_=UTCDateTime()),
                          updated_at=bindparam("b_now", type_=UTCDateTime()),
                          lease_expires_at=None))

@@ -80,6 +80,22 @@ def _heartbeat_loop(worker: str, stop: threading.Event) -> None:
             log.exception("Heartbeat failed.")
 
 
+def _safety_sync_loop(interval: float, stop: threading.Event) -> None:
+    """Run the safety sync every `interval` seconds, well within the misfire grace.
+
+    Huey's periodic tasks run at most once a minute; a firing whose task Redis lost must be queued
+    again sooner than the misfire grace, or it would count as missed (see scheduling/misfire.py).
+    """
+    from .scheduling.recovery import recover
+
+    while not stop.wait(interval):
+        try:
+            with app_context():
+                recover()
+        except Exception:  # the database may be briefly away; the next pass tries again
+            log.exception("Safety sync failed.")
+
+
 def check_alive() -> int:
     """0 when a consumer on this host has beaten its heartbeat within the last minute."""
     from datetime import timedelta
@@ -162,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from .extensions import db, huey
     from .models import WorkerHeartbeat
+    from .scheduling.planner import plan_due_jobs
     from .scheduling.recovery import recover
 
     # One name per consumer, set before any fork, so its process workers share it.
@@ -172,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = get_app()
     with app.app_context():
         beat(worker)
+        # After an outage, plan first: slots missed while nothing ran get their one catch-up row
+        # before any queued firing of the outage is claimed (only the newest missed slot runs).
+        plan_due_jobs()
         # Whatever was lost while no consumer ran is queued again before the first tick.
         recover()
     # Process workers are forked from this process: a child must never reuse the parent's
@@ -184,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.register_at_fork(after_in_child=_fresh_pool_in_child)
     stop = threading.Event()
     threading.Thread(target=_heartbeat_loop, args=(worker, stop), name="heartbeat", daemon=True).start()
+    if not args.no_periodic:
+        threading.Thread(target=_safety_sync_loop, args=(float(app.config["SAFETY_SYNC_SECONDS"]), stop),
+                         name="safety-sync", daemon=True).start()
 
     # An idle worker polls with backoff up to max_delay. Huey's default of 10 s would let a task
     # on the embedded SQLite queue (which cannot block on a pop the way Redis's BRPOP does) wait

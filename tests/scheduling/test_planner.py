@@ -174,12 +174,12 @@ def test_missed_one_time_job_with_skip_policy_completes(app):
 def test_missed_cron_slots_are_counted(app):
     now = db_now().replace(microsecond=0)
     job = make_job(schedule_type="cron", cron_expression="* * * * * *", interval_seconds=None,
-                   next_run_at=now - timedelta(seconds=100), misfire_policy="skip")
+                   next_run_at=now - timedelta(seconds=160), misfire_policy="skip")
     plan_due_jobs()
     (skipped,) = [r for r in _executions(job.id) if r.status == "skipped"]
-    # Every second from the first missed slot up to the planner's grace cut-off (its now - 10 s).
-    cutoff = skipped.finished_at - timedelta(seconds=10)
-    expected = math.ceil((cutoff - (now - timedelta(seconds=100))).total_seconds())
+    # Every second from the first missed slot up to the misfire cut-off (the planner's now - grace).
+    cutoff = skipped.finished_at - timedelta(seconds=app.config["MISFIRE_GRACE_SECONDS"])
+    expected = math.ceil((cutoff - (now - timedelta(seconds=160))).total_seconds())
     assert expected >= 90 and skipped.missed_count == expected
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import String, bindparam, delete, select, text, update
 from ..extensions import db
 from ..models import Execution, Job, UTCDateTime, db_now, insert_for_dialect, utcnow
 from .cron import next_firings
+from .misfire import missed_before
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,6 @@ def plan_due_jobs(job_ids: list[int] | None = None) -> int:
 def _plan_round(job_ids: list[int] | None) -> tuple[int, int]:
     now = db_now()
     horizon = now + timedelta(seconds=current_app.config["PLANNER_LOOKAHEAD_SECONDS"])
-    grace = timedelta(seconds=current_app.config["RECOVERY_GRACE_SECONDS"])
     query = (select(Job)
              .where(Job.status == "active", Job.next_run_at.is_not(None), Job.next_run_at <= horizon)
              .order_by(Job.id)
@@ -138,7 +138,7 @@ def _plan_round(job_ids: list[int] | None) -> tuple[int, int]:
     rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for job in jobs:
-        plan = plan_job_slots(job, now, horizon, grace)
+        plan = plan_job_slots(job, now, horizon)
         rows.extend(plan.rows)
         updates.append({"job_id": job.id, "next_run_at": plan.next_run_at,
                         "planned_until": plan.planned_until,
@@ -159,13 +159,13 @@ def _plan_round(job_ids: list[int] | None) -> tuple[int, int]:
     return len(inserted), len(jobs)
 
 
-def plan_job_slots(job: Job, now: datetime, horizon: datetime, grace: timedelta) -> _Plan:
+def plan_job_slots(job: Job, now: datetime, horizon: datetime) -> _Plan:
     """The execution rows for one job's slots from its next_run_at up to `horizon`, misfires included."""
     plan = _Plan()
     start = job.next_run_at
     assert start is not None
     base = {"job_id": job.id, "owner_id": job.owner_id, "job_version": job.version}
-    cutoff = now - grace
+    cutoff = missed_before(now)
     if start < cutoff:
         # Slots missed while nothing ran (every planner and worker down): never a storm of runs,
         # and never a silent gap: one `skipped` row says how many were missed, from when.
