@@ -6,17 +6,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from marshmallow import ValidationError
 
+from chronos.masking import MASK, MaskedCredentialError, is_credential, mask_target, unmask_target
 from chronos.schemas import (
-    MASK,
     JobCreateSchema,
     JobPatchSchema,
     RegisterSchema,
     TargetSchema,
     check_url,
-    is_secret_header,
     json_size,
-    mask_target,
-    unmask_target,
     validate_job,
 )
 
@@ -24,10 +21,12 @@ from chronos.schemas import (
 @pytest.mark.parametrize("name,secret", [
     ("Authorization", True), ("proxy-authorization", True), ("Cookie", True), ("X-Api-Key", True),
     ("X-Auth-Token", True), ("X-Client-Secret", True), ("x-signing-key", True), ("DB-Password", True),
+    ("X-Signature", True), ("X-Session-Id", True), ("Set-Cookie", True), ("X-CSRF-Token", True),
+    ("X-Hub-Signature-256", True), ("passwd", True), ("X-Credentials", True),
     ("Content-Type", False), ("Accept", False), ("X-Request-Id", False), ("User-Agent", False),
 ])
-def test_secret_header_names(name, secret):
-    assert is_secret_header(name) is secret
+def test_credential_names(name, secret):
+    assert is_credential(name) is secret
 
 
 def test_mask_and_unmask_round_trip():
@@ -39,6 +38,18 @@ def test_mask_and_unmask_round_trip():
     assert unmask_target(sent_back, stored)["headers"]["authorization"] == "Bearer a"
     assert unmask_target({"url": "x", "headers": {"X-New": MASK}}, stored)["headers"] == {"X-New": MASK}
     assert mask_target(None) is None and unmask_target(None, stored) is None
+
+
+def test_url_credentials_are_masked_and_restored_only_for_the_same_origin():
+    stored = {"url": "https://bot:hunter22@example.com/hook?token=s3cret&page=2"}
+    masked = mask_target(stored)
+    assert masked["url"] == "https://bot:****@example.com/hook?token=****&page=2"
+    assert unmask_target({"url": masked["url"].replace("page=2", "page=3")}, stored)["url"] == \
+        "https://bot:hunter22@example.com/hook?token=s3cret&page=3"
+    with pytest.raises(MaskedCredentialError):
+        unmask_target({"url": masked["url"].replace("example.com", "attacker.test")}, stored)
+    plain = {"url": "https://Example.com/a b?x=1"}  # shown exactly as saved when nothing is secret
+    assert mask_target(plain)["url"] == plain["url"]
 
 
 @pytest.mark.parametrize("url", ["http://example.com", "https://example.com:8443/a?b=c", "HTTPS://EXAMPLE.com",

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from . import metrics, notify
+from . import masking, metrics, notify
 from .extensions import db
 from .handlers import Call, Outcome, run_call
 from .models import Execution, ExecutionLog, Job, UTCDateTime, db_now, utcnow
@@ -76,11 +76,25 @@ class Attempt:
     finished_at: datetime | None = None
     outcome: Outcome | None = None
     logs: list[dict[str, Any]] = field(default_factory=list)
+    # The credential values of the job's target: never stored in a result, error or log line.
+    secrets: frozenset[str] = frozenset()
 
     def log(self, level: str, message: str, data: dict[str, Any] | None = None) -> None:
         """Buffer a log line of this attempt; all lines are written with the result."""
         self.logs.append({"execution_id": self.id, "attempt": self.attempt, "timestamp": utcnow(),
                           "level": level, "message": message, "data": data})
+
+    def mask_credentials(self) -> None:
+        """Mask credentials in what is about to be stored, whatever the handler put there."""
+        if self.outcome is not None:
+            if self.outcome.error:
+                self.outcome.error = masking.scrub(self.outcome.error, self.secrets)
+            if self.outcome.result is not None:
+                self.outcome.result = masking.scrub_data(self.outcome.result, self.secrets)
+        for line in self.logs:
+            line["message"] = masking.scrub(line["message"], self.secrets)
+            if line["data"] is not None:
+                line["data"] = masking.scrub_data(line["data"], self.secrets)
 
 
 @dataclass
@@ -343,6 +357,7 @@ def job_policy(job: Job) -> JobPolicy:
 
 
 def _make_call(attempt: Attempt, job: Job) -> Call:
+    attempt.secrets = frozenset(masking.target_secrets(job.target) | {job.signing_secret})
     target = job.target
     if job.retry_on_client_error:
         # The http handler reads this flag: a 4xx is then retried like any failure.
@@ -498,6 +513,7 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
     logs: list[dict[str, Any]] = []
     observed: list[tuple[Attempt, str, str]] = []
     for a in attempts:
+        a.mask_credentials()
         if a.id in existing:
             logs.extend(a.logs)
         if current.get(a.id) != a.attempt:

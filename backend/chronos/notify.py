@@ -33,6 +33,7 @@ from flask import current_app
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select, update
 
+from . import masking
 from .extensions import db
 from .models import Execution, Job, Notification, User, db_now, insert_for_dialect
 
@@ -257,9 +258,7 @@ def sanitize(text: str, config: Any) -> str:
     forms = {password,
              base64.b64encode(password.encode()).decode(),
              base64.b64encode(f"\0{username}\0{password}".encode()).decode()}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, "****")
-    return text
+    return masking.scrub(text, forms, min_chars=1)  # an operator's password is masked however short
 
 
 # --- what the notice says ----------------------------------------------------------------------

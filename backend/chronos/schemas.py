@@ -19,6 +19,7 @@ from marshmallow import ValidationError, fields, validate
 from sqlalchemy import Select, func, select
 
 from .extensions import db
+from .masking import CREDENTIAL_WORDS, MASK, mask_target, mask_url_text
 from .models import (
     DEFAULT_BACKOFF,
     EXECUTION_STATUSES,
@@ -34,13 +35,10 @@ from .models import (
 )
 from .scheduling.cron import ScheduleError, load_zone, validate_cron
 
-MASK = "****"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 SCHEDULE_FIELDS = ("job_type", "schedule_type", "cron_expression", "interval_seconds", "run_at", "timezone")
 # The one field each schedule type uses; the others are cleared when a job is stored.
 _SCHEDULE_VALUE = {"cron": "cron_expression", "interval": "interval_seconds", "once": "run_at"}
-_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key"}
-_SECRET_WORDS = ("token", "secret", "key", "password", "auth")
 # RFC 9110 token characters: anything else in a header name is refused rather than sent.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 MAX_INTERVAL_SECONDS = 366 * 24 * 3600 * 10
@@ -55,37 +53,6 @@ class Schema(ma.Schema):
 
 
 # --- helpers shared with the routes -------------------------------------------------------------
-
-def is_secret_header(name: str) -> bool:
-    """True for header names whose values must never be shown (credentials, tokens, keys)."""
-    lowered = name.lower()
-    return lowered in _SECRET_HEADERS or any(word in lowered for word in _SECRET_WORDS)
-
-
-def mask_target(target: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A copy of an HTTP target whose secret-looking header values read '****'."""
-    if not target:
-        return target
-    masked = dict(target)
-    headers = target.get("headers")
-    if isinstance(headers, dict):
-        masked["headers"] = {name: (MASK if is_secret_header(name) else value)
-                             for name, value in headers.items()}
-    return masked
-
-
-def unmask_target(new: dict[str, Any] | None, stored: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The target a PATCH sent, with '****' header values replaced by the stored secrets.
-
-    Clients read masked values and send them back unchanged; storing the mask would destroy the secret.
-    """
-    if not new or not stored or not isinstance(new.get("headers"), dict):
-        return new
-    stored_headers = {name.lower(): value for name, value in (stored.get("headers") or {}).items()}
-    headers = {name: (stored_headers.get(name.lower(), value) if value == MASK else value)
-               for name, value in new["headers"].items()}
-    return {**new, "headers": headers}
-
 
 def json_size(value: Any) -> int:
     """Bytes of the compact JSON serialisation (what is stored and sent)."""
@@ -225,7 +192,8 @@ class TargetSchema(Schema):
                                        validate.Regexp(r"^[^\r\n\x00]*$",
                                                        error="Header values may not contain line breaks.")]),
         validate=validate.Length(max=50),
-        metadata={"description": "Secret-looking values are shown as '****'; send '****' back to keep one."})
+        metadata={"description": f"Credential values (names containing {', '.join(CREDENTIAL_WORDS)}) are "
+                                 f"shown as {MASK!r}; send {MASK!r} back to keep one."})
     body = fields.Raw(allow_none=True, metadata={
         "description": "A string or any JSON value; without it the job's payload is sent as JSON."})
 
@@ -234,6 +202,14 @@ class TargetSchema(Schema):
         if isinstance(data, dict) and isinstance(data.get("method"), str):
             data = {**data, "method": data["method"].upper()}
         return data
+
+    @ma.validates_schema
+    def _one_kind_of_login(self, data: dict[str, Any], **_: Any) -> None:
+        # Both would be sent: the HTTP client refuses the combination at call time.
+        has_user = bool(urlsplit(data.get("url") or "").username)
+        if has_user and any(name.lower() == "authorization" for name in data.get("headers") or {}):
+            raise ValidationError("The URL carries a user name and password and the headers an "
+                                  "Authorization header: keep one of the two.", "url")
 
     @ma.post_load
     def _defaults(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -425,6 +401,8 @@ class JobSchema(ma.Schema):
     def _mask(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         if data.get("target"):
             data["target"] = mask_target(data["target"])
+        if data.get("notify_webhook_url"):
+            data["notify_webhook_url"] = mask_url_text(data["notify_webhook_url"])
         return data
 
 
@@ -477,7 +455,9 @@ class NotificationSchema(ma.Schema):
     job_id = fields.Integer(dump_only=True)
     channel = fields.String(dump_only=True, metadata={"description": "email | webhook"})
     kind = fields.String(dump_only=True, metadata={"description": "failure | recovery"})
-    recipient = fields.String(dump_only=True, metadata={"description": "E-mail address or webhook URL."})
+    recipient = fields.Function(lambda n: mask_url_text(n.recipient) if n.channel == "webhook" else n.recipient,
+                                dump_only=True, metadata={"type": "string", "description":
+                                                          "E-mail address or webhook URL (credentials masked)."})
     status = fields.String(dump_only=True, metadata={
         "description": "pending (queued, or waiting for a retry after `error`) | sending | sent | "
                        "failed (gave up; see `error`) | suppressed (throttled)"})

@@ -21,9 +21,9 @@ from chronos.handlers.http import (
     client_session,
     find_refusal,
     parse_retry_after,
-    redact_url,
 )
 from chronos.handlers.signing import verify
+from chronos.masking import mask_url
 from tests.live import Receiver
 
 from .conftest import SECRET
@@ -269,9 +269,9 @@ def test_secret_header_values_never_reach_the_log(receiver: Receiver, make_call)
     assert any("HTTP 200 OK in" in message for _, message, _ in call.lines)
 
 
-def test_redact_url_masks_password_and_token_query() -> None:
-    assert redact_url("https://user:pw@example.test/x?token=abc&page=2") == \
-        "https://user:********@example.test/x?token=********&page=2"
+def test_mask_url_masks_password_and_token_query() -> None:
+    assert mask_url("https://user:pw@example.test/x?token=abc&page=2") == \
+        "https://user:****@example.test/x?token=****&page=2"
 
 
 @pytest.mark.parametrize("target, message", [

@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy import delete, select
 
 from ..extensions import db
+from ..masking import MaskedCredentialError, unmask_target, unmask_url
 from ..models import Execution, ExecutionLog, Job, Notification, db_now
 from ..scheduling.planner import request_planning, schedule_job
 from ..schemas import (
@@ -25,7 +26,6 @@ from ..schemas import (
     JobWithSecretSchema,
     job_values,
     page_of,
-    unmask_target,
     validate_job,
 )
 from .auth import current_user_id, protected
@@ -68,6 +68,20 @@ def _set_status(job: Job, status: str) -> None:
         abort(409, message="This one-time job's run_at has passed; PATCH a new run_at to resume it.")
     job.status = "active"
     schedule_job(job, now)
+
+
+def _unmask(changes: dict[str, Any], job: Job) -> None:
+    """Put the stored credentials back where a PATCH sent their masks (as read from GET)."""
+    try:
+        if "target" in changes:
+            changes["target"] = unmask_target(changes["target"], job.target)
+    except MaskedCredentialError as exc:
+        abort(422, messages={"json": {"target": {"url": [str(exc)]}}})
+    try:
+        if changes.get("notify_webhook_url"):
+            changes["notify_webhook_url"] = unmask_url(changes["notify_webhook_url"], job.notify_webhook_url)
+    except MaskedCredentialError as exc:
+        abort(422, messages={"json": {"notify_webhook_url": [str(exc)]}})
 
 
 @blp.route("/jobs", methods=["POST"])
@@ -123,8 +137,7 @@ def update_job(changes: dict[str, Any], job_id: int) -> Job:
     given a new `run_at` becomes active again.
     """
     job = owned_job(job_id)
-    if "target" in changes:
-        changes["target"] = unmask_target(changes["target"], job.target)
+    _unmask(changes, job)
     status = changes.pop("status", None)
     stored = job_values(job)
     try:

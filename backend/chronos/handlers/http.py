@@ -27,8 +27,9 @@ Every request carries:
 * ``User-Agent: Chronos/<version>``.
 
 Success is a 2xx within the job's timeout. The attempt's result records the status, the response
-headers (Set-Cookie masked), the first `RESPONSE_EXCERPT_BYTES` of the body, and the URL (password
-and credential-like query values masked) and method. Log lines never carry credential header values.
+headers, the first `RESPONSE_EXCERPT_BYTES` of the body, the URL and the method; credential header
+values, the URL's password and credential query values are masked by `chronos.masking`, in the
+result and the log lines alike.
 
 Outgoing-call safety (SSRF): every connection goes to an address checked by
 `chronos.handlers.addresses.check_address` against `HTTP_ALLOWLIST`. Host names are checked inside
@@ -60,6 +61,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from multidict import CIMultiDict
 from yarl import URL
 
+from ..masking import MASK, is_credential, mask_headers, mask_url
 from . import Call, Outcome, register
 from .addresses import (
     Allowlist,
@@ -81,38 +83,16 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 RESERVED_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "host", "upgrade",
                               "te", "trailer", "keep-alive", "proxy-connection"})
 MAX_STORED_HEADERS = 64
+USERINFO_WITH_AUTHORIZATION = ("target.url carries a user name and password and target.headers an "
+                               "Authorization header: keep one of the two.")
 MAX_STORED_HEADER_CHARS = 2048
-MASK = "********"
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_SECRET_NAMES = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
-_SECRET_PARTS = ("token", "secret", "key", "password", "passwd", "auth", "signature", "session")
 
 try:
     USER_AGENT = f"Chronos/{version('chronos')}"
 except PackageNotFoundError:  # running from a source tree that was never installed
     USER_AGENT = "Chronos"
-
-
-def is_secret_name(name: str) -> bool:
-    """True for header / query names whose values are credentials and must never be logged."""
-    lowered = name.lower()
-    return lowered in _SECRET_NAMES or any(part in lowered for part in _SECRET_PARTS)
-
-
-def mask_headers(headers: dict[str, str] | CIMultiDict[str]) -> dict[str, str]:
-    """A copy of `headers` safe to log: credential values replaced by a mask."""
-    return {name: (MASK if is_secret_name(name) else value) for name, value in headers.items()}
-
-
-def redact_url(url: URL | str) -> str:
-    """The URL safe to log or store: no user-info password, credential-like query values masked."""
-    url = URL(url) if isinstance(url, str) else url
-    if url.password is not None:
-        url = url.with_password(MASK)
-    if url.query and any(is_secret_name(name) for name in url.query):
-        url = url.with_query([(k, MASK if is_secret_name(k) else v) for k, v in url.query.items()])
-    return str(url)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,6 +288,8 @@ def build_request(call: Call) -> Request:
     raw_headers = target.get("headers") or {}
     if not isinstance(raw_headers, dict):
         raise InvalidTarget("target.headers must be an object of header names to values.")
+    if url.user is not None and any(str(name).lower() == "authorization" for name in raw_headers):
+        raise InvalidTarget(USERINFO_WITH_AUTHORIZATION)
     for name, value in raw_headers.items():
         if not isinstance(name, str) or not _HEADER_NAME.match(name):
             raise InvalidTarget(f"target.headers: {name!r} is not a valid header name.")
@@ -423,7 +405,7 @@ def _stored_headers(headers: Any) -> dict[str, str]:
         if name in stored:
             stored[name] = f"{stored[name]}, {value}"[:MAX_STORED_HEADER_CHARS]
         elif len(stored) < MAX_STORED_HEADERS:
-            stored[name] = MASK if name.lower() == "set-cookie" else value[:MAX_STORED_HEADER_CHARS]
+            stored[name] = MASK if is_credential(name) else value[:MAX_STORED_HEADER_CHARS]
     return stored
 
 
@@ -453,7 +435,7 @@ def _redirect(request: Request, status: int, location: str) -> Request:
     if url.origin() != request.url.origin():
         # Credentials were meant for the first host, not wherever it points us.
         for name in list(headers):
-            if is_secret_name(name):
+            if is_credential(name):
                 headers.popall(name, None)
     return Request(method=method, url=url, headers=headers, body=body)
 
@@ -475,7 +457,7 @@ async def send(call: Call, safe: SafeSession) -> Outcome:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + call.timeout_seconds
     for hop in range(MAX_REDIRECTS + 1):
-        summary = {"url": redact_url(request.url), "method": request.method}
+        summary = {"url": mask_url(request.url), "method": request.method}
         request.url, refusal = _literal_refusal(request.url, policy)
         if refusal is not None:
             return _refused(call, refusal, summary)
