@@ -10,6 +10,11 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
+# gunicorn's control socket (for `gunicornc`) defaults to one path per user, which every gunicorn on
+# the host would share (the second instance takes the first one's socket). Off unless a path of this
+# instance's own is given.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or "gunicorn.ctl"
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
 # Behind a platform's router the client address comes in X-Forwarded-For (rate limits key on it).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 

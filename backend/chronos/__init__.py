@@ -12,6 +12,7 @@ from .extensions import db, jwt, limiter, migrate
 from .handlers import load_builtin_handlers
 from .logs import configure_logging, init_request_ids
 from .metrics import init_metrics
+from .ratelimit import init_retry_after
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -27,6 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     jwt.init_app(app)
+    # Registered before the limiter's own header hook, so it runs after it (Flask runs them reversed).
+    init_retry_after(app)
     limiter.init_app(app)
     # `chronos.api` is also the name of the API package, so reach the Api object through its module.
     api = extensions.api

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +37,23 @@ def _worker_command() -> list[str]:
     return [sys.executable, "-m", "chronos.worker"]
 
 
+def serve_environment(host: str, port: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment `serve` gives web and worker: theirs, plus what one host needs shared.
+
+    Links in e-mails name the address `serve` listens on unless PUBLIC_BASE_URL says otherwise.
+    """
+    from .config import data_dir
+
+    env = dict(environ)
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(data_dir() / "metrics")
+    if not env.get("PUBLIC_BASE_URL"):
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+        shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
+        env["PUBLIC_BASE_URL"] = f"http://{shown_host}:{port}"
+    return env
+
+
 def serve(host: str, port: int) -> int:
     """Migrate, then run the web server and one consumer until interrupted (Ctrl-C)."""
     from .config import data_dir, load_config
@@ -44,17 +62,15 @@ def serve(host: str, port: int) -> int:
     migrate()
     backend = "PostgreSQL" if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else "SQLite"
     queue = "Redis" if config["REDIS_URL"] else "SQLite"
-    env = {**os.environ}
-    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+    env = serve_environment(host, port, os.environ)
+    if env["PROMETHEUS_MULTIPROC_DIR"] == str(data_dir() / "metrics"):
         # Web and worker write their samples to one directory, so /metrics shows the worker's counts.
         metrics_dir = data_dir() / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
-        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     processes = {"web": subprocess.Popen(_web_command(host, port), env=env),
                  "worker": subprocess.Popen(_worker_command(), env=env)}
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    print(f"\nChronos is running at http://{shown_host}:{port}/  "
+    print(f"\nChronos is running at {env['PUBLIC_BASE_URL']}/  "
           f"(database: {backend}, queue: {queue}; Ctrl-C stops it)\n", flush=True)
 
     stopping = False

@@ -87,7 +87,9 @@ def load_config() -> dict:
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int("JWT_REFRESH_DAYS", 7)),
         # Rate limits
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", redis_url or "memory://"),
+        # Shared by every process of the instance: Redis, or on the embedded default a SQLite file.
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI",
+                                      redis_url or f"chronos+sqlite://{data_dir() / 'ratelimit.sqlite3'}"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_DEFAULT": _env("RATELIMIT_DEFAULT", "600 per minute"),
         "RATELIMIT_AUTH": _env("RATELIMIT_AUTH", "10 per minute"),

@@ -15,6 +15,7 @@ from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from . import ratelimit  # noqa: F401  (registers the chronos+sqlite:// rate-limit storage)
 from .config import load_config
 
 

@@ -477,6 +477,9 @@ class ExecutionDetailSchema(ExecutionSchema):
 
 class ExecutionQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(EXECUTION_STATUSES))
+    include = fields.String(validate=validate.OneOf(("planned",)), metadata={
+        "description": "History shows what happened; 'planned' adds the slots planned ahead (pending, "
+                       "not yet due)."})
 
 
 class ExecutionListQuerySchema(ExecutionQuerySchema):

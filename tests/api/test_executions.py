@@ -98,3 +98,21 @@ def test_history_needs_a_token(client, job):
     execution = add_execution(job["id"])
     for path in (f"/executions/{execution.id}", f"/executions/{execution.id}/logs", "/executions"):
         assert client.get(f"{API}{path}").status_code == 401
+
+
+def test_history_shows_what_happened_and_planned_slots_only_on_request(client, alice, job):
+    now = datetime.now(UTC)
+    ran = add_execution(job["id"], status="succeeded", scheduled_for=now - timedelta(minutes=2))
+    late = add_execution(job["id"], status="pending", scheduled_for=now - timedelta(minutes=1))
+    planned = [add_execution(job["id"], status="pending", scheduled_for=now + timedelta(seconds=s))
+               for s in (30, 60)]
+    for path in (f"{API}/jobs/{job['id']}/executions", f"{API}/executions"):
+        history = client.get(path, headers=alice).get_json()
+        assert {e["id"] for e in history["items"]} == {ran.id, late.id} and history["total"] == 2
+        everything = client.get(path, query_string={"include": "planned"}, headers=alice).get_json()
+        assert {e["id"] for e in everything["items"]} == {ran.id, late.id, *(p.id for p in planned)}
+        upcoming = client.get(path, query_string={"include": "planned", "status": "pending"},
+                              headers=alice).get_json()
+        assert {e["id"] for e in upcoming["items"]} == {late.id, *(p.id for p in planned)}
+        bad = client.get(path, query_string={"include": "everything"}, headers=alice)
+        assert bad.status_code == 422 and "include" in bad.get_json()["errors"]

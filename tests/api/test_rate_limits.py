@@ -114,3 +114,35 @@ def test_default_limit_is_per_user_and_covers_the_open_cron_preview(tmp_path):
     assert out["alice"] == [200, 200, 429]
     assert out["bob"] == 200  # same address, another user: the default limit is per user
     assert out["health"] == [200] * 5  # probes are exempt
+
+
+def test_retry_after_is_sent_only_when_the_client_must_wait(limited_app):
+    app = limited_app(RATELIMIT_STORAGE_URI="memory://", RATELIMIT_AUTH="2 per minute")
+    limiter.reset()
+    client = app.test_client()
+    refused = client.post(f"{API}/auth/login", json=WRONG)
+    assert refused.status_code == 401 and "X-RateLimit-Remaining" in refused.headers
+    assert "Retry-After" not in refused.headers
+    bad = client.post(f"{API}/auth/register", json={"email": "bad"})
+    assert bad.status_code == 422 and "Retry-After" not in bad.headers
+    limited = [client.post(f"{API}/auth/login", json=WRONG) for _ in range(3)][-1]
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+
+
+def test_the_embedded_default_counts_in_a_file_every_process_shares(tmp_path, limited_app):
+    """Two app instances in two processes on the embedded default (no Redis) count against one limit."""
+    uri = f"chronos+sqlite://{tmp_path / 'ratelimit.sqlite3'}"
+    app = limited_app(RATELIMIT_STORAGE_URI=uri, RATELIMIT_AUTH="3 per minute")
+    client = app.test_client()
+    assert [client.post(f"{API}/auth/login", json=WRONG).status_code for _ in range(2)] == [401, 401]
+    script = textwrap.dedent(f"""
+        import json
+        from chronos import create_app
+        app = create_app({{"TESTING": True, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": {uri!r},
+                          "RATELIMIT_AUTH": "3 per minute"}})
+        client = app.test_client()
+        print(json.dumps([client.post("/api/v1/auth/login", json={WRONG!r}).status_code for _ in range(2)]))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [401, 429]

@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from flask_smorest import Blueprint, abort
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
-from ..models import Execution, ExecutionLog
+from ..models import Execution, ExecutionLog, db_now
 from ..schemas import (
     ExecutionDetailSchema,
     ExecutionListQuerySchema,
@@ -19,6 +19,19 @@ from ..schemas import (
 from .auth import current_user_id, protected
 
 blp = Blueprint("executions", __name__, description="Execution history and logs.")
+
+
+def history(statement: Select, args: dict[str, Any]) -> Select:
+    """Filter an execution query as the history lists do: `status`, and planned slots only on request.
+
+    The planner inserts slots up to its look-ahead before they are due; they are not history yet,
+    so they appear only with `include=planned`.
+    """
+    if args.get("status"):
+        statement = statement.where(Execution.status == args["status"])
+    if args.get("include") != "planned":
+        statement = statement.where(or_(Execution.status != "pending", Execution.scheduled_for <= db_now()))
+    return statement
 
 
 def owned_execution(execution_id: int) -> Execution:
@@ -34,11 +47,10 @@ def owned_execution(execution_id: int) -> Execution:
 @blp.arguments(ExecutionListQuerySchema, location="query")
 @blp.response(200, ExecutionPageSchema)
 def list_executions(args: dict[str, Any]) -> dict[str, Any]:
-    """All of the user's executions, newest first; filter by `status` and `job_id`."""
-    statement = (select(Execution).where(Execution.owner_id == current_user_id())
-                 .options(joinedload(Execution.job)))
-    if args.get("status"):
-        statement = statement.where(Execution.status == args["status"])
+    """All of the user's executions, newest first; filter by `status` and `job_id`; planned slots
+    not yet due only with `include=planned`."""
+    statement = history(select(Execution).where(Execution.owner_id == current_user_id())
+                        .options(joinedload(Execution.job)), args)
     if args.get("job_id"):
         statement = statement.where(Execution.job_id == args["job_id"])
     return page_of(statement.order_by(Execution.id.desc()), args)

@@ -29,6 +29,7 @@ from ..schemas import (
     validate_job,
 )
 from .auth import current_user_id, protected
+from .executions import history
 
 log = logging.getLogger(__name__)
 blp = Blueprint("jobs", __name__, description="Jobs: what runs, and when.")
@@ -238,9 +239,8 @@ def rotate_secret(job_id: int) -> Job:
 @blp.response(200, ExecutionPageSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def list_job_executions(args: dict[str, Any], job_id: int) -> dict[str, Any]:
-    """The job's executions, newest first; filter by `status`."""
+    """The job's executions, newest first; filter by `status`; planned slots not yet due only with
+    `include=planned`."""
     job = owned_job(job_id)
-    statement = select(Execution).where(Execution.job_id == job.id)
-    if args.get("status"):
-        statement = statement.where(Execution.status == args["status"])
+    statement = history(select(Execution).where(Execution.job_id == job.id), args)
     return page_of(statement.order_by(Execution.id.desc()), args)
