@@ -212,6 +212,16 @@ class TokenSchema(ma.Schema):
     user = fields.Nested(UserSchema, required=True)
 
 
+class RegisteredSchema(UserSchema):
+    """A new account: the user (as before, at the top level) and tokens, so sign-up signs in."""
+
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "Access token lifetime, seconds."})
+    user = fields.Nested(UserSchema, required=True)
+
+
 # --- jobs ---------------------------------------------------------------------------------------
 
 class TargetSchema(Schema):
