@@ -41,10 +41,10 @@ def test_needs_a_token(client):
     assert client.get(f"{API}/system/status").status_code == 401
 
 
-def test_no_worker_ever_is_down_and_says_so(client, alice):
+def test_no_worker_is_down_and_says_so(client, alice):
     body = status(client, alice)
     assert body["status"] == "down"
-    assert body["reasons"] == ["No worker has started yet: nothing runs until one does (chronos worker)."]
+    assert body["reasons"] == ["No worker is running: nothing runs until one starts (chronos worker)."]
     assert body["system"]["workers_alive"] == 0 and body["system"]["workers"] == []
     assert body["system"]["database"] == "ok" and body["system"]["queue"] == "ok"
     assert body["late_after_seconds"] == 10

@@ -182,7 +182,7 @@ def system_details(now: datetime, grace: timedelta) -> tuple[dict[str, Any], lis
         down = True
         reasons.append(f"No worker has been seen for {ago((now - last_seen).total_seconds())}: nothing runs "
                        "until one is back." if last_seen else
-                       "No worker has started yet: nothing runs until one does (chronos worker).")
+                       "No worker is running: nothing runs until one starts (chronos worker).")
     depth = queue_depth()
     count, _ = overdue(now, grace, None)
     if count:
