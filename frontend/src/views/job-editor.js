@@ -233,9 +233,11 @@ export async function render(view, params, query = {}) {
     h('div', { class: 'form-actions sticky-actions' }, submit,
       h('a', { class: 'btn btn-ghost', href: editing ? `/jobs/${job.id}` : '/jobs' }, 'Cancel')));
 
-  view.append(h('div', { class: 'page-head' }, h('h1', {}, editing ? `Edit “${job.name}”` : 'New job')),
-    template ? h('p', { class: 'notice' }, `Prefilled from “${query.template.replace(/-/g, ' ')}”: change anything, then create it.`) : null,
-    form);
+  // (Element.append would print a null as the text "null".)
+  view.append(...[h('div', { class: 'page-head' }, h('h1', {}, editing ? `Edit “${job.name}”` : 'New job')),
+    template ? h('p', { class: 'notice' }, `Prefilled from “${query.template.replace(/-/g, ' ')}”: change anything, `
+      + 'then create it.') : null,
+    form].filter(Boolean));
   const zoneHint = form.querySelector('#job-timezone-hint');
 
   // --- behaviour
