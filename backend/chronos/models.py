@@ -322,9 +322,12 @@ class SyncPass(Model):
     @classmethod
     def record(cls, worker: str, started_at: datetime, counts: dict[str, int]) -> None:
         """Write a finished pass and forget all but the last KEEP (commits)."""
+        # Counts only: what the health page and the API show (a number per name).
+        numbers = {name: value for name, value in counts.items()
+                   if isinstance(value, int) and not isinstance(value, bool)}
         db.session.add(cls(worker=worker[:128], started_at=started_at, finished_at=db_now(),
-                           requeued=int(counts.get("requeued", 0)), expired=int(counts.get("expired", 0)),
-                           details=dict(counts)))
+                           requeued=numbers.get("requeued", 0), expired=numbers.get("expired", 0),
+                           details=numbers))
         db.session.flush()
         oldest_kept = select(cls.id).order_by(cls.id.desc()).offset(cls.KEEP - 1).limit(1).scalar_subquery()
         db.session.execute(delete(cls).where(cls.id < oldest_kept))

@@ -1,6 +1,6 @@
 // The scheduler's health, polled from /system/status while someone is signed in: a banner on every
 // page when it is not ok, and the allowance after which a run counts as late (lists mark those).
-import { get, isSignedIn } from './api.js';
+import { get, isSignedIn, onSessionChange } from './api.js';
 import { h } from './dom.js';
 
 const POLL_MS = 30_000;
@@ -72,6 +72,8 @@ function schedule() {
 /** Start polling into `element` (the banner slot under the top bar). */
 export function startStatusBanner(element) {
   slot = element;
+  // Another session is another user's view: never show the last one's.
+  onSessionChange((session) => { if (!session) { latest = null; showBanner(null); } });
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) { clearTimeout(timer); polling = false; } else refreshStatus().then(schedule);
   });
