@@ -306,6 +306,8 @@ def run_chronos(args: argparse.Namespace, chronos: Chronos, receiver: FastReceiv
         })
         meter.start()
         window = (time.time(), time.time() + args.window)
+        if args.profile:
+            _profile(args, pids[0], f"chronos-{rate}")
         memory = []
         while time.time() < window[1]:
             time.sleep(min(5.0, max(0.0, window[1] - time.time())))
@@ -318,6 +320,22 @@ def run_chronos(args: argparse.Namespace, chronos: Chronos, receiver: FastReceiv
         chronos.stop_consumers()
     row = judge(records, phases, args.interval, window)
     return _row("chronos", rate, n, row, cpu, max(memory) if memory else (None, None))
+
+
+def _profile(args: argparse.Namespace, pid: int, name: str) -> None:
+    """Record the consumer (and its workers) with py-spy over the window, as a flame graph and a
+    speedscope file in `--profile`."""
+    import shutil
+    import subprocess
+
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out = Path(args.profile)
+    out.mkdir(parents=True, exist_ok=True)
+    for fmt, suffix in (("flamegraph", "svg"), ("speedscope", "json")):
+        subprocess.Popen([spy, "record", "--pid", str(pid), "--subprocesses", "--duration",
+                          str(int(args.window) // 2), "--format", fmt, "--rate", "50", "--nonblocking",
+                          "--output", str(out / f"{name}.{suffix}")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _row(system: str, rate: int, n: int, judged: dict[str, Any], cpu: dict[str, float],
@@ -345,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="make the jobs with the models (default, quick) or through the REST API")
     parser.add_argument("--compare", default="", help="also run the peers: apscheduler,celery")
     parser.add_argument("--json", dest="json_path")
+    parser.add_argument("--profile", help="record the consumer with py-spy during each window, into this folder")
     args = parser.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     raise_on_sigterm()
