@@ -9,6 +9,7 @@ from . import extensions
 from .config import load_config
 from .errors import register_error_handlers
 from .extensions import db, jwt, limiter, migrate
+from .inputs import init_input_checks
 from .logs import configure_logging, init_request_ids
 from .metrics import init_metrics
 
@@ -33,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                        "bearerFormat": "JWT"})
     register_error_handlers(app, jwt)
+    init_input_checks(app)
     _register_token_checks()
 
     from .api import register_blueprints
