@@ -6,6 +6,7 @@ from typing import Any
 from flask import Flask
 
 from . import extensions
+from .api.document import CommonResponses
 from .config import load_config
 from .errors import register_error_handlers
 from .extensions import db, jwt, limiter, migrate
@@ -30,7 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     # `chronos.api` is also the name of the API package, so reach the Api object through its module.
     api = extensions.api
-    api.init_app(app, spec_kwargs={"info": {"description": "Chronos REST API: jobs, executions, logs."}})
+    api.init_app(app, spec_kwargs={"info": {"description": "Chronos REST API: jobs, executions, logs."},
+                                   "extra_plugins": [CommonResponses()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                        "bearerFormat": "JWT"})
     register_error_handlers(app, jwt)

@@ -293,3 +293,16 @@ def test_hostile_input_leaves_no_partial_write(client, alice):
     field_errors(raw_post(client, "/jobs", '{"name": "new", "payload": NaN}', alice), 400)
     assert client.get(f"{API}/jobs/{job['id']}", headers=alice).get_json() == before
     assert job_count() == 1
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("PATCH", "/jobs/-1"), ("DELETE", "/jobs/abc"), ("POST", "/jobs/1.5/pause"), ("POST", "/jobs/x/execute"),
+    ("PUT", "/nothing"), ("POST", ""),
+])
+def test_a_malformed_id_or_unknown_api_path_is_404_for_every_method(client, alice, method, path):
+    """Not a 405 from the web app's catch-all, as if the path existed with other methods."""
+    field_errors(client.open(f"{API}{path}", method=method, headers=alice), 404)
+
+
+def test_a_known_path_with_another_method_is_still_405(client, alice):
+    field_errors(client.put(f"{API}/jobs", json={}, headers=alice), 405)
