@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.exceptions import HTTPException
 
 from .errors import error_response
 
@@ -246,7 +247,17 @@ def check_request() -> Any:
         return None  # no body: the schema reports any missing field
     if not request.is_json:
         return error_response(400, "The request body must be JSON (Content-Type: application/json).")
-    found = check_json(request.get_data(cache=True))
+    try:
+        raw = request.get_data(cache=True)
+    except HTTPException:
+        raise  # 413, or werkzeug's own 400 for a client that went away: already in the error shape
+    except Exception:  # noqa: BLE001 — the server's reader refused the framing (a bad chunk, say)
+        return error_response(400, "The request body could not be read: its framing is malformed.")
+    if request.content_length is not None and len(raw) != request.content_length:
+        # The client stopped before sending what Content-Length promised: a truncated request.
+        return error_response(400, f"The request body is {len(raw)} bytes, not the "
+                                   f"{request.content_length} its Content-Length says.")
+    found = check_json(raw)
     return found.response("request body") if found.found else None
 
 

@@ -32,7 +32,7 @@ from conftest import PG_ADMIN_URL, REDIS_BASE, _claim_redis_db, _release_redis_d
 from tests.live import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-CI_EXAMPLES = 25
+CI_EXAMPLES = 100
 EXAMPLES = int(os.environ.get("CHRONOS_FUZZ_EXAMPLES") or CI_EXAMPLES)
 # CI replays the same examples on every run (a red build means the code changed, not the dice);
 # a longer run (`make fuzz`) draws new ones each time, which is how it finds the next bug.
