@@ -15,12 +15,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -54,7 +54,7 @@ class Tally:
 
     cases: dict[str, int] = field(default_factory=dict)
     server_errors: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
+    seconds: float = 0.0  # setup, call and teardown of every test under tests/fuzz
 
     def count(self, suite: str, n: int = 1) -> None:
         self.cases[suite] = self.cases.get(suite, 0) + n
@@ -68,13 +68,18 @@ def tally() -> Tally:
     return TALLY
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.nodeid.startswith("tests/fuzz/"):
+        TALLY.seconds += report.duration
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not TALLY.cases:
         return
     counts = ", ".join(f"{suite}: {n}" for suite, n in sorted(TALLY.cases.items()))
     terminalreporter.write_line(
-        f"fuzz: {counts}; 5xx seen: {len(TALLY.server_errors)}; examples per test: {EXAMPLES}; "
-        f"{time.monotonic() - TALLY.started:.0f} s since the first fuzz test")
+        f"fuzz: {counts}; 5xx seen: {len(TALLY.server_errors)}; {EXAMPLES} examples per operation, "
+        f"{PROPERTY_EXAMPLES} per property test; {TALLY.seconds:.0f} s in tests/fuzz")
 
 
 @dataclass
