@@ -163,7 +163,8 @@ class LoginSchema(Schema):
 
 
 class LogoutSchema(Schema):
-    refresh_token = fields.String(metadata={"description": "Also revoke this refresh token."})
+    refresh_token = fields.String(validate=validate.Length(max=4096),
+                                  metadata={"description": "Also revoke this refresh token."})
 
 
 class UserSchema(ma.Schema):
@@ -243,7 +244,7 @@ class JobPatchSchema(Schema):
     schedule_type = fields.String(validate=validate.OneOf(SCHEDULE_TYPES),
                                   metadata={"description": "Derived from job_type when omitted "
                                                            "(one_time → once)."})
-    cron_expression = fields.String(allow_none=True, metadata={
+    cron_expression = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={
         "description": "5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, "
                        "or @daily etc.; evaluated in `timezone`.", "example": "0 9 * * 1"})
     interval_seconds = fields.Integer(strict=True, allow_none=True,

@@ -89,7 +89,7 @@ def _signed_in_user() -> User:
 
 @blp.route("/auth/register", methods=["POST"])
 @limiter.limit(_auth_limit, key_func=get_remote_address)
-@blp.arguments(RegisterSchema)
+@blp.arguments(RegisterSchema, example={"email": "ada@example.com", "password": "correct horse battery"})
 @blp.response(201, RegisteredSchema)
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
@@ -112,7 +112,7 @@ def register(data: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/auth/login", methods=["POST"])
 @limiter.limit(_auth_limit, key_func=get_remote_address)
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema, example={"email": "ada@example.com", "password": "correct horse battery"})
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
