@@ -39,7 +39,7 @@ class Consumers:
         app's Huey instance (the way DESIGN.md says a deployment may run it)."""
         env = {**os.environ, **CONSUMER_ENV, **(extra_env or {})}
         if stock:
-            args = [sys.executable, "-m", "huey.bin.huey_consumer", "chronos.tasks.huey",
+            args = [sys.executable, "-m", "huey.bin.huey_consumer", "chronos.worker.huey",
                     "-w", str(workers), "-k", env.get("CHRONOS_WORKER_TYPE", "thread")]
             if not periodic:
                 args.append("--no-periodic")

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from ..models import utcnow
 from ..scheduling.cron import ScheduleError, cron_next, load_zone, validate_cron
-from ..schemas import CronPreviewResultSchema, CronPreviewSchema
+from ..schemas.ops import CronPreviewResultSchema, CronPreviewSchema
 
 blp = Blueprint("cron", __name__, description="Cron expression preview (no sign-in needed).")
 
