@@ -152,7 +152,7 @@ def run_executions(ids: list[int]) -> FollowUps:
     db.session.commit()
 
     results = _run_calls(calls)
-    for attempt, (outcome, finished) in zip(claimed, results):
+    for attempt, (outcome, finished) in zip(claimed, results, strict=True):
         attempt.outcome = outcome
         attempt.finished_at = clock.at(finished)
     followups.extend(record_attempts(claimed, policies, clock.now()))
@@ -524,7 +524,7 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
 def _observe(observed: list[tuple[Attempt, str, str]]) -> None:
     """Log each recorded attempt with its execution id, and count it in the metrics."""
     try:
-        for attempt, handler, status in observed:
+        for attempt, _handler, status in observed:
             ok = attempt.outcome is not None and attempt.outcome.ok
             ids = {"execution_id": attempt.id, "job_id": attempt.job_id, "attempt": attempt.attempt}
             if ok:

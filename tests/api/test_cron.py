@@ -23,7 +23,7 @@ def test_preview_lists_next_runs_in_the_zone_with_offsets(client):
     in_utc = [datetime.fromisoformat(value) for value in body["next_runs_utc"]]
     assert len(local) == len(in_utc) == 3
     now = datetime.now(UTC)
-    for shown, utc_value in zip(local, in_utc):
+    for shown, utc_value in zip(local, in_utc, strict=False):
         # Each time carries the zone's own offset at that instant (-05:00 or -04:00).
         assert shown.utcoffset() == shown.astimezone(zone).utcoffset()
         assert utc_value.utcoffset().total_seconds() == 0 and shown == utc_value

@@ -1,6 +1,7 @@
 """Engine fixtures: real `python -m chronos.worker` processes (the receiver is in tests/conftest.py)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -73,10 +74,8 @@ class Consumers:
 
     def stop_all(self) -> None:
         for proc in self.procs:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # it and its children are gone already
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:  # it and its children are gone already
-                pass
         for proc in self.procs:
             proc.wait(timeout=10)
 

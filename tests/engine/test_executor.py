@@ -30,7 +30,7 @@ def test_batch_runs_and_records_each_attempt(app):
     jobs = [make_job(name=f"job {i}", payload={"n": i}) for i in range(3)]
     rows = [make_execution(job) for job in jobs]
     tasks.run_executions.call_local([r.id for r in rows])
-    for job, row in zip(jobs, rows):
+    for job, row in zip(jobs, rows, strict=False):
         row = reload(row)
         assert (row.status, row.attempt, row.error) == ("succeeded", 1, None)
         assert row.started_at and row.finished_at and row.duration_ms is not None

@@ -33,7 +33,7 @@ async def run_calls(calls: list[Call], settings: tuple[Hashable, ...] | None = N
     resources = batch_resources()
     values = settings if settings is not None else _settings(resources)
     async with AsyncExitStack() as stack:
-        for resource, value in zip(resources, values):
+        for resource, value in zip(resources, values, strict=True):
             await stack.enter_async_context(resource.open(value))
         return list(await asyncio.gather(*(run_call(call) for call in calls)))
 
@@ -82,7 +82,7 @@ class CallLoop:
         running: set[asyncio.Task[None]] = set()
         try:
             async with AsyncExitStack() as stack:
-                for resource, value in zip(resources, settings):
+                for resource, value in zip(resources, settings, strict=True):
                     await stack.enter_async_context(resource.open(value))
                 while (item := await inbox.get()) is not None:
                     calls, done = item

@@ -63,13 +63,13 @@ def send_email(message: EmailMessage, config: Any) -> None:
         codes = [code for code, _ in exc.recipients.values()]
         detail = "; ".join(f"{rcpt}: {code} {_decode(text)}" for rcpt, (code, text) in exc.recipients.items())
         raise DeliveryError(f"{where} refused the recipient: {detail}",
-                            retryable=any(400 <= code < 500 for code in codes))
+                            retryable=any(400 <= code < 500 for code in codes)) from exc
     except smtplib.SMTPResponseException as exc:
         # 4xx is "try again later"; 5xx (bad credentials, rejected sender) will not pass by itself.
         raise DeliveryError(f"{where} answered {exc.smtp_code} {_decode(exc.smtp_error)}",
-                            retryable=exc.smtp_code < 500)
+                            retryable=exc.smtp_code < 500) from exc
     except (smtplib.SMTPException, OSError) as exc:  # OSError covers refused, reset and timeouts
-        raise DeliveryError(f"{where} unavailable: {type(exc).__name__}: {exc}", retryable=True)
+        raise DeliveryError(f"{where} unavailable: {type(exc).__name__}: {exc}", retryable=True) from exc
 
 
 def _decode(value: bytes | str) -> str:

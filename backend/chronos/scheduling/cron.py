@@ -33,11 +33,11 @@ class ScheduleError(ValueError):
 def load_zone(name: str) -> ZoneInfo:
     """The IANA zone of that name, or ScheduleError."""
     if not isinstance(name, str) or not name or name != name.strip():
-        raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.")
+        raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.") from None
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):
-        raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.")
+        raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.") from None
 
 
 def _croniter(expression: str, start: datetime) -> croniter:
@@ -80,7 +80,7 @@ def validate_cron(expression: str) -> str:
     try:
         first = _croniter(normalised, start).get_next(datetime)
     except (CroniterError, ValueError, OverflowError):
-        raise ScheduleError(f"Cron expression {normalised!r} never fires.")
+        raise ScheduleError(f"Cron expression {normalised!r} never fires.") from None
     if first - start > timedelta(days=366 * _SEARCH_YEARS):
         raise ScheduleError(f"Cron expression {normalised!r} never fires.")
     return normalised
@@ -112,7 +112,7 @@ def field_problem(fields: list[str]) -> str | None:
     """The first part of a 5- or 6-field expression that is wrong, in words ("hour: 25 is out of
     range 0–23"), as crontab.guru says it; None when no single part can be blamed."""
     layout = (_SECOND, *_FIVE) if len(fields) == 6 else _FIVE
-    for spec, text in zip(layout, fields):
+    for spec, text in zip(layout, fields, strict=False):
         problem = _part_problem(spec, text)
         if problem:
             return f"{spec.name}: {problem}"

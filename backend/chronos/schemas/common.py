@@ -31,7 +31,7 @@ def check_url(value: str) -> None:
         parts = urlsplit(value)
         _ = parts.port  # raises ValueError on a bad port
     except ValueError:
-        raise ValidationError("Not a valid URL.")
+        raise ValidationError("Not a valid URL.") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise ValidationError("Only http:// and https:// URLs are allowed.")
     if not parts.hostname:

@@ -57,7 +57,7 @@ def _check_zone(value: str) -> None:
     try:
         load_zone(value)
     except ScheduleError as exc:
-        raise ValidationError(str(exc))
+        raise ValidationError(str(exc)) from exc
 
 
 def _check_handler(value: str) -> None:
