@@ -39,9 +39,11 @@ frontend/node_modules: frontend/package-lock.json
 frontend: frontend/node_modules
 	cd frontend && npm run build
 
-lint: install-dev  ## ruff and mypy
+lint: install-dev  ## ruff (rules and format), mypy, and the architecture's layers contract
 	$(BIN)/ruff check backend tests e2e bench
+	$(BIN)/ruff format --check backend tests e2e bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist instance

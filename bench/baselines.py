@@ -15,6 +15,7 @@ no PostgreSQL, no Chronos table is touched. Every child process is ended on the 
 `bench/firing.py` imports `run_baseline` to print Chronos's ratio to these in the same run.
 The worker subprocesses import this module too (as `baselines`), to find the apps below.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,12 @@ SETTLE_S = 1.0
 
 def post_json(url: str, task_id: str) -> None:
     """The task body every system runs: one HTTP POST of `{"id": task_id}` to `url`."""
-    request = urllib.request.Request(url, data=json.dumps({"id": task_id}).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"id": task_id}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         response.read()
 
@@ -62,7 +67,7 @@ def make_celery_app(redis_url: str) -> Any:
 
     app = Celery("chronos_bench", broker=redis_url, set_as_current=False)
     app.conf.update(
-        task_ignore_result=True,               # no result backend: the receiver is the result
+        task_ignore_result=True,  # no result backend: the receiver is the result
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
@@ -117,11 +122,26 @@ class _System:
 def _celery(redis_url: str) -> _System:
     app = make_celery_app(redis_url)
     task = app.tasks[TASK_NAME]
-    cmd = [sys.executable, "-m", "celery", "-A", "baselines:celery_app", "worker",
-           "--pool", "prefork", "--concurrency", str(WORKERS), "--loglevel", "WARNING",
-           # One worker, nothing to sync with: skip the cluster chatter that only slows startup.
-           "--without-gossip", "--without-mingle", "--without-heartbeat",
-           "--hostname", f"bench-{os.getpid()}@localhost"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "baselines:celery_app",
+        "worker",
+        "--pool",
+        "prefork",
+        "--concurrency",
+        str(WORKERS),
+        "--loglevel",
+        "WARNING",
+        # One worker, nothing to sync with: skip the cluster chatter that only slows startup.
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--hostname",
+        f"bench-{os.getpid()}@localhost",
+    ]
 
     # An own connection and producer rather than kombu's process-wide pools, which are keyed by
     # broker URL and would outlive (or be closed under) the next run on the same database.
@@ -143,15 +163,28 @@ def _celery(redis_url: str) -> _System:
 
 def _huey(redis_url: str) -> _System:
     huey, task = _huey_app_and_task(redis_url)
-    cmd = [sys.executable, "-m", "huey.bin.huey_consumer", "baselines.huey_app",
-           "-w", str(WORKERS), "-k", "thread", "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "huey.bin.huey_consumer",
+        "baselines.huey_app",
+        "-w",
+        str(WORKERS),
+        "-k",
+        "thread",
+        "-q",
+    ]
 
     def send_at(url: str, task_id: str, due: float) -> None:
         # Aware UTC: a naive eta is read as local time and can run early (TOOLCHAIN.md §3).
         task.schedule(args=(url, task_id), eta=datetime.fromtimestamp(due, UTC))
 
-    return _System(cmd, lambda url, task_id: task(url, task_id), send_at,
-                   lambda: huey.storage.conn.connection_pool.disconnect())
+    return _System(
+        cmd,
+        lambda url, task_id: task(url, task_id),
+        send_at,
+        lambda: huey.storage.conn.connection_pool.disconnect(),
+    )
 
 
 def run_baseline(name: str, n: int, *, lead_s: float | None = None) -> dict[str, Any]:
@@ -173,8 +206,11 @@ def run_baseline(name: str, n: int, *, lead_s: float | None = None) -> dict[str,
     with claimed_redis_db() as redis_url, Receiver() as receiver, Subprocesses() as children:
         system = {"celery": _celery, "huey": _huey}[name](redis_url)
         try:
-            env = {**os.environ, REDIS_URL_ENV: redis_url,
-                   "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")]))}
+            env = {
+                **os.environ,
+                REDIS_URL_ENV: redis_url,
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
+            }
             children.start(f"{name}-worker", system.worker_cmd, env=env, cwd=BENCH_DIR)
             _warm_up(system, receiver, children)
 
@@ -185,11 +221,16 @@ def run_baseline(name: str, n: int, *, lead_s: float | None = None) -> dict[str,
                 system.send_at(receiver.url, task_id, due)
             enqueue_s = time.time() - started
             if time.time() > due:
-                print(f"warning: {name} n={n}: enqueueing took {enqueue_s:.2f} s, past the due time; "
-                      f"pass a longer lead", file=sys.stderr)
+                print(
+                    f"warning: {name} n={n}: enqueueing took {enqueue_s:.2f} s, past the due time; "
+                    f"pass a longer lead",
+                    file=sys.stderr,
+                )
 
             deadline = due + LOSS_DEADLINE_S
-            while not receiver.wait_for(task_ids, min(deadline, time.time() + 1.0)) and time.time() < deadline:
+            while (
+                not receiver.wait_for(task_ids, min(deadline, time.time() + 1.0)) and time.time() < deadline
+            ):
                 children.check()
             time.sleep(SETTLE_S)
             row = summarize(due, receiver.snapshot(), task_ids, deadline_epoch=deadline)
@@ -215,7 +256,9 @@ def _warm_up(system: _System, receiver: Receiver, children: Subprocesses) -> Non
 def main(argv: list[str] | None = None) -> int:
     """CLI: run the bursts and print one table row per system and size."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1,100,1000", help="comma-separated burst sizes (default 1,100,1000)")
+    parser.add_argument(
+        "--sizes", default="1,100,1000", help="comma-separated burst sizes (default 1,100,1000)"
+    )
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: celery,huey")
     parser.add_argument("--lead", type=float, default=None, help="seconds from enqueue start to due time")
     parser.add_argument("--repeat", type=int, default=1, help="run each system and size this many times")

@@ -6,6 +6,7 @@ Chronos (`firing.py`) and the systems users compare it with (`baselines.py`) are
 same stopwatch. Only the standard library is needed at import time; `redis` is imported by
 `claimed_redis_db` when it is used.
 """
+
 from __future__ import annotations
 
 import json
@@ -116,8 +117,12 @@ class Receiver:
 
     def start(self) -> Self:
         """Serve in a background thread; returns self."""
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="bench-receiver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="bench-receiver",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -176,8 +181,12 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return ordered[rank - 1]
 
 
-def summarize(due_epoch: float, arrivals: Mapping[str, Sequence[float]], expected_ids: Iterable[str],
-              deadline_epoch: float | None = None) -> dict[str, Any]:
+def summarize(
+    due_epoch: float,
+    arrivals: Mapping[str, Sequence[float]],
+    expected_ids: Iterable[str],
+    deadline_epoch: float | None = None,
+) -> dict[str, Any]:
     """Lateness of a burst: p50/p95/p99/max (ms), seconds until all arrived, lost and duplicates.
 
     Lateness of a task is its first arrival − `due_epoch`. A task with no arrival (or none before
@@ -224,8 +233,9 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
-def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS,
-                file: IO[str] | None = None) -> None:
+def print_table(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS, file: IO[str] | None = None
+) -> None:
     """Print rows (dicts such as `summarize` + `system`) as an aligned text table; None shows as '-'."""
     out = file or sys.stdout
     cells = [[_cell(column, row.get(column)) for column in columns] for row in rows]
@@ -249,8 +259,9 @@ def claimed_redis_db(base_url: str = "redis://127.0.0.1:6379", expire_s: int = 3
 
     owner = f"bench-{uuid.uuid4().hex[:8]}"
     admin = redis.Redis.from_url(f"{base_url}/0")
-    number = next((n for n in range(1, 16) if admin.set(f"chronos-test-lock:{n}", owner, nx=True, ex=expire_s)),
-                  None)
+    number = next(
+        (n for n in range(1, 16) if admin.set(f"chronos-test-lock:{n}", owner, nx=True, ex=expire_s)), None
+    )
     if number is None:
         raise RuntimeError("no free Redis database (all of 1..15 are locked)")
     url = f"{base_url}/{number}"
@@ -278,15 +289,27 @@ class Subprocesses:
         self.grace_s = grace_s
         self._children: list[tuple[str, subprocess.Popen[bytes], Path]] = []
 
-    def start(self, name: str, cmd: Sequence[str], *, env: Mapping[str, str] | None = None,
-              cwd: str | os.PathLike[str] | None = None) -> subprocess.Popen[bytes]:
+    def start(
+        self,
+        name: str,
+        cmd: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> subprocess.Popen[bytes]:
         """Start `cmd` in a new session (its own process group), output to `<log_dir>/<name>-<pid>.log`."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"bench-{name}-{uuid.uuid4().hex[:6]}.log"
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, cwd=cwd,
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                list(cmd),
+                env=dict(env) if env is not None else None,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._children.append((name, proc, log_path))
         return proc
 
@@ -362,6 +385,8 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
 
 def raise_on_sigterm() -> None:
     """Turn SIGTERM into SystemExit in a CLI, so `finally`/`with` blocks stop the children."""
+
     def _exit(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
+
     signal.signal(signal.SIGTERM, _exit)

@@ -13,6 +13,7 @@ in baselines.py send that). The thread-per-connection receiver in common.py cost
 of CPU per request, which at 1,000 requests a second would be half a core taken from the system being
 measured; this one parses only what it needs and costs a fraction of that.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -71,7 +72,11 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, rec
             if job is None and body:
                 try:
                     parsed = json.loads(body)
-                    job, slot, execution = str(parsed["job"]), f"{float(parsed['slot']):.6f}", str(parsed["id"])
+                    job, slot, execution = (
+                        str(parsed["job"]),
+                        f"{float(parsed['slot']):.6f}",
+                        str(parsed["id"]),
+                    )
                 except (ValueError, KeyError, AttributeError, TypeError):
                     pass
             recorder.add(f"{arrived:.6f} {job or '-'} {slot} {execution or '-'}\n")

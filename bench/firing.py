@@ -16,6 +16,7 @@ those systems (`baselines.run_baseline`, needs the `bench` extra) and prints the
 It needs PostgreSQL and Redis on 127.0.0.1 (as the test suite does): it creates a database of
 its own and claims a Redis database number, both dropped/released at the end. Loopback only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,8 +85,9 @@ class Bench:
             db.create_all()
         self.client = self.app.test_client()
         self.client.post("/api/v1/auth/register", json={"email": "bench@example.com", "password": PASSWORD})
-        token = self.client.post("/api/v1/auth/login", json={"email": "bench@example.com",
-                                                             "password": PASSWORD}).get_json()["access_token"]
+        token = self.client.post(
+            "/api/v1/auth/login", json={"email": "bench@example.com", "password": PASSWORD}
+        ).get_json()["access_token"]
         self.headers = {"Authorization": f"Bearer {token}"}
 
     def _sql(self, statement: Any) -> Any:
@@ -103,10 +105,21 @@ class Bench:
         target = {"url": self.receiver.url, "method": "POST"}
         if self.args.via == "api":
             for i in range(n):
-                response = self.client.post("/api/v1/jobs", headers=self.headers, json={
-                    "name": f"bench {i}", "job_type": "one_time", "schedule_type": "once",
-                    "run_at": due.isoformat(), "handler": "http", "target": target, "max_retries": 0,
-                    "notify_on_failure": False, "payload": {"i": i}})
+                response = self.client.post(
+                    "/api/v1/jobs",
+                    headers=self.headers,
+                    json={
+                        "name": f"bench {i}",
+                        "job_type": "one_time",
+                        "schedule_type": "once",
+                        "run_at": due.isoformat(),
+                        "handler": "http",
+                        "target": target,
+                        "max_retries": 0,
+                        "notify_on_failure": False,
+                        "payload": {"i": i},
+                    },
+                )
                 if response.status_code != 201:
                     raise RuntimeError(f"creating job {i}: {response.status_code} {response.get_json()}")
             return
@@ -119,14 +132,36 @@ class Bench:
         with self.app.app_context():
             owner_id = db.session.query(User.id).scalar()
             now = datetime.now(UTC)
-            rows = [{"owner_id": owner_id, "name": f"bench {i}", "description": "", "job_type": "one_time",
-                     "schedule_type": "once", "run_at": due, "next_run_at": due, "timezone": "UTC",
-                     "handler": "http", "target": target, "payload": {"i": i},
-                     "signing_secret": uuid.uuid4().hex, "timeout_seconds": 30, "max_retries": 0,
-                     "retry_backoff_seconds": [60], "retry_on_client_error": False, "overlap_policy": "allow",
-                     "misfire_policy": "run_once", "notify_on_failure": False, "notify_on_recovery": False,
-                     "notify_emails": [], "status": "active", "version": 1, "created_at": now, "updated_at": now}
-                    for i in range(n)]
+            rows = [
+                {
+                    "owner_id": owner_id,
+                    "name": f"bench {i}",
+                    "description": "",
+                    "job_type": "one_time",
+                    "schedule_type": "once",
+                    "run_at": due,
+                    "next_run_at": due,
+                    "timezone": "UTC",
+                    "handler": "http",
+                    "target": target,
+                    "payload": {"i": i},
+                    "signing_secret": uuid.uuid4().hex,
+                    "timeout_seconds": 30,
+                    "max_retries": 0,
+                    "retry_backoff_seconds": [60],
+                    "retry_on_client_error": False,
+                    "overlap_policy": "allow",
+                    "misfire_policy": "run_once",
+                    "notify_on_failure": False,
+                    "notify_on_recovery": False,
+                    "notify_emails": [],
+                    "status": "active",
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(n)
+            ]
             db.session.execute(insert(Job), rows)
             db.session.commit()
             plan_now()  # what the periodic planner does: every due job in one pass
@@ -150,8 +185,10 @@ class Bench:
         self.create_jobs(n, due)
         create_s = time.time() - started
         if time.time() > due_epoch - 0.5:
-            print(f"warning: creating {n} jobs took {create_s:.1f} s, past the due time; pass a longer --lead",
-                  file=sys.stderr)
+            print(
+                f"warning: creating {n} jobs took {create_s:.1f} s, past the due time; pass a longer --lead",
+                file=sys.stderr,
+            )
         # The ids to expect are the executions the planner made; a job left unplanned at the due
         # time counts as lost (its placeholder id never arrives).
         while True:
@@ -161,10 +198,17 @@ class Bench:
             time.sleep(0.2)
         expected = ids + [f"unplanned-{i}" for i in range(n - len(ids))]
         deadline = due_epoch + LOSS_DEADLINE_S + n / 100
-        while not self.receiver.wait_for(expected, min(deadline, time.time() + 1.0)) and time.time() < deadline:
+        while (
+            not self.receiver.wait_for(expected, min(deadline, time.time() + 1.0)) and time.time() < deadline
+        ):
             self.children.check()
-            if not any(row[0] in ("pending", "running", "retrying")
-                       for row in self._sql(select(Execution.status).distinct())) and time.time() > due_epoch + 5:
+            if (
+                not any(
+                    row[0] in ("pending", "running", "retrying")
+                    for row in self._sql(select(Execution.status).distinct())
+                )
+                and time.time() > due_epoch + 5
+            ):
                 break  # everything finished; whatever has not arrived never will
         time.sleep(SETTLE_S)
         row = summarize(due_epoch, self.receiver.snapshot(), expected, deadline_epoch=deadline)
@@ -193,11 +237,21 @@ def repeated(run: Callable[[], dict[str, Any]], n: int, repeats: int) -> dict[st
     rows = [run() for _ in range(repeats)]
     lateness = [row["p50_ms"] for row in rows if row["p50_ms"] is not None]
     arrived = [row["all_arrived_s"] for row in rows if row["all_arrived_s"] is not None]
-    combined = {**rows[0], "samples": repeats, "lost": sum(row["lost"] for row in rows),
-                "duplicates": sum(row["duplicates"] for row in rows)}
+    combined = {
+        **rows[0],
+        "samples": repeats,
+        "lost": sum(row["lost"] for row in rows),
+        "duplicates": sum(row["duplicates"] for row in rows),
+    }
     if lateness:
-        combined.update({"p50_ms": percentile(lateness, 50), "p95_ms": percentile(lateness, 95),
-                         "p99_ms": percentile(lateness, 99), "max_ms": max(lateness)})
+        combined.update(
+            {
+                "p50_ms": percentile(lateness, 50),
+                "p95_ms": percentile(lateness, 95),
+                "p99_ms": percentile(lateness, 99),
+                "max_ms": max(lateness),
+            }
+        )
     combined["all_arrived_s"] = percentile(arrived, 50) if arrived and not combined["lost"] else None
     return combined
 
@@ -206,18 +260,32 @@ def main(argv: list[str] | None = None) -> int:
     """CLI: run the bursts, print one table row per size (and per compared system)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,100,1000,5000", help="comma-separated burst sizes")
-    parser.add_argument("--via", choices=("api", "models"), default="api",
-                        help="create the jobs through the REST API (default) or bulk through the models")
+    parser.add_argument(
+        "--via",
+        choices=("api", "models"),
+        default="api",
+        help="create the jobs through the REST API (default) or bulk through the models",
+    )
     parser.add_argument("--consumers", type=int, default=1, help="consumer processes (default 1)")
     parser.add_argument("--workers", type=int, default=4, help="workers per consumer (default 4)")
-    parser.add_argument("--worker-type", choices=("thread", "process"), default="process",
-                        help="consumer worker type (default process: a burst is CPU-bound, and threads "
-                             "share one interpreter lock)")
-    parser.add_argument("--lead", type=float, default=None, help="seconds from creation start to the due time")
+    parser.add_argument(
+        "--worker-type",
+        choices=("thread", "process"),
+        default="process",
+        help="consumer worker type (default process: a burst is CPU-bound, and threads "
+        "share one interpreter lock)",
+    )
+    parser.add_argument(
+        "--lead", type=float, default=None, help="seconds from creation start to the due time"
+    )
     parser.add_argument("--compare", default="", help="also run the bursts on these: celery,huey")
-    parser.add_argument("--single-repeats", type=int, default=10,
-                        help="N = 1 is one sample per burst: run it this many times and report the "
-                             "percentiles over all of them (default 10)")
+    parser.add_argument(
+        "--single-repeats",
+        type=int,
+        default=10,
+        help="N = 1 is one sample per burst: run it this many times and report the "
+        "percentiles over all of them (default 10)",
+    )
     parser.add_argument("--json", dest="json_path", help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -225,18 +293,28 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[dict[str, Any]] = []
     with claimed_redis_db() as redis_url, own_database() as database_url, Receiver() as receiver:
-        os.environ.update({
-            "DATABASE_URL": database_url, "REDIS_URL": redis_url, "HUEY_NAME": f"chronos-bench-{uuid.uuid4().hex[:6]}",
-            "SECRET_KEY": "bench-secret-key-that-is-long-enough-for-hs256", "RATELIMIT_ENABLED": "false",
-            "CHRONOS_DATA_DIR": f"/tmp/chronos-bench-{os.getpid()}", "HTTP_ALLOWLIST": "127.0.0.1",
-            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"), "CHRONOS_WORKER_TYPE": args.worker_type,
-        })
+        os.environ.update(
+            {
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "HUEY_NAME": f"chronos-bench-{uuid.uuid4().hex[:6]}",
+                "SECRET_KEY": "bench-secret-key-that-is-long-enough-for-hs256",
+                "RATELIMIT_ENABLED": "false",
+                "CHRONOS_DATA_DIR": f"/tmp/chronos-bench-{os.getpid()}",
+                "HTTP_ALLOWLIST": "127.0.0.1",
+                "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+                "CHRONOS_WORKER_TYPE": args.worker_type,
+            }
+        )
         with Subprocesses() as children:
             bench = Bench(args, receiver, children)
             for i in range(args.consumers):
-                children.start(f"chronos-consumer-{i}",
-                               [sys.executable, "-m", "chronos.worker", "-w", str(args.workers)],
-                               env=os.environ, cwd=ROOT)
+                children.start(
+                    f"chronos-consumer-{i}",
+                    [sys.executable, "-m", "chronos.worker", "-w", str(args.workers)],
+                    env=os.environ,
+                    cwd=ROOT,
+                )
             bench.warm_up(args.consumers)
             for n in sizes:
                 print(f"running chronos n={n} ...", file=sys.stderr, flush=True)
@@ -251,16 +329,20 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"running {name} n={n} ...", file=sys.stderr, flush=True)
                 rows.append(repeated(lambda name=name, n=n: run_baseline(name, n), n, args.single_repeats))
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"# chronos: {args.consumers} consumer(s) x {args.workers} {args.worker_type} workers, jobs created "
-          f"via {args.via}; {os.cpu_count()} cores, load average at the end: {load}")
+    print(
+        f"# chronos: {args.consumers} consumer(s) x {args.workers} {args.worker_type} workers, jobs created "
+        f"via {args.via}; {os.cpu_count()} cores, load average at the end: {load}"
+    )
     print_table(rows, columns=(*COLUMNS, "samples", "create_s"))
     print(f"# n=1 rows: percentiles over {args.single_repeats} single-job bursts, all_arrived_s their median")
     chronos = {row["n"]: row for row in rows if row["system"] == "chronos"}
     for row in rows:
         mine = chronos.get(row["n"])
         if row["system"] != "chronos" and mine and mine["all_arrived_s"] and row["all_arrived_s"]:
-            print(f"n={row['n']}: {row['system']} took {row['all_arrived_s'] / mine['all_arrived_s']:.1f}x "
-                  f"as long as chronos until all arrived")
+            print(
+                f"n={row['n']}: {row['system']} took {row['all_arrived_s'] / mine['all_arrived_s']:.1f}x "
+                f"as long as chronos until all arrived"
+            )
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_path).write_text(json.dumps(rows, indent=2, default=str) + "\n")

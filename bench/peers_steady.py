@@ -9,6 +9,7 @@
 Each runs as `python bench/peers_steady.py <system> <role> ...` children; the body of every call is
 `{"job", "slot", "id"}` so `fast_receiver.py` records the same facts it takes from Chronos's headers.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,23 +29,39 @@ def _spec_path(workdir: Path) -> Path:
     return workdir / f"peer-jobs-{uuid.uuid4().hex[:6]}.json"
 
 
-def run_peer(name: str, rate: int, args: Any, receiver: Any, children: Any, redis_url: str, judge: Any,
-             cpu_meter: Any, process_tree: Any, redis_finder: Any, memory_mb: Any
-             ) -> tuple[dict[str, Any], dict[str, float], tuple[float | None, float | None]]:
+def run_peer(
+    name: str,
+    rate: int,
+    args: Any,
+    receiver: Any,
+    children: Any,
+    redis_url: str,
+    judge: Any,
+    cpu_meter: Any,
+    process_tree: Any,
+    redis_finder: Any,
+    memory_mb: Any,
+) -> tuple[dict[str, Any], dict[str, float], tuple[float | None, float | None]]:
     """Run one peer at `rate`; what `steady.judge` says of its window, its CPU shares and memory."""
     n = rate * args.interval
     start = time.time() + 8 + n / 5000
     phases = {str(i): start + i * args.interval / n for i in range(n)}
     spec = _spec_path(Path(receiver.record_file).parent)
-    spec.write_text(json.dumps({"url": receiver.url, "interval": args.interval, "phases": phases,
-                                "redis_url": redis_url}))
+    spec.write_text(
+        json.dumps({"url": receiver.url, "interval": args.interval, "phases": phases, "redis_url": redis_url})
+    )
     env = {**os.environ, "PYTHONPATH": str(BENCH_DIR)}
     if name == "apscheduler":
-        roles = [children.start("peer-apscheduler", [sys.executable, __file__, "apscheduler", str(spec)], env=env)]
+        roles = [
+            children.start("peer-apscheduler", [sys.executable, __file__, "apscheduler", str(spec)], env=env)
+        ]
     elif name == "celery":
-        roles = [children.start("peer-celery-worker", [sys.executable, __file__, "celery-worker", str(spec)],
-                                env=env),
-                 children.start("peer-celery-beat", [sys.executable, __file__, "celery-beat", str(spec)], env=env)]
+        roles = [
+            children.start(
+                "peer-celery-worker", [sys.executable, __file__, "celery-worker", str(spec)], env=env
+            ),
+            children.start("peer-celery-beat", [sys.executable, __file__, "celery-beat", str(spec)], env=env),
+        ]
     else:
         raise ValueError(f"unknown peer {name!r}; use apscheduler or celery")
     try:
@@ -52,8 +69,13 @@ def run_peer(name: str, rate: int, args: Any, receiver: Any, children: Any, redi
         children.check()
         receiver.skip_to_end()
         pids = [role.pid for role in roles]
-        meter = cpu_meter({"system": lambda: [p for pid in pids for p in process_tree(pid)],
-                           "redis": redis_finder, "receiver": lambda: process_tree(receiver.process.pid)})
+        meter = cpu_meter(
+            {
+                "system": lambda: [p for pid in pids for p in process_tree(pid)],
+                "redis": redis_finder,
+                "receiver": lambda: process_tree(receiver.process.pid),
+            }
+        )
         meter.start()
         window = (time.time(), time.time() + args.window)
         memory = []
@@ -70,6 +92,7 @@ def run_peer(name: str, rate: int, args: Any, receiver: Any, children: Any, redi
 
 
 # --- the children ----------------------------------------------------------------------------------
+
 
 def _apscheduler(spec: dict[str, Any]) -> None:
     import asyncio
@@ -89,9 +112,16 @@ def _apscheduler(spec: dict[str, Any]) -> None:
                 await r.read()
 
         for job, first in spec["phases"].items():
-            scheduler.add_job(post, "interval", seconds=spec["interval"], args=(job, spec["interval"], first),
-                              start_date=datetime.fromtimestamp(first, UTC), misfire_grace_time=30,
-                              coalesce=True, max_instances=10)
+            scheduler.add_job(
+                post,
+                "interval",
+                seconds=spec["interval"],
+                args=(job, spec["interval"], first),
+                start_date=datetime.fromtimestamp(first, UTC),
+                misfire_grace_time=30,
+                coalesce=True,
+                max_instances=10,
+            )
         scheduler.start()
         await asyncio.Event().wait()
 
@@ -106,23 +136,30 @@ def make_celery_app(spec: dict[str, Any]) -> Any:
     from celery.beat import PersistentScheduler
 
     app = Celery("steady", broker=spec["redis_url"])
-    app.conf.update(task_serializer="json", accept_content=["json"], worker_prefetch_multiplier=4,
-                    broker_connection_retry_on_startup=True, task_ignore_result=True)
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=4,
+        broker_connection_retry_on_startup=True,
+        task_ignore_result=True,
+    )
 
     @app.task(name="steady.post")
     def post(job: str, first: float, interval: float) -> None:
         now = time.time()
         slot = first + round((now - first) / interval) * interval
         body = json.dumps({"job": job, "slot": slot, "id": f"{job}@{slot}"}).encode()
-        request = urllib.request.Request(spec["url"], data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            spec["url"], data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
 
     interval = float(spec["interval"])
     app.conf.beat_schedule = {
         job: {"task": "steady.post", "schedule": timedelta(seconds=interval), "args": (job, first, interval)}
-        for job, first in spec["phases"].items()}
+        for job, first in spec["phases"].items()
+    }
 
     class PhasedScheduler(PersistentScheduler):
         """Beat's own scheduler, with each entry's last run set so that it first runs at its phase."""
@@ -144,13 +181,26 @@ def main() -> None:
         _apscheduler(spec)
     elif system == "celery-worker":
         app = make_celery_app(spec)
-        app.worker_main(["worker", "--pool", "prefork", "--concurrency", str(CELERY_WORKERS), "--loglevel",
-                         "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"])
+        app.worker_main(
+            [
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(CELERY_WORKERS),
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ]
+        )
     elif system == "celery-beat":
         app = make_celery_app(spec)
         schedule_file = spec_path.with_suffix(".beat")
-        beat = app.Beat(scheduler=app.PhasedScheduler, schedule=str(schedule_file), loglevel="WARNING",
-                        max_interval=0.05)
+        beat = app.Beat(
+            scheduler=app.PhasedScheduler, schedule=str(schedule_file), loglevel="WARNING", max_interval=0.05
+        )
         beat.run()
 
 

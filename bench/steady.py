@@ -22,6 +22,7 @@ aiohttp) and on Celery beat (the same entries, phases kept, a prefork worker), o
 (`peers_steady.py`). PostgreSQL and Redis on 127.0.0.1 as for the tests; a database and a Redis
 database of its own, removed at the end. Loopback only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,13 +45,29 @@ if str(BENCH_DIR) not in sys.path:
 from common import Subprocesses, claimed_redis_db, percentile, print_table, raise_on_sigterm
 from firing import own_database
 
-COLUMNS = ("system", "rate", "jobs", "delivered_per_s", "missed", "missed_pct", "duplicates", "p50_ms",
-           "p99_ms", "max_ms", "cpu_ms_per_firing", "cpu_system", "cpu_postgres", "cpu_redis",
-           "cpu_receiver", "pss_mb")
+COLUMNS = (
+    "system",
+    "rate",
+    "jobs",
+    "delivered_per_s",
+    "missed",
+    "missed_pct",
+    "duplicates",
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "cpu_ms_per_firing",
+    "cpu_system",
+    "cpu_postgres",
+    "cpu_redis",
+    "cpu_receiver",
+    "pss_mb",
+)
 PASSWORD = "bench-password"
 
 
 # --- the receiver and what it recorded ----------------------------------------------------------
+
 
 class FastReceiver:
     """`fast_receiver.py` in a child process; `records()` reads what it has written so far."""
@@ -59,8 +76,10 @@ class FastReceiver:
         self.port_file = workdir / f"receiver-{uuid.uuid4().hex[:6]}.port"
         self.record_file = workdir / f"receiver-{uuid.uuid4().hex[:6]}.log"
         self.record_file.touch()
-        self.process = children.start("receiver", [sys.executable, str(BENCH_DIR / "fast_receiver.py"),
-                                                   str(self.port_file), str(self.record_file)])
+        self.process = children.start(
+            "receiver",
+            [sys.executable, str(BENCH_DIR / "fast_receiver.py"), str(self.port_file), str(self.record_file)],
+        )
         deadline = time.time() + 15
         while not self.port_file.exists() or not self.port_file.read_text():
             children.check()
@@ -88,6 +107,7 @@ class FastReceiver:
 
 
 # --- CPU and memory by process group -------------------------------------------------------------
+
 
 class CpuMeter:
     """CPU seconds of each process group between `start()` and `stop()` (children included)."""
@@ -161,8 +181,13 @@ def memory_mb(processes: list[Any]) -> tuple[float, float]:
 
 # --- judging a window ----------------------------------------------------------------------------
 
-def judge(records: list[tuple[float, str, float | None, str]], phases: dict[str, float], interval: float,
-          window: tuple[float, float]) -> dict[str, Any]:
+
+def judge(
+    records: list[tuple[float, str, float | None, str]],
+    phases: dict[str, float],
+    interval: float,
+    window: tuple[float, float],
+) -> dict[str, Any]:
     """Missed, duplicated and late slots of the jobs (job id → first slot epoch) inside `window`."""
     start, end = window
     expected: set[tuple[str, float]] = set()
@@ -186,7 +211,8 @@ def judge(records: list[tuple[float, str, float | None, str]], phases: dict[str,
     missed = len(expected) - len(seen)
     ms = lambda v: round(v * 1000, 1)
     return {
-        "expected": len(expected), "missed": missed,
+        "expected": len(expected),
+        "missed": missed,
         "missed_pct": round(100 * missed / len(expected), 2) if expected else None,
         "duplicates": sum(count - 1 for count in seen.values()),
         "delivered_per_s": round(len(seen) / (end - start), 1),
@@ -197,6 +223,7 @@ def judge(records: list[tuple[float, str, float | None, str]], phases: dict[str,
 
 
 # --- Chronos -------------------------------------------------------------------------------------
+
 
 class Chronos:
     """The app in this process (to make jobs) and its consumers as children."""
@@ -222,7 +249,9 @@ class Chronos:
         from chronos.extensions import db, huey
 
         with self.app.app_context():
-            db.session.execute(text("TRUNCATE execution_logs, notifications, executions, jobs RESTART IDENTITY"))
+            db.session.execute(
+                text("TRUNCATE execution_logs, notifications, executions, jobs RESTART IDENTITY")
+            )
             db.session.commit()
             db.session.remove()
         huey.flush()
@@ -239,9 +268,19 @@ class Chronos:
         if self.args.via == "api":
             ids = []
             for i in range(len(phases)):
-                response = self.client.post("/api/v1/jobs", headers=self.headers, json={
-                    "name": f"steady {i}", "schedule_type": "interval", "interval_seconds": interval,
-                    "handler": "http", "target": target, "max_retries": 0, "notify_on_failure": False})
+                response = self.client.post(
+                    "/api/v1/jobs",
+                    headers=self.headers,
+                    json={
+                        "name": f"steady {i}",
+                        "schedule_type": "interval",
+                        "interval_seconds": interval,
+                        "handler": "http",
+                        "target": target,
+                        "max_retries": 0,
+                        "notify_on_failure": False,
+                    },
+                )
                 if response.status_code != 201:
                     raise RuntimeError(f"creating job {i}: {response.status_code} {response.get_json()}")
                 ids.append(response.get_json()["id"])
@@ -250,25 +289,49 @@ class Chronos:
 
             with self.app.app_context():
                 for job_id, first in zip(ids, phases, strict=False):
-                    db.session.execute(update(Job).where(Job.id == job_id).values(
-                        next_run_at=datetime.fromtimestamp(first, UTC), planned_until=None))
+                    db.session.execute(
+                        update(Job)
+                        .where(Job.id == job_id)
+                        .values(next_run_at=datetime.fromtimestamp(first, UTC), planned_until=None)
+                    )
                 db.session.commit()
                 db.session.remove()
             return {str(job_id): first for job_id, first in zip(ids, phases, strict=False)}
         with self.app.app_context():
             owner_id = db.session.scalar(select(User.id))
             now = datetime.now(UTC)
-            rows = [{"owner_id": owner_id, "name": f"steady {i}", "description": "", "job_type": "recurring",
-                     "schedule_type": "interval", "interval_seconds": interval,
-                     "next_run_at": datetime.fromtimestamp(first, UTC), "timezone": "UTC", "handler": "http",
-                     "target": target, "payload": None, "signing_secret": uuid.uuid4().hex,
-                     "timeout_seconds": 30, "max_retries": 0, "retry_backoff_seconds": [60],
-                     "retry_on_client_error": False, "overlap_policy": "allow", "misfire_policy": "run_once",
-                     "notify_on_failure": False, "notify_on_recovery": False, "notify_emails": [],
-                     "status": "active", "version": 1, "created_at": now, "updated_at": now}
-                    for i, first in enumerate(phases)]
+            rows = [
+                {
+                    "owner_id": owner_id,
+                    "name": f"steady {i}",
+                    "description": "",
+                    "job_type": "recurring",
+                    "schedule_type": "interval",
+                    "interval_seconds": interval,
+                    "next_run_at": datetime.fromtimestamp(first, UTC),
+                    "timezone": "UTC",
+                    "handler": "http",
+                    "target": target,
+                    "payload": None,
+                    "signing_secret": uuid.uuid4().hex,
+                    "timeout_seconds": 30,
+                    "max_retries": 0,
+                    "retry_backoff_seconds": [60],
+                    "retry_on_client_error": False,
+                    "overlap_policy": "allow",
+                    "misfire_policy": "run_once",
+                    "notify_on_failure": False,
+                    "notify_on_recovery": False,
+                    "notify_emails": [],
+                    "status": "active",
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i, first in enumerate(phases)
+            ]
             for chunk in range(0, len(rows), 5000):
-                db.session.execute(insert(Job), rows[chunk:chunk + 5000])
+                db.session.execute(insert(Job), rows[chunk : chunk + 5000])
             db.session.commit()
             ids = list(db.session.scalars(select(Job.id).order_by(Job.id)))
             db.session.remove()
@@ -277,9 +340,20 @@ class Chronos:
     def start_consumers(self) -> list[int]:
         pids = []
         for i in range(self.args.consumers):
-            process = self.children.start(f"chronos-consumer-{i}", [
-                sys.executable, "-m", "chronos.worker", "-w", str(self.args.workers),
-                "-k", self.args.worker_type], env=os.environ, cwd=ROOT)
+            process = self.children.start(
+                f"chronos-consumer-{i}",
+                [
+                    sys.executable,
+                    "-m",
+                    "chronos.worker",
+                    "-w",
+                    str(self.args.workers),
+                    "-k",
+                    self.args.worker_type,
+                ],
+                env=os.environ,
+                cwd=ROOT,
+            )
             pids.append(process.pid)
         return pids
 
@@ -287,8 +361,9 @@ class Chronos:
         self.children.stop_named("chronos-consumer")
 
 
-def run_chronos(args: argparse.Namespace, chronos: Chronos, receiver: FastReceiver, rate: int,
-                redis_pid_finder: Any) -> dict[str, Any]:
+def run_chronos(
+    args: argparse.Namespace, chronos: Chronos, receiver: FastReceiver, rate: int, redis_pid_finder: Any
+) -> dict[str, Any]:
     n = rate * args.interval
     chronos.reset()
     start = time.time() + 5 + n / 20000
@@ -298,12 +373,14 @@ def run_chronos(args: argparse.Namespace, chronos: Chronos, receiver: FastReceiv
         time.sleep(max(0.0, start - time.time()) + args.warmup)
         chronos.children.check()
         receiver.skip_to_end()
-        meter = CpuMeter({
-            "system": lambda: [p for pid in pids for p in process_tree(pid)],
-            "postgres": lambda: processes_named("postgres"),
-            "redis": redis_pid_finder,
-            "receiver": lambda: process_tree(receiver.process.pid),
-        })
+        meter = CpuMeter(
+            {
+                "system": lambda: [p for pid in pids for p in process_tree(pid)],
+                "postgres": lambda: processes_named("postgres"),
+                "redis": redis_pid_finder,
+                "receiver": lambda: process_tree(receiver.process.pid),
+            }
+        )
         meter.start()
         window = (time.time(), time.time() + args.window)
         if args.profile:
@@ -332,21 +409,51 @@ def _profile(args: argparse.Namespace, pid: int, name: str) -> None:
     out = Path(args.profile)
     out.mkdir(parents=True, exist_ok=True)
     for fmt, suffix in (("flamegraph", "svg"), ("speedscope", "json")):
-        subprocess.Popen([spy, "record", "--pid", str(pid), "--subprocesses", "--duration",
-                          str(int(args.window) // 2), "--format", fmt, "--rate", "50", "--nonblocking",
-                          "--output", str(out / f"{name}.{suffix}")],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--subprocesses",
+                "--duration",
+                str(int(args.window) // 2),
+                "--format",
+                fmt,
+                "--rate",
+                "50",
+                "--nonblocking",
+                "--output",
+                str(out / f"{name}.{suffix}"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
-def _row(system: str, rate: int, n: int, judged: dict[str, Any], cpu: dict[str, float],
-         memory: tuple[float | None, float | None]) -> dict[str, Any]:
+def _row(
+    system: str,
+    rate: int,
+    n: int,
+    judged: dict[str, Any],
+    cpu: dict[str, float],
+    memory: tuple[float | None, float | None],
+) -> dict[str, Any]:
     delivered = judged["delivered_per_s"] or 0
     total_cpu = cpu.get("system", 0) + cpu.get("postgres", 0) + cpu.get("redis", 0)
-    return {"system": system, "rate": rate, "jobs": n, **judged,
-            "cpu_system": round(cpu.get("system", 0), 2), "cpu_postgres": round(cpu.get("postgres", 0), 2),
-            "cpu_redis": round(cpu.get("redis", 0), 2), "cpu_receiver": round(cpu.get("receiver", 0), 2),
-            "cpu_ms_per_firing": round(1000 * total_cpu / delivered, 2) if delivered else None,
-            "pss_mb": memory[0], "rss_mb": memory[1]}
+    return {
+        "system": system,
+        "rate": rate,
+        "jobs": n,
+        **judged,
+        "cpu_system": round(cpu.get("system", 0), 2),
+        "cpu_postgres": round(cpu.get("postgres", 0), 2),
+        "cpu_redis": round(cpu.get("redis", 0), 2),
+        "cpu_receiver": round(cpu.get("receiver", 0), 2),
+        "cpu_ms_per_firing": round(1000 * total_cpu / delivered, 2) if delivered else None,
+        "pss_mb": memory[0],
+        "rss_mb": memory[1],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -359,24 +466,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--consumers", type=int, default=1)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--worker-type", choices=("thread", "process"), default="process")
-    parser.add_argument("--via", choices=("models", "api"), default="models",
-                        help="make the jobs with the models (default, quick) or through the REST API")
+    parser.add_argument(
+        "--via",
+        choices=("models", "api"),
+        default="models",
+        help="make the jobs with the models (default, quick) or through the REST API",
+    )
     parser.add_argument("--compare", default="", help="also run the peers: apscheduler,celery")
     parser.add_argument("--json", dest="json_path")
-    parser.add_argument("--profile", help="record the consumer with py-spy during each window, into this folder")
+    parser.add_argument(
+        "--profile", help="record the consumer with py-spy during each window, into this folder"
+    )
     args = parser.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     raise_on_sigterm()
     rows: list[dict[str, Any]] = []
     workdir = Path(tempfile.mkdtemp(prefix="chronos-steady-"))
     with claimed_redis_db() as redis_url, own_database() as database_url, Subprocesses(workdir) as children:
-        os.environ.update({
-            "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-            "HUEY_NAME": f"chronos-steady-{uuid.uuid4().hex[:6]}",
-            "SECRET_KEY": "bench-secret-key-that-is-long-enough-for-hs256", "RATELIMIT_ENABLED": "false",
-            "CHRONOS_DATA_DIR": str(workdir / "data"), "HTTP_ALLOWLIST": "127.0.0.1",
-            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
-        })
+        os.environ.update(
+            {
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "HUEY_NAME": f"chronos-steady-{uuid.uuid4().hex[:6]}",
+                "SECRET_KEY": "bench-secret-key-that-is-long-enough-for-hs256",
+                "RATELIMIT_ENABLED": "false",
+                "CHRONOS_DATA_DIR": str(workdir / "data"),
+                "HTTP_ALLOWLIST": "127.0.0.1",
+                "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+            }
+        )
         receiver = FastReceiver(children, workdir)
         redis_finder = lambda: processes_named("redis-server")
         chronos = Chronos(args, children)
@@ -391,16 +509,31 @@ def main(argv: list[str] | None = None) -> int:
             for name in compared:
                 for rate in rates:
                     print(f"running {name} at {rate}/s ...", file=sys.stderr, flush=True)
-                    judged, cpu, memory = run_peer(name, rate, args, receiver, children, redis_url, judge,
-                                                   CpuMeter, process_tree, redis_finder, memory_mb)
+                    judged, cpu, memory = run_peer(
+                        name,
+                        rate,
+                        args,
+                        receiver,
+                        children,
+                        redis_url,
+                        judge,
+                        CpuMeter,
+                        process_tree,
+                        redis_finder,
+                        memory_mb,
+                    )
                     rows.append(_row(name, rate, rate * args.interval, judged, cpu, memory))
                     print_table(rows[-1:], COLUMNS, file=sys.stderr)
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"# {args.consumers} consumer(s) x {args.workers} {args.worker_type} workers; interval "
-          f"{args.interval} s, window {args.window:.0f} s after {args.warmup:.0f} s; {os.cpu_count()} cores, "
-          f"load average at the end: {load}")
-    print("# cpu_* columns: share of one core over the window; cpu_ms_per_firing counts the system, "
-          "PostgreSQL and Redis (not the receiver)")
+    print(
+        f"# {args.consumers} consumer(s) x {args.workers} {args.worker_type} workers; interval "
+        f"{args.interval} s, window {args.window:.0f} s after {args.warmup:.0f} s; {os.cpu_count()} cores, "
+        f"load average at the end: {load}"
+    )
+    print(
+        "# cpu_* columns: share of one core over the window; cpu_ms_per_firing counts the system, "
+        "PostgreSQL and Redis (not the receiver)"
+    )
     print_table(rows, COLUMNS)
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ The run's PostgreSQL and Redis databases (and `DATABASE_URL`, `REDIS_URL`, `HUEY
 root `conftest.py`; the processes started here inherit them. The browser is Debian's Chromium
 (`/usr/bin/chromium`): Playwright's own browser downloads are neither needed nor possible here.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,15 +30,25 @@ LOGS = ARTIFACTS / "e2e-logs"
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 # Without these Chromium keeps trying to reach outside hosts (updates, sync), which must never happen here.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "correct horse battery"
 
 
 # --- the frontend build ---------------------------------------------------------------------------
 
+
 def _newest_source_mtime() -> float:
-    sources = [FRONTEND / name for name in ("index.html", "vite.config.js", "package.json", "package-lock.json")]
+    sources = [
+        FRONTEND / name for name in ("index.html", "vite.config.js", "package.json", "package-lock.json")
+    ]
     for folder in ("src", "public"):
         sources += [p for p in (FRONTEND / folder).rglob("*") if p.is_file()]
     return max(p.stat().st_mtime for p in sources if p.exists())
@@ -58,9 +69,12 @@ def frontend_dist() -> Path:
 
 # --- the stack ------------------------------------------------------------------------------------
 
+
 def _create_schema(env: dict[str, str]) -> None:
     """Build the stack's database with the migrations, as a release would."""
-    subprocess.run([str(BIN / "chronos"), "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "chronos"), "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def _admin_execute(sql: str) -> None:
@@ -93,10 +107,23 @@ class Stack:
         """Start a consumer and wait for its first heartbeat."""
         self._starts += 1
         with open(LOGS / f"worker-{self._starts}.log", "wb") as worker_log:
-            self.worker = subprocess.Popen([sys.executable, "-m", "chronos.worker"], env=self.env, cwd=ROOT,
-                                           stdout=worker_log, stderr=subprocess.STDOUT)
-        wait_for(lambda: self.sql("SELECT count(*) FROM worker_heartbeats WHERE last_seen > now() - "
-                                  "interval '5 seconds'")[0][0] > 0, 30, message="the consumer's heartbeat")
+            self.worker = subprocess.Popen(
+                [sys.executable, "-m", "chronos.worker"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=worker_log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for(
+            lambda: (
+                self.sql(
+                    "SELECT count(*) FROM worker_heartbeats WHERE last_seen > now() - interval '5 seconds'"
+                )[0][0]
+                > 0
+            ),
+            30,
+            message="the consumer's heartbeat",
+        )
 
     def stop_worker(self) -> None:
         """Stop the consumer gracefully (it hands back running executions and forgets its heartbeat)."""
@@ -139,14 +166,23 @@ def stack(_databases, frontend_dist: Path) -> Iterator[Stack]:
         _create_schema(env)
         running = Stack(url, env)
         with open(LOGS / "gunicorn.log", "wb") as web_log:
-            web = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "chronos.wsgi:app"],
-                                   env=env, cwd=ROOT, stdout=web_log, stderr=subprocess.STDOUT)
+            web = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "chronos.wsgi:app"],
+                env=env,
+                cwd=ROOT,
+                stdout=web_log,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 running.start_worker()
-                wait_for(lambda: httpx.get(f"{url}/api/v1/openapi.json", timeout=1).status_code == 200, 30,
-                         message="gunicorn")
-                wait_for(lambda: httpx.get(f"{url}/", timeout=1).status_code == 200, 10,
-                         message="the app shell")
+                wait_for(
+                    lambda: httpx.get(f"{url}/api/v1/openapi.json", timeout=1).status_code == 200,
+                    30,
+                    message="gunicorn",
+                )
+                wait_for(
+                    lambda: httpx.get(f"{url}/", timeout=1).status_code == 200, 10, message="the app shell"
+                )
                 yield running
             finally:
                 running.stop_worker()  # graceful: running attempts finish first
@@ -177,11 +213,16 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     # A zone that is not UTC, so "defaults to the browser's zone" and offsets are really exercised.
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "timezone_id": "Europe/Berlin",
-            "locale": "en-GB"}
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1280, "height": 900},
+        "timezone_id": "Europe/Berlin",
+        "locale": "en-GB",
+    }
 
 
 # --- helpers for the stories ----------------------------------------------------------------------
+
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
@@ -259,17 +300,22 @@ def api(live_server: str):
 
     class Api:
         def register(self, email: str, password: str = PASSWORD) -> None:
-            response = httpx.post(f"{live_server}/api/v1/auth/register", json={"email": email, "password": password})
+            response = httpx.post(
+                f"{live_server}/api/v1/auth/register", json={"email": email, "password": password}
+            )
             assert response.status_code == 201, response.text
 
         def token(self, email: str, password: str = PASSWORD) -> str:
-            response = httpx.post(f"{live_server}/api/v1/auth/login", json={"email": email, "password": password})
+            response = httpx.post(
+                f"{live_server}/api/v1/auth/login", json={"email": email, "password": password}
+            )
             assert response.status_code == 200, response.text
             return response.json()["access_token"]
 
         def create_job(self, token: str, **job: Any) -> dict:
-            response = httpx.post(f"{live_server}/api/v1/jobs", json=job,
-                                  headers={"Authorization": f"Bearer {token}"})
+            response = httpx.post(
+                f"{live_server}/api/v1/jobs", json=job, headers={"Authorization": f"Bearer {token}"}
+            )
             assert response.status_code == 201, response.text
             return response.json()
 

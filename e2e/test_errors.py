@@ -1,4 +1,5 @@
 """Bad input is explained where it was typed: a bad cron inline, server-side errors next to their fields."""
+
 from __future__ import annotations
 
 import re
@@ -58,7 +59,9 @@ def test_server_validation_errors_appear_next_to_their_fields(page: Page, signed
     url = page.get_by_label("URL")
     expect(url).to_have_attribute("aria-invalid", "true")
     expect(url).to_have_accessible_description(re.compile("Only http:// and https:// URLs are allowed"))
-    expect(page.get_by_label("Recipients")).to_have_accessible_description(re.compile("Not a valid email address"))
+    expect(page.get_by_label("Recipients")).to_have_accessible_description(
+        re.compile("Not a valid email address")
+    )
     shot("job-editor-server-errors")
 
     # Then the rules about the whole job: a one-time run must be in the future.
@@ -93,10 +96,14 @@ def test_sign_in_and_register_errors_are_clear(page: Page, api) -> None:
     page.get_by_label("Email").fill(email.upper())
     page.get_by_label("Password").fill("short")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_label("Password")).to_have_accessible_description(re.compile("Use at least 8 characters"))
+    expect(page.get_by_label("Password")).to_have_accessible_description(
+        re.compile("Use at least 8 characters")
+    )
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_label("Email")).to_have_accessible_description("An account with this email already exists.")
+    expect(page.get_by_label("Email")).to_have_accessible_description(
+        "An account with this email already exists."
+    )
 
 
 def test_interval_job_with_a_json_payload_is_checked_before_sending(page: Page, signed_in: str) -> None:

@@ -2,6 +2,7 @@
 
 The browser is in Berlin with a British locale (browser_context_args), unless a story says otherwise.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,11 +36,14 @@ def sign_in(page: Page, email: str) -> None:
 
 # --- 1. Times are written one way -----------------------------------------------------------------
 
+
 def test_1_a_new_york_job_reads_the_same_everywhere_with_my_own_time_beside_it(
-        page: Page, signed_in: str, api, browser: Browser, live_server: str) -> None:
+    page: Page, signed_in: str, api, browser: Browser, live_server: str
+) -> None:
     token = api.token(signed_in)
-    job = api.create_job(token, name="Standup", schedule_type="cron", cron_expression="0 9 * * 1",
-                         timezone="America/New_York")
+    job = api.create_job(
+        token, name="Standup", schedule_type="cron", cron_expression="0 9 * * 1", timezone="America/New_York"
+    )
     first = next_monday_nine_in_new_york()
     zone = first.tzname()  # EST or EDT
     mine = first.astimezone(BERLIN).strftime("%H:%M")
@@ -56,15 +60,18 @@ def test_1_a_new_york_job_reads_the_same_everywhere_with_my_own_time_beside_it(
     row.get_by_role("link", name="Standup").click()
     settings = page.get_by_role("region", name="Settings")
     expect(settings).to_contain_text(f"America/New_York ({zone})")
-    expect(settings).to_contain_text(re.compile(rf"\d{{1,2}} \w{{3}} \d{{4}}, 09:00 {zone}\s*· {mine} your time"))
+    expect(settings).to_contain_text(
+        re.compile(rf"\d{{1,2}} \w{{3}} \d{{4}}, 09:00 {zone}\s*· {mine} your time")
+    )
 
     # The editor's next runs too, in the job's zone with mine beside them.
     page.goto(f"/jobs/{job['id']}/edit")
     runs = page.get_by_role("list", name="Next five runs").get_by_role("listitem")
     expect(runs).to_have_count(5)
     expect(runs.first).to_contain_text(re.compile(rf"^Mon, .* 09:00 {zone}\s*· {mine} your time"))
-    expect(page.get_by_text(re.compile(r"read in America/New_York \((EST|EDT)\).*Your zone is Europe/Berlin"))) \
-        .to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"read in America/New_York \((EST|EDT)\).*Your zone is Europe/Berlin"))
+    ).to_be_visible()
 
     # An American browser gets its own clock and date order, and the same zone names.
     context = browser.new_context(base_url=live_server, locale="en-US", timezone_id="Europe/Berlin")
@@ -74,7 +81,9 @@ def test_1_a_new_york_job_reads_the_same_everywhere_with_my_own_time_beside_it(
         us.goto("/jobs")
         us_row = us.get_by_role("row").filter(has_text="Standup")
         twelve = first.astimezone(BERLIN).strftime("%-I:%M %p")
-        expect(us_row).to_contain_text(re.compile(rf"\w{{3}} \d{{1,2}}, \d{{4}}, 9:00 AM {zone}\s*· {twelve} your time"))
+        expect(us_row).to_contain_text(
+            re.compile(rf"\w{{3}} \d{{1,2}}, \d{{4}}, 9:00 AM {zone}\s*· {twelve} your time")
+        )
         expect(us_row).to_contain_text(f"America/New_York ({zone})")
     finally:
         context.close()
@@ -82,7 +91,10 @@ def test_1_a_new_york_job_reads_the_same_everywhere_with_my_own_time_beside_it(
 
 # --- 2. The cron error names the part and stays until it is fixed --------------------------------
 
-def test_2_a_bad_hour_is_named_and_the_error_survives_a_save_that_fails_on_the_url(page: Page, signed_in: str) -> None:
+
+def test_2_a_bad_hour_is_named_and_the_error_survives_a_save_that_fails_on_the_url(
+    page: Page, signed_in: str
+) -> None:
     page.goto("/jobs/new")
     page.get_by_label("Name").fill("Nightly")
     page.get_by_label("Action").select_option("http")
@@ -115,8 +127,10 @@ def test_2_a_bad_hour_is_named_and_the_error_survives_a_save_that_fails_on_the_u
 
 # --- 3. The signing secret: only for HTTP jobs, calm, dismissible ---------------------------------
 
-def test_3_the_signing_secret_is_shown_only_for_http_jobs_and_can_be_dismissed(page: Page, signed_in: str,
-                                                                               receiver) -> None:
+
+def test_3_the_signing_secret_is_shown_only_for_http_jobs_and_can_be_dismissed(
+    page: Page, signed_in: str, receiver
+) -> None:
     # A job that makes no HTTP call: no secret at all.
     page.goto("/jobs/new")
     page.get_by_label("Name").fill("Just a log line")
@@ -141,15 +155,22 @@ def test_3_the_signing_secret_is_shown_only_for_http_jobs_and_can_be_dismissed(p
     expect(secret).to_have_count(0)
     # Rotating always shows a new one.
     page.get_by_role("button", name="Rotate signing secret").click()
-    page.get_by_role("dialog", name="Rotate the signing secret?").get_by_role("button", name="Rotate secret").click()
+    page.get_by_role("dialog", name="Rotate the signing secret?").get_by_role(
+        "button", name="Rotate secret"
+    ).click()
     expect(page.get_by_role("region", name="Signing secret — shown only once")).to_be_visible()
-    assert len(page.get_by_role("region", name="Signing secret — shown only once").locator("code").inner_text()) >= 20
+    assert (
+        len(page.get_by_role("region", name="Signing secret — shown only once").locator("code").inner_text())
+        >= 20
+    )
 
 
 # --- 4. The editor: basics first, Advanced folded, save in reach, a test run before saving --------
 
-def test_4_the_editor_folds_advanced_keeps_save_in_reach_and_test_runs_the_action(page: Page, signed_in: str,
-                                                                                  receiver) -> None:
+
+def test_4_the_editor_folds_advanced_keeps_save_in_reach_and_test_runs_the_action(
+    page: Page, signed_in: str, receiver
+) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/jobs/new")
     # The basics: name, when, what. The rest is folded away.
@@ -189,15 +210,21 @@ def test_4_the_editor_folds_advanced_keeps_save_in_reach_and_test_runs_the_actio
 
 # --- 5. Failure e-mail with no recipients goes to the owner, and says so --------------------------
 
-def test_5_with_no_recipients_the_failure_email_goes_to_me_and_both_pages_say_so(page: Page, signed_in: str) -> None:
+
+def test_5_with_no_recipients_the_failure_email_goes_to_me_and_both_pages_say_so(
+    page: Page, signed_in: str
+) -> None:
     page.goto("/jobs/new")
     page.get_by_label("Name").fill("Quiet job")
     page.get_by_text("Advanced", exact=True).click()
     expect(page.get_by_label("E-mail when a run finally fails")).to_be_checked()
     expect(page.get_by_label("Recipients")).to_have_accessible_description(
-        f"With no addresses, the e-mail goes to you, {signed_in}. Add addresses to tell others instead.")
+        f"With no addresses, the e-mail goes to you, {signed_in}. Add addresses to tell others instead."
+    )
     page.get_by_label("E-mail when a run finally fails").uncheck()
-    expect(page.get_by_label("Recipients")).to_have_accessible_description("Nobody will be e-mailed when a run fails.")
+    expect(page.get_by_label("Recipients")).to_have_accessible_description(
+        "Nobody will be e-mailed when a run fails."
+    )
     page.get_by_label("E-mail when a run finally fails").check()
     page.get_by_role("button", name="Create job").click()
 
@@ -207,6 +234,7 @@ def test_5_with_no_recipients_the_failure_email_goes_to_me_and_both_pages_say_so
 
 
 # --- 6. The first visit: signed in after registering, an empty state with templates ---------------
+
 
 def test_6_registering_signs_in_and_offers_a_first_job_from_a_template(page: Page) -> None:
     email = unique_email("first")
@@ -251,8 +279,10 @@ def test_6_registering_signs_in_and_offers_a_first_job_from_a_template(page: Pag
 
 # --- 7. Toasts: few, short-lived, cleared on navigation, never over the content -------------------
 
+
 def test_7_toasts_are_few_short_lived_page_bound_and_an_error_replaces_a_stale_success(
-        page: Page, signed_in: str, api, live_server: str) -> None:
+    page: Page, signed_in: str, api, live_server: str
+) -> None:
     token = api.token(signed_in)
     job = api.create_job(token, name="Toasty", schedule_type="cron", cron_expression="0 0 1 1 *")
     page.goto("/jobs")

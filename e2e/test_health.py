@@ -1,5 +1,6 @@
 """Issue 15, item 8: the operator's view. The health page, the banner on every page, late runs marked,
 with the worker stopped and a backlog waiting, and back to normal once a worker returns."""
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,8 @@ def worker_stopped(stack: Stack) -> Iterator[Stack]:
 
 
 def test_8_with_the_worker_stopped_and_a_backlog_the_app_says_what_is_wrong(
-        page: Page, signed_in: str, api, worker_stopped: Stack, shot) -> None:
+    page: Page, signed_in: str, api, worker_stopped: Stack, shot
+) -> None:
     stack = worker_stopped
     token = api.token(signed_in)
     headers = {"Authorization": f"Bearer {token}"}
@@ -36,8 +38,10 @@ def test_8_with_the_worker_stopped_and_a_backlog_the_app_says_what_is_wrong(
         response = httpx.post(f"{stack.url}/api/v1/jobs/{busy['id']}/execute", headers=headers)
         assert response.status_code == 202
     # Time passes with nothing running: the runs and the job's next run fall behind.
-    stack.sql("UPDATE executions SET scheduled_for = scheduled_for - interval '30 seconds' WHERE job_id = %s",
-              busy["id"])
+    stack.sql(
+        "UPDATE executions SET scheduled_for = scheduled_for - interval '30 seconds' WHERE job_id = %s",
+        busy["id"],
+    )
     stack.sql("UPDATE jobs SET next_run_at = now() - interval '51 seconds' WHERE id = %s", job["id"])
 
     # Every page carries the banner; it says what is wrong in words and leads to the health page.
@@ -55,7 +59,9 @@ def test_8_with_the_worker_stopped_and_a_backlog_the_app_says_what_is_wrong(
     # The backlogged runs are marked late in the job's history.
     page.goto(f"/jobs/{busy['id']}")
     history = page.get_by_role("table", name="Execution history, newest first")
-    expect(history.get_by_role("row").filter(has_text="pending").first.get_by_text("late", exact=True)).to_be_visible()
+    expect(
+        history.get_by_role("row").filter(has_text="pending").first.get_by_text("late", exact=True)
+    ).to_be_visible()
 
     page.get_by_role("link", name="See scheduler health").click()
     expect(page.get_by_role("heading", name="Scheduler health", level=1)).to_be_visible()
@@ -67,7 +73,9 @@ def test_8_with_the_worker_stopped_and_a_backlog_the_app_says_what_is_wrong(
     expect(page.get_by_role("region", name="Workers")).to_contain_text("No worker is alive.")
     scheduler = page.get_by_role("region", name="The scheduler")
     expect(scheduler).to_contain_text("DatabaseReachable")
-    expect(scheduler).to_contain_text(re.compile(r"Waiting in the queue\d+ ready, \d+ waiting for their time"))
+    expect(scheduler).to_contain_text(
+        re.compile(r"Waiting in the queue\d+ ready, \d+ waiting for their time")
+    )
     expect(scheduler).to_contain_text(re.compile(r"Last safety sync.* on .*:\d+"))
     shot("health-worker-stopped")
 
@@ -83,11 +91,17 @@ def test_8_with_the_worker_stopped_and_a_backlog_the_app_says_what_is_wrong(
     mine = page.get_by_role("region", name="Your jobs")
     expect(mine).to_contain_text("Overdue runs0", timeout=60_000)
     expect(page.get_by_role("region", name="Workers")).to_contain_text("1 worker alive")
-    expect(page.get_by_text("The scheduler is running, but something is behind.")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("The scheduler is running, but something is behind.")).to_be_visible(
+        timeout=20_000
+    )
     expect(page.get_by_role("region", name="Scheduler status")).to_contain_text(
-        re.compile(r"Runs start late: 1 in 100 started more than \d+ (s|min) after its time in the last hour\."))
-    statuses = httpx.get(f"{stack.url}/api/v1/jobs/{busy['id']}/executions", params={"limit": 100},
-                         headers=headers).json()["items"]
+        re.compile(
+            r"Runs start late: 1 in 100 started more than \d+ (s|min) after its time in the last hour\."
+        )
+    )
+    statuses = httpx.get(
+        f"{stack.url}/api/v1/jobs/{busy['id']}/executions", params={"limit": 100}, headers=headers
+    ).json()["items"]
     assert len(statuses) == BACKLOG and {item["status"] for item in statuses} == {"succeeded"}
 
     # Those runs deleted with their jobs, all is well again, and the banner goes.

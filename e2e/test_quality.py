@@ -1,20 +1,36 @@
 """No console errors, a phone-width layout, keyboard use, and the API docs' own files."""
+
 from __future__ import annotations
 
 import httpx
 from playwright.sync_api import Page, expect
 
 
-def test_main_screens_have_no_console_errors(console_errors: list[str], page: Page, signed_in: str, api,
-                                             receiver) -> None:
+def test_main_screens_have_no_console_errors(
+    console_errors: list[str], page: Page, signed_in: str, api, receiver
+) -> None:
     token = api.token(signed_in)
-    job = api.create_job(token, name="Console check", schedule_type="cron", cron_expression="0 9 * * 1",
-                         timezone="Europe/Berlin", handler="http", target={"url": f"{receiver.url}/c"})
-    execution = httpx.post(f"{page.url.split('/', 3)[0]}//{page.url.split('/')[2]}/api/v1/jobs/{job['id']}/execute",
-                           headers={"Authorization": f"Bearer {token}"}).json()
-    for path, heading in [("/", "Dashboard"), ("/jobs", "Jobs"), ("/jobs/new", "New job"),
-                          (f"/jobs/{job['id']}", "Console check"), (f"/jobs/{job['id']}/edit", "Edit “Console check”"),
-                          (f"/executions/{execution['id']}", f"Execution #{execution['id']}")]:
+    job = api.create_job(
+        token,
+        name="Console check",
+        schedule_type="cron",
+        cron_expression="0 9 * * 1",
+        timezone="Europe/Berlin",
+        handler="http",
+        target={"url": f"{receiver.url}/c"},
+    )
+    execution = httpx.post(
+        f"{page.url.split('/', 3)[0]}//{page.url.split('/')[2]}/api/v1/jobs/{job['id']}/execute",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    for path, heading in [
+        ("/", "Dashboard"),
+        ("/jobs", "Jobs"),
+        ("/jobs/new", "New job"),
+        (f"/jobs/{job['id']}", "Console check"),
+        (f"/jobs/{job['id']}/edit", "Edit “Console check”"),
+        (f"/executions/{execution['id']}", f"Execution #{execution['id']}"),
+    ]:
         page.goto(path)
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Attempt 1")).to_be_visible(timeout=15_000)
@@ -26,8 +42,13 @@ def test_main_screens_have_no_console_errors(console_errors: list[str], page: Pa
 
 def test_phone_width_layout_has_no_sideways_scrolling(page: Page, signed_in: str, api, shot) -> None:
     token = api.token(signed_in)
-    api.create_job(token, name="A job with a fairly long name to wrap on a phone", schedule_type="interval",
-                   interval_seconds=3600, timezone="Asia/Kolkata")
+    api.create_job(
+        token,
+        name="A job with a fairly long name to wrap on a phone",
+        schedule_type="interval",
+        interval_seconds=3600,
+        timezone="Asia/Kolkata",
+    )
     page.set_viewport_size({"width": 390, "height": 844})
     for path, name in [("/", "phone-dashboard"), ("/jobs", "phone-jobs"), ("/jobs/new", "phone-job-editor")]:
         page.goto(path)
@@ -88,7 +109,7 @@ def test_dark_theme_follows_the_system_setting(page: Page, signed_in: str, shot)
     page.goto("/jobs/new")
     page.get_by_role("heading", name="New job").wait_for()
     background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
-    red, green, blue = (int(x) for x in background[background.index("(") + 1:-1].split(",")[:3])
+    red, green, blue = (int(x) for x in background[background.index("(") + 1 : -1].split(",")[:3])
     assert red + green + blue < 100, background
     shot("dark-job-editor")
 
@@ -97,8 +118,9 @@ def test_history_pages_through_older_runs(page: Page, signed_in: str, api, live_
     token = api.token(signed_in)
     job = api.create_job(token, name="Busy job", schedule_type="cron", cron_expression="0 0 1 1 *")
     for _ in range(21):
-        response = httpx.post(f"{live_server}/api/v1/jobs/{job['id']}/execute",
-                              headers={"Authorization": f"Bearer {token}"})
+        response = httpx.post(
+            f"{live_server}/api/v1/jobs/{job['id']}/execute", headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 202, response.text
     page.goto(f"/jobs/{job['id']}")
     history = page.get_by_role("table", name="Execution history, newest first")

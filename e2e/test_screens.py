@@ -1,5 +1,6 @@
 """Every main page at desktop and phone width: no accessibility violations (axe-core), no sideways
 scrolling on a phone, and a screenshot of each in test-artifacts/screenshots/."""
+
 from __future__ import annotations
 
 import httpx
@@ -17,11 +18,15 @@ def no_sideways_scroll(page: Page, path: str) -> None:
 
 
 @pytest.mark.parametrize("size", list(WIDTHS))
-def test_every_page_is_accessible_and_fits(page: Page, api, live_server: str, receiver, shot, size: str) -> None:
+def test_every_page_is_accessible_and_fits(
+    page: Page, api, live_server: str, receiver, shot, size: str
+) -> None:
     page.set_viewport_size(WIDTHS[size])
     # Signed out: the two doors in.
-    for path, heading, name in [("/sign-in", "Sign in to Chronos", "sign-in"),
-                                ("/register", "Create your account", "register")]:
+    for path, heading, name in [
+        ("/sign-in", "Sign in to Chronos", "sign-in"),
+        ("/register", "Create your account", "register"),
+    ]:
         page.goto(path)
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
         no_sideways_scroll(page, path)
@@ -38,11 +43,18 @@ def test_every_page_is_accessible_and_fits(page: Page, api, live_server: str, re
     shot(f"{size}-dashboard-first-visit")
 
     token = api.token(email)
-    job = api.create_job(token, name="Nightly report for the whole team", schedule_type="cron",
-                         cron_expression="30 6 * * 1-5", timezone="America/New_York", handler="http",
-                         target={"url": f"{receiver.url}/report", "method": "POST"})
-    execution = httpx.post(f"{live_server}/api/v1/jobs/{job['id']}/execute",
-                           headers={"Authorization": f"Bearer {token}"}).json()
+    job = api.create_job(
+        token,
+        name="Nightly report for the whole team",
+        schedule_type="cron",
+        cron_expression="30 6 * * 1-5",
+        timezone="America/New_York",
+        handler="http",
+        target={"url": f"{receiver.url}/report", "method": "POST"},
+    )
+    execution = httpx.post(
+        f"{live_server}/api/v1/jobs/{job['id']}/execute", headers={"Authorization": f"Bearer {token}"}
+    ).json()
     receiver.wait_for_requests(1)
 
     pages = [
@@ -76,6 +88,8 @@ def test_the_accessibility_check_can_fail(page: Page, signed_in: str) -> None:
     page.goto("/jobs")
     expect(page.get_by_role("heading", name="Jobs")).to_be_visible()
     assert axe_violations(page) == []
-    page.evaluate("() => document.querySelector('main').append(Object.assign(document.createElement('img'), "
-                  "{src: '/favicon.svg'}))")
+    page.evaluate(
+        "() => document.querySelector('main').append(Object.assign(document.createElement('img'), "
+        "{src: '/favicon.svg'}))"
+    )
     assert any(line.startswith("image-alt") for line in axe_violations(page))

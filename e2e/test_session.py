@@ -1,4 +1,5 @@
 """Sessions: tokens refresh before they expire; an expired session returns to sign in, then to the page."""
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,9 @@ def test_expired_session_returns_to_sign_in_and_back_to_the_page(page: Page, sig
     }""")
     page.reload()
     expect(page).to_have_url(re.compile(r"/sign-in\?next=%2Fjobs%3Fq%3Dreport&expired=1$"))
-    expect(page.get_by_text("Your session has expired. Sign in to continue where you left off.")).to_be_visible()
+    expect(
+        page.get_by_text("Your session has expired. Sign in to continue where you left off.")
+    ).to_be_visible()
 
     page.get_by_label("Email").fill(signed_in)
     page.get_by_label("Password").fill(PASSWORD)
@@ -56,6 +59,7 @@ def test_sign_out_revokes_the_tokens(page: Page, signed_in: str, live_server: st
     assert page.evaluate("() => sessionStorage.getItem('chronos.session')") is None
     me = httpx.get(f"{live_server}/api/v1/auth/me", headers={"Authorization": f"Bearer {session['access']}"})
     assert me.status_code == 401
-    refreshed = httpx.post(f"{live_server}/api/v1/auth/refresh",
-                           headers={"Authorization": f"Bearer {session['refresh']}"})
+    refreshed = httpx.post(
+        f"{live_server}/api/v1/auth/refresh", headers={"Authorization": f"Bearer {session['refresh']}"}
+    )
     assert refreshed.status_code == 401

@@ -4,6 +4,7 @@ register (which signs in) → build a weekly cron visually (words, next runs) �
 a one-time HTTP job due in a few seconds → it turns `succeeded` in the history without a reload →
 its logs → pause, resume, run now → delete → sign out.
 """
+
 from __future__ import annotations
 
 import json
@@ -143,13 +144,23 @@ def test_new_user_schedules_a_job_watches_it_run_and_cleans_up(page: Page, recei
     expect(page).to_have_url(re.compile(r"/sign-in\?next=%2Fjobs$"))
 
 
-def test_editing_a_job_changes_its_schedule_and_keeps_its_secret_header(page: Page, signed_in: str, api,
-                                                                        receiver) -> None:
+def test_editing_a_job_changes_its_schedule_and_keeps_its_secret_header(
+    page: Page, signed_in: str, api, receiver
+) -> None:
     token = api.token(signed_in)
-    job = api.create_job(token, name="Nightly sync", schedule_type="cron", cron_expression="0 2 * * *",
-                         timezone="America/New_York", handler="http",
-                         target={"url": f"{receiver.url}/old", "method": "POST",
-                                 "headers": {"Authorization": "Bearer s3cret", "X-Plain": "visible"}})
+    job = api.create_job(
+        token,
+        name="Nightly sync",
+        schedule_type="cron",
+        cron_expression="0 2 * * *",
+        timezone="America/New_York",
+        handler="http",
+        target={
+            "url": f"{receiver.url}/old",
+            "method": "POST",
+            "headers": {"Authorization": "Bearer s3cret", "X-Plain": "visible"},
+        },
+    )
     page.goto(f"/jobs/{job['id']}")
     page.get_by_role("link", name="Edit").click()
     expect(page.get_by_role("heading", name="Edit “Nightly sync”")).to_be_visible()

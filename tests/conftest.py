@@ -2,6 +2,7 @@
 
 The run's database and Redis database come from the root `conftest.py`.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Rows made directly with the models, for tests whose subject is not the API."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -30,9 +31,17 @@ def make_job(owner: User | None = None, **fields: Any) -> Job:
     """An active job of `owner` (the default user); recurring every 60 s unless the fields say otherwise."""
     owner = owner or make_user()
     values: dict[str, Any] = {
-        "owner_id": owner.id, "name": "job", "job_type": "recurring", "schedule_type": "interval",
-        "interval_seconds": 60, "handler": "log", "payload": {"hello": "world"}, "timezone": "UTC",
-        "max_retries": 3, "retry_backoff_seconds": [1, 1], "timeout_seconds": 5,
+        "owner_id": owner.id,
+        "name": "job",
+        "job_type": "recurring",
+        "schedule_type": "interval",
+        "interval_seconds": 60,
+        "handler": "log",
+        "payload": {"hello": "world"},
+        "timezone": "UTC",
+        "max_retries": 3,
+        "retry_backoff_seconds": [1, 1],
+        "timeout_seconds": 5,
     }
     values.update(fields)
     if values["schedule_type"] == "once":
@@ -45,9 +54,16 @@ def make_job(owner: User | None = None, **fields: Any) -> Job:
 
 def make_execution(job: Job, scheduled_for: datetime | None = None, **fields: Any) -> Execution:
     """A pending execution of `job`, due a second ago unless the fields say otherwise."""
-    values: dict[str, Any] = {"job_id": job.id, "owner_id": job.owner_id, "job_version": job.version,
-                              "scheduled_for": scheduled_for or db_now() - timedelta(seconds=1),
-                              "trigger": "schedule", "status": "pending", "attempt": 0, "attempts": []}
+    values: dict[str, Any] = {
+        "job_id": job.id,
+        "owner_id": job.owner_id,
+        "job_version": job.version,
+        "scheduled_for": scheduled_for or db_now() - timedelta(seconds=1),
+        "trigger": "schedule",
+        "status": "pending",
+        "attempt": 0,
+        "attempts": [],
+    }
     values.update(fields)
     execution = Execution(**values)
     db.session.add(execution)
@@ -65,10 +81,17 @@ def make_newsletter_job(owner: User, **fields: Any) -> Job:
     """The notification tests' job: a weekly newsletter (cron 09:00 on Mondays in New York) that calls
     an http target; `fields` change it."""
     values: dict[str, Any] = {
-        "name": "Weekly Newsletter", "description": "Send newsletter every Monday", "schedule_type": "cron",
-        "cron_expression": "0 9 * * 1", "interval_seconds": None, "timezone": "America/New_York",
-        "handler": "http", "target": {"url": "http://127.0.0.1:9/newsletter", "method": "POST"},
-        "payload": {"template": "weekly_digest"}, "max_retries": 1, "retry_backoff_seconds": [1],
+        "name": "Weekly Newsletter",
+        "description": "Send newsletter every Monday",
+        "schedule_type": "cron",
+        "cron_expression": "0 9 * * 1",
+        "interval_seconds": None,
+        "timezone": "America/New_York",
+        "handler": "http",
+        "target": {"url": "http://127.0.0.1:9/newsletter", "method": "POST"},
+        "payload": {"template": "weekly_digest"},
+        "max_retries": 1,
+        "retry_backoff_seconds": [1],
         "timeout_seconds": 30,
     }
     values.update(fields)
@@ -83,8 +106,12 @@ def make_finished_execution(job: Job, **fields: Any) -> Execution:
     _slot[0] += 1
     scheduled = datetime(2026, 12, 7, 14, 0, tzinfo=UTC) + timedelta(seconds=_slot[0])
     values: dict[str, Any] = {
-        "scheduled_for": scheduled, "status": "failed", "attempt": 2, "started_at": scheduled,
-        "finished_at": scheduled + timedelta(seconds=62), "error": "HTTP 500 Internal Server Error",
+        "scheduled_for": scheduled,
+        "status": "failed",
+        "attempt": 2,
+        "started_at": scheduled,
+        "finished_at": scheduled + timedelta(seconds=62),
+        "error": "HTTP 500 Internal Server Error",
         "result": {"http_status": 500, "url": "http://127.0.0.1:9/newsletter"},
     }
     values.update(fields)

@@ -3,6 +3,7 @@
 Shared by tests/ and e2e/. The receiver is a ThreadingHTTPServer on a loopback address that records
 every request and every accepted connection; its paths choose the answer (see `Receiver`).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 15, *, interval: float = 0.1,
-             message: str = "") -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float = 15, *, interval: float = 0.1, message: str = ""
+) -> Any:
     """Poll until `condition()` is truthy; its value, or an AssertionError after the deadline.
 
     A condition raising `httpx.TransportError` counts as "not yet": the server is not listening yet.
@@ -135,8 +137,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         with receiver.lock:
-            receiver.requests.append(Received(self.command, self.path, dict(self.headers.items()), body,
-                                              time.time()))
+            receiver.requests.append(
+                Received(self.command, self.path, dict(self.headers.items()), body, time.time())
+            )
         status, headers, payload = receiver.answer(self.path)
         try:
             self.send_response(status)

@@ -1,4 +1,5 @@
 """The Alembic migrations build exactly the schema the models describe, on PostgreSQL and SQLite."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,9 @@ def test_migrations_match_the_models_and_downgrade_cleanly(empty_database_url):
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                    db.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata
+            )
         assert diff == [], f"models and migrations disagree: {diff}"
         downgrade(revision="base")
         with db.engine.connect() as connection:

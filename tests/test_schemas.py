@@ -1,4 +1,5 @@
 """Unit tests of the schemas: masking, URL rules, the whole-job rules and input normalisation."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -12,13 +13,30 @@ from chronos.schemas.common import check_url, json_size
 from chronos.schemas.jobs import JobCreateSchema, JobPatchSchema, TargetSchema, validate_job
 
 
-@pytest.mark.parametrize("name,secret", [
-    ("Authorization", True), ("proxy-authorization", True), ("Cookie", True), ("X-Api-Key", True),
-    ("X-Auth-Token", True), ("X-Client-Secret", True), ("x-signing-key", True), ("DB-Password", True),
-    ("X-Signature", True), ("X-Session-Id", True), ("Set-Cookie", True), ("X-CSRF-Token", True),
-    ("X-Hub-Signature-256", True), ("passwd", True), ("X-Credentials", True),
-    ("Content-Type", False), ("Accept", False), ("X-Request-Id", False), ("User-Agent", False),
-])
+@pytest.mark.parametrize(
+    "name,secret",
+    [
+        ("Authorization", True),
+        ("proxy-authorization", True),
+        ("Cookie", True),
+        ("X-Api-Key", True),
+        ("X-Auth-Token", True),
+        ("X-Client-Secret", True),
+        ("x-signing-key", True),
+        ("DB-Password", True),
+        ("X-Signature", True),
+        ("X-Session-Id", True),
+        ("Set-Cookie", True),
+        ("X-CSRF-Token", True),
+        ("X-Hub-Signature-256", True),
+        ("passwd", True),
+        ("X-Credentials", True),
+        ("Content-Type", False),
+        ("Accept", False),
+        ("X-Request-Id", False),
+        ("User-Agent", False),
+    ],
+)
 def test_credential_names(name, secret):
     assert is_credential(name) is secret
 
@@ -38,23 +56,45 @@ def test_url_credentials_are_masked_and_restored_only_for_the_same_origin():
     stored = {"url": "https://bot:hunter22@example.com/hook?token=s3cret&page=2"}
     masked = mask_target(stored)
     assert masked["url"] == "https://bot:****@example.com/hook?token=****&page=2"
-    assert unmask_target({"url": masked["url"].replace("page=2", "page=3")}, stored)["url"] == \
-        "https://bot:hunter22@example.com/hook?token=s3cret&page=3"
+    assert (
+        unmask_target({"url": masked["url"].replace("page=2", "page=3")}, stored)["url"]
+        == "https://bot:hunter22@example.com/hook?token=s3cret&page=3"
+    )
     with pytest.raises(MaskedCredentialError):
         unmask_target({"url": masked["url"].replace("example.com", "attacker.test")}, stored)
     plain = {"url": "https://Example.com/a b?x=1"}  # shown exactly as saved when nothing is secret
     assert mask_target(plain)["url"] == plain["url"]
 
 
-@pytest.mark.parametrize("url", ["http://example.com", "https://example.com:8443/a?b=c", "HTTPS://EXAMPLE.com",
-                                 "http://127.0.0.1:5000/hook", "http://[::1]:80/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com",
+        "https://example.com:8443/a?b=c",
+        "HTTPS://EXAMPLE.com",
+        "http://127.0.0.1:5000/hook",
+        "http://[::1]:80/",
+    ],
+)
 def test_good_urls(url):
     check_url(url)
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com", "example.com", "http://", "https:///path",
-                                 "http://exa mple.com", "http://example.com:notaport/", "javascript:alert(1)",
-                                 "http://example.com:70000/", "file:///etc/passwd", "http://a\nb.com"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com",
+        "example.com",
+        "http://",
+        "https:///path",
+        "http://exa mple.com",
+        "http://example.com:notaport/",
+        "javascript:alert(1)",
+        "http://example.com:70000/",
+        "file:///etc/passwd",
+        "http://a\nb.com",
+    ],
+)
 def test_bad_urls(url):
     with pytest.raises(ValidationError):
         check_url(url)
@@ -67,8 +107,11 @@ def test_json_size_counts_utf8_bytes_of_compact_json():
 
 def test_target_method_is_upper_cased_and_defaults_to_post():
     assert TargetSchema().load({"url": "https://x.example", "method": "get"})["method"] == "GET"
-    assert TargetSchema().load({"url": "https://x.example"}) == {"url": "https://x.example", "method": "POST",
-                                                                  "headers": {}}
+    assert TargetSchema().load({"url": "https://x.example"}) == {
+        "url": "https://x.example",
+        "method": "POST",
+        "headers": {},
+    }
 
 
 def test_register_schema_normalises_email():
@@ -79,7 +122,11 @@ def test_register_schema_normalises_email():
 def test_create_schema_fills_defaults(app):
     data = JobCreateSchema().load({"name": "n", "schedule_type": "cron", "cron_expression": "@Daily"})
     assert data["job_type"] == "recurring" and data["cron_expression"] == "@daily"
-    assert data["timezone"] == "UTC" and data["handler"] == "log" and data["retry_backoff_seconds"] == [60, 300, 900]
+    assert (
+        data["timezone"] == "UTC"
+        and data["handler"] == "log"
+        and data["retry_backoff_seconds"] == [60, 300, 900]
+    )
     assert data["interval_seconds"] is None and data["run_at"] is None
 
 

@@ -1,4 +1,5 @@
 """The built SPA as Flask serves it: hashed assets cached forever, the shell for client routes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,9 @@ import pytest
 
 from chronos import create_app
 
-SHELL = '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head></html>'
+SHELL = (
+    '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head></html>'
+)
 
 
 @pytest.fixture
@@ -32,7 +35,9 @@ def test_hashed_assets_are_immutable(dist: Path) -> None:
     assert "max-age=315360000" in response.headers["Cache-Control"]
 
 
-@pytest.mark.parametrize("path", ["/", "/jobs", "/jobs/12", "/jobs/12/edit", "/executions/34", "/sign-in?next=/jobs"])
+@pytest.mark.parametrize(
+    "path", ["/", "/jobs", "/jobs/12", "/jobs/12/edit", "/executions/34", "/sign-in?next=/jobs"]
+)
 def test_client_routes_load_the_shell_revalidated(dist: Path, path: str) -> None:
     response = _client(dist).get(path)
     assert response.status_code == 200
@@ -41,7 +46,9 @@ def test_client_routes_load_the_shell_revalidated(dist: Path, path: str) -> None
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("path", ["/assets/missing-123.js", "/api-docs/missing.js", "/favicon.ico", "/api/v1/nope"])
+@pytest.mark.parametrize(
+    "path", ["/assets/missing-123.js", "/api-docs/missing.js", "/favicon.ico", "/api/v1/nope"]
+)
 def test_missing_files_and_api_paths_are_404_not_the_shell(dist: Path, path: str) -> None:
     response = _client(dist).get(path)
     assert response.status_code == 404

@@ -1,4 +1,5 @@
 """Chronos: a self-hosted job scheduler. `create_app` builds the web application."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,10 +42,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     # `chronos.api` is also the name of the API package, so reach the Api object through its module.
     api = extensions.api
-    api.init_app(app, spec_kwargs={"info": {"description": "Chronos REST API: jobs, executions, logs."},
-                                   "extra_plugins": [CommonResponses()]})
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
-                                                       "bearerFormat": "JWT"})
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {"description": "Chronos REST API: jobs, executions, logs."},
+            "extra_plugins": [CommonResponses()],
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     register_error_handlers(app, jwt)
     init_input_checks(app)
     _register_token_checks()

@@ -1,4 +1,5 @@
 """The `chronos` command: `serve` (everything on one machine), `migrate`, `web`, `worker`."""
+
 from __future__ import annotations
 
 import argparse
@@ -65,10 +66,15 @@ def serve(host: str, port: int) -> int:
         metrics_dir = data_dir() / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
-    processes = {"web": subprocess.Popen(_web_command(host, port), env=env),
-                 "worker": subprocess.Popen(_worker_command(), env=env)}
-    print(f"\nChronos is running at {env['PUBLIC_BASE_URL']}/  "
-          f"(database: {backend}, queue: {queue}; Ctrl-C stops it)\n", flush=True)
+    processes = {
+        "web": subprocess.Popen(_web_command(host, port), env=env),
+        "worker": subprocess.Popen(_worker_command(), env=env),
+    }
+    print(
+        f"\nChronos is running at {env['PUBLIC_BASE_URL']}/  "
+        f"(database: {backend}, queue: {queue}; Ctrl-C stops it)\n",
+        flush=True,
+    )
 
     stopping = False
 

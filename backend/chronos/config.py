@@ -1,4 +1,5 @@
 """Every setting, read once from the environment (and a `.env` file beside the project)."""
+
 from __future__ import annotations
 
 import os
@@ -71,7 +72,7 @@ def load_config() -> dict:
     # Platforms hand out postgres:// URLs; SQLAlchemy wants an explicit psycopg 3 driver.
     for prefix in ("postgres://", "postgresql://"):
         if database_url.startswith(prefix):
-            database_url = "postgresql+psycopg://" + database_url[len(prefix):]
+            database_url = "postgresql+psycopg://" + database_url[len(prefix) :]
     redis_url = _env("REDIS_URL")
     secret = _secret_key()
     return {
@@ -88,8 +89,9 @@ def load_config() -> dict:
         # Rate limits
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         # Shared by every process of the instance: Redis, or on the embedded default a SQLite file.
-        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI",
-                                      redis_url or f"chronos+sqlite://{data_dir() / 'ratelimit.sqlite3'}"),
+        "RATELIMIT_STORAGE_URI": _env(
+            "RATELIMIT_STORAGE_URI", redis_url or f"chronos+sqlite://{data_dir() / 'ratelimit.sqlite3'}"
+        ),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_DEFAULT": _env("RATELIMIT_DEFAULT", "600 per minute"),
         "RATELIMIT_AUTH": _env("RATELIMIT_AUTH", "10 per minute"),
@@ -137,7 +139,8 @@ def load_config() -> dict:
         "MAIL_CONSOLE": _bool("MAIL_CONSOLE", False),
         "NOTIFY_WEBHOOK_TIMEOUT_SECONDS": _int("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", 10),
         "NOTIFY_THROTTLE_SECONDS": _int("NOTIFY_THROTTLE_SECONDS", 600),
-        "NOTIFY_RETRY_BACKOFF_SECONDS": [int(x) for x in _list("NOTIFY_RETRY_BACKOFF_SECONDS")] or [30, 120, 600],
+        "NOTIFY_RETRY_BACKOFF_SECONDS": [int(x) for x in _list("NOTIFY_RETRY_BACKOFF_SECONDS")]
+        or [30, 120, 600],
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         # The worker (python -m chronos.worker)
         "CHRONOS_WORKERS": _int("CHRONOS_WORKERS", 4),

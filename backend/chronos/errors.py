@@ -1,4 +1,5 @@
 """The one error shape: {"code", "status", "message", "errors"?} for every failure, and its handlers."""
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,9 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
-def error_response(code: int, message: str, errors: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> tuple[Response, int, dict[str, str]]:
+def error_response(
+    code: int, message: str, errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> tuple[Response, int, dict[str, str]]:
     """Build the error body; the only place that does."""
     body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
     if errors:

@@ -10,6 +10,7 @@ given up on (lease expired, replaced, put back on shutdown) is refused.
 The executor touches only rows: what it leaves for the queue (retries, rows not yet due, failure
 and recovery notices) it returns as `FollowUps`, and `tasks.py` queues them after the commit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -84,8 +85,16 @@ class Attempt:
 
     def log(self, level: str, message: str, data: dict[str, Any] | None = None) -> None:
         """Buffer a log line of this attempt; all lines are written with the result."""
-        self.logs.append({"execution_id": self.id, "attempt": self.attempt, "timestamp": utcnow(),
-                          "level": level, "message": message, "data": data})
+        self.logs.append(
+            {
+                "execution_id": self.id,
+                "attempt": self.attempt,
+                "timestamp": utcnow(),
+                "level": level,
+                "message": message,
+                "data": data,
+            }
+        )
 
     def mask_credentials(self) -> None:
         """Mask credentials in what is about to be stored, whatever the handler put there."""
@@ -180,18 +189,25 @@ def _wait_until_due(ids: list[int], followups: FollowUps) -> tuple[_Clock, list[
     the instants of the slots, or None when nothing is left to claim.
     """
     rows = db.session.execute(
-        select(Execution.id, Execution.status, Execution.scheduled_for, Execution.next_attempt_at)
-        .where(Execution.id.in_(ids), Execution.status.in_(RUNNABLE))).all()
+        select(Execution.id, Execution.status, Execution.scheduled_for, Execution.next_attempt_at).where(
+            Execution.id.in_(ids), Execution.status.in_(RUNNABLE)
+        )
+    ).all()
     if not rows:  # a duplicate delivery, or another batch took these: cheap way out
         db.session.rollback()
         return None
     clock = _Clock(db_now())
     db.session.rollback()  # end the read: nothing may be held while sleeping
-    due = {row.id: (row.next_attempt_at if row.status == "retrying" and row.next_attempt_at
-                    else row.scheduled_for) for row in rows}
+    due = {
+        row.id: (
+            row.next_attempt_at if row.status == "retrying" and row.next_attempt_at else row.scheduled_for
+        )
+        for row in rows
+    }
     now = clock.now()
-    later = [(row_id, when) for row_id, when in due.items()
-             if when - now > timedelta(seconds=MAX_WAIT_SECONDS)]
+    later = [
+        (row_id, when) for row_id, when in due.items() if when - now > timedelta(seconds=MAX_WAIT_SECONDS)
+    ]
     followups.runs.extend(later)
     soon = [when for row_id, when in due.items() if when - now <= timedelta(seconds=MAX_WAIT_SECONDS)]
     if not soon:
@@ -203,8 +219,9 @@ def _wait_until_due(ids: list[int], followups: FollowUps) -> tuple[_Clock, list[
     return clock, instants
 
 
-def claim_executions(ids: list[int], now: datetime, instants: list[datetime] | None = None
-                     ) -> tuple[list[Attempt], dict[int, Job]]:
+def claim_executions(
+    ids: list[int], now: datetime, instants: list[datetime] | None = None
+) -> tuple[list[Attempt], dict[int, Job]]:
     """Move due rows to `running` in one statement; settle paused, stale and overlapping ones.
 
     Besides its own ids, the claim takes other `pending` slots of the same instants (up to a
@@ -215,9 +232,16 @@ def claim_executions(ids: list[int], now: datetime, instants: list[datetime] | N
     grace = current_app.config["LEASE_GRACE_SECONDS"]
     candidates: ColumnElement[bool] = Execution.id.in_(ids)
     if instants:
-        candidates = or_(candidates, and_(Execution.status == "pending", Execution.scheduled_for.in_(instants)))
-    timeouts = sorted(set(db.session.scalars(
-        select(Job.timeout_seconds).join(Execution, Execution.job_id == Job.id).where(candidates))))
+        candidates = or_(
+            candidates, and_(Execution.status == "pending", Execution.scheduled_for.in_(instants))
+        )
+    timeouts = sorted(
+        set(
+            db.session.scalars(
+                select(Job.timeout_seconds).join(Execution, Execution.job_id == Job.id).where(candidates)
+            )
+        )
+    )
     if not timeouts:
         db.session.rollback()
         return [], {}
@@ -225,70 +249,116 @@ def claim_executions(ids: list[int], now: datetime, instants: list[datetime] | N
     # (A row planned after the read above gets the longest possible lease, never a short one.)
     job_timeout = select(Job.timeout_seconds).where(Job.id == Execution.job_id).scalar_subquery()
     longest = max(max(timeouts), int(current_app.config["MAX_TIMEOUT_SECONDS"]))
-    lease = case({t: literal(now + timedelta(seconds=t + grace), UTCDateTime) for t in timeouts},
-                 value=job_timeout,
-                 else_=literal(now + timedelta(seconds=longest + grace), UTCDateTime))
+    lease = case(
+        {t: literal(now + timedelta(seconds=t + grace), UTCDateTime) for t in timeouts},
+        value=job_timeout,
+        else_=literal(now + timedelta(seconds=longest + grace), UTCDateTime),
+    )
     limit = now + DUE_TOLERANCE
-    due = or_(and_(Execution.status == "pending", Execution.scheduled_for <= limit),
-              and_(Execution.status == "retrying",
-                   or_(Execution.next_attempt_at.is_(None), Execution.next_attempt_at <= limit)))
+    due = or_(
+        and_(Execution.status == "pending", Execution.scheduled_for <= limit),
+        and_(
+            Execution.status == "retrying",
+            or_(Execution.next_attempt_at.is_(None), Execution.next_attempt_at <= limit),
+        ),
+    )
     # Rows another claim holds are skipped (it is claiming them), so claims never wait on each
     # other and cannot deadlock; own ids first, then the same instant's other slots.
     own_first = case((Execution.id.in_(ids), 0), else_=1)
     # A materialized CTE runs once; as a plain IN subquery PostgreSQL may re-run it per row and
     # its LIMIT would not hold.
-    lockable = (select(Execution.id).where(candidates, Execution.status.in_(RUNNABLE), due)
-                .order_by(own_first, Execution.id).limit(max(len(ids), CLAIM_LIMIT))
-                .with_for_update(skip_locked=True)
-                .cte("claimable").prefix_with("MATERIALIZED"))
-    statement = (update(Execution)
-                 .where(Execution.id.in_(select(lockable.c.id)), Execution.status.in_(RUNNABLE), due)
-                 .values(status="running", attempt=Execution.attempt + 1, started_at=now,
-                         finished_at=None, lease_expires_at=lease, worker=worker_name,
-                         next_attempt_at=None, updated_at=now)
-                 .returning(Execution.id, Execution.job_id, Execution.attempt, Execution.scheduled_for,
-                            Execution.trigger, Execution.job_version, Execution.attempts)
-                 .execution_options(synchronize_session=False))
-    claimed = [Attempt(id=row.id, job_id=row.job_id, attempt=row.attempt, scheduled_for=row.scheduled_for,
-                       trigger=row.trigger, job_version=row.job_version, attempts=list(row.attempts or []),
-                       started_at=now)
-               for row in db.session.execute(statement)]
+    lockable = (
+        select(Execution.id)
+        .where(candidates, Execution.status.in_(RUNNABLE), due)
+        .order_by(own_first, Execution.id)
+        .limit(max(len(ids), CLAIM_LIMIT))
+        .with_for_update(skip_locked=True)
+        .cte("claimable")
+        .prefix_with("MATERIALIZED")
+    )
+    statement = (
+        update(Execution)
+        .where(Execution.id.in_(select(lockable.c.id)), Execution.status.in_(RUNNABLE), due)
+        .values(
+            status="running",
+            attempt=Execution.attempt + 1,
+            started_at=now,
+            finished_at=None,
+            lease_expires_at=lease,
+            worker=worker_name,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+        .returning(
+            Execution.id,
+            Execution.job_id,
+            Execution.attempt,
+            Execution.scheduled_for,
+            Execution.trigger,
+            Execution.job_version,
+            Execution.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    claimed = [
+        Attempt(
+            id=row.id,
+            job_id=row.job_id,
+            attempt=row.attempt,
+            scheduled_for=row.scheduled_for,
+            trigger=row.trigger,
+            job_version=row.job_version,
+            attempts=list(row.attempts or []),
+            started_at=now,
+        )
+        for row in db.session.execute(statement)
+    ]
     if not claimed:
         db.session.commit()
         return [], {}
     claimed.sort(key=lambda a: a.id)
     job_ids = sorted({a.job_id for a in claimed})
-    late_jobs = sorted({a.job_id for a in claimed
-                        if misfire.is_missed(a.trigger, a.attempt, a.scheduled_for, now)})
+    late_jobs = sorted(
+        {a.job_id for a in claimed if misfire.is_missed(a.trigger, a.attempt, a.scheduled_for, now)}
+    )
     # Jobs whose overlap policy looks at other runs are locked, so two claims cannot both miss each
     # other; so are jobs with a missed slot, so that the planner's catch-up slot for the same outage
     # (inserted under the same lock) is seen before deciding which missed slot runs.
-    db.session.execute(select(Job.id).where(Job.id.in_(job_ids),
-                                            or_(Job.overlap_policy != "allow", Job.id.in_(late_jobs)))
-                       .order_by(Job.id).with_for_update())
+    db.session.execute(
+        select(Job.id)
+        .where(Job.id.in_(job_ids), or_(Job.overlap_policy != "allow", Job.id.in_(late_jobs)))
+        .order_by(Job.id)
+        .with_for_update()
+    )
     jobs = {job.id: job for job in db.session.scalars(select(Job).where(Job.id.in_(job_ids)))}
     newest_missed = misfire.newest_missed_slots(late_jobs, now)
     runs, settled = _settle(claimed, jobs, now, newest_missed)
     catch_ups = [a.id for a in runs if a.trigger == "catch_up"]
     if catch_ups:
-        db.session.execute(update(Execution).where(Execution.id.in_(catch_ups))
-                           .values(trigger="catch_up").execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Execution)
+            .where(Execution.id.in_(catch_ups))
+            .values(trigger="catch_up")
+            .execution_options(synchronize_session=False)
+        )
     if settled:
         _write_settled(settled, now)
     return runs, jobs
 
 
-def _settle(claimed: list[Attempt], jobs: dict[int, Job], now: datetime,
-            newest_missed: dict[int, datetime]) -> tuple[list[Attempt], list[tuple[Attempt, str, str, str]]]:
+def _settle(
+    claimed: list[Attempt], jobs: dict[int, Job], now: datetime, newest_missed: dict[int, datetime]
+) -> tuple[list[Attempt], list[tuple[Attempt, str, str, str]]]:
     """Split claimed rows into those to run and those skipped or cancelled (with status and reason)."""
     watched = [job_id for job_id, job in jobs.items() if job.overlap_policy != "allow"]
     running: dict[int, list[int]] = {}
     if watched:
         claimed_ids = [a.id for a in claimed]
         for row in db.session.execute(
-                select(Execution.id, Execution.job_id)
-                .where(Execution.job_id.in_(watched), Execution.status == "running",
-                       Execution.id.not_in(claimed_ids))):
+            select(Execution.id, Execution.job_id).where(
+                Execution.job_id.in_(watched), Execution.status == "running", Execution.id.not_in(claimed_ids)
+            )
+        ):
             running.setdefault(row.job_id, []).append(row.id)
     runs: list[Attempt] = []
     settled: list[tuple[Attempt, str, str, str]] = []
@@ -300,21 +370,28 @@ def _settle(claimed: list[Attempt], jobs: dict[int, Job], now: datetime,
             settled.append((attempt, "skipped", "paused", "The job is paused."))
             continue
         if scheduled and attempt.job_version != job.version:
-            settled.append((attempt, "cancelled", "stale",
-                            "The job's schedule changed after this slot was planned."))
+            settled.append(
+                (attempt, "cancelled", "stale", "The job's schedule changed after this slot was planned.")
+            )
             continue
         if misfire.is_missed(attempt.trigger, attempt.attempt, attempt.scheduled_for, now):
-            if not misfire.runs_as_catch_up(job.misfire_policy, attempt.scheduled_for,
-                                            newest_missed.get(job.id)):
+            if not misfire.runs_as_catch_up(
+                job.misfire_policy, attempt.scheduled_for, newest_missed.get(job.id)
+            ):
                 late = int((now - attempt.scheduled_for).total_seconds())
-                reason = (f"Nothing ran this slot until {late} s after its time (misfire policy "
-                          f"'{job.misfire_policy}').")
+                reason = (
+                    f"Nothing ran this slot until {late} s after its time (misfire policy "
+                    f"'{job.misfire_policy}')."
+                )
                 settled.append((attempt, "skipped", "missed", reason))
                 continue
             attempt.trigger = "catch_up"
         # Overlap is about starting a new run; a retry continues its own run.
-        if attempt.attempt == 1 and job.overlap_policy == "forbid" and (
-                running.get(job.id) or job.id in started):
+        if (
+            attempt.attempt == 1
+            and job.overlap_policy == "forbid"
+            and (running.get(job.id) or job.id in started)
+        ):
             settled.append((attempt, "skipped", "overlap", "The previous run is still running."))
             continue
         if attempt.attempt == 1 and job.overlap_policy == "replace" and running.get(job.id):
@@ -327,38 +404,80 @@ def _settle(claimed: list[Attempt], jobs: dict[int, Job], now: datetime,
 def _cancel_replaced(execution_ids: list[int], replacement: int, now: datetime) -> None:
     """Cancel running executions replaced by a new run; their workers' late writes are refused."""
     db.session.execute(
-        update(Execution).where(Execution.id.in_(execution_ids), Execution.status == "running")
-        .values(status="cancelled", reason="replaced", finished_at=now, lease_expires_at=None,
-                error=f"Replaced by execution {replacement}.", updated_at=now)
-        .execution_options(synchronize_session=False))
-    insert_logs([
-        {"execution_id": execution_id, "attempt": 0, "timestamp": utcnow(), "level": "warning",
-         "message": f"Cancelled: replaced by execution {replacement} (overlap policy 'replace').",
-         "data": None} for execution_id in execution_ids])
+        update(Execution)
+        .where(Execution.id.in_(execution_ids), Execution.status == "running")
+        .values(
+            status="cancelled",
+            reason="replaced",
+            finished_at=now,
+            lease_expires_at=None,
+            error=f"Replaced by execution {replacement}.",
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    insert_logs(
+        [
+            {
+                "execution_id": execution_id,
+                "attempt": 0,
+                "timestamp": utcnow(),
+                "level": "warning",
+                "message": f"Cancelled: replaced by execution {replacement} (overlap policy 'replace').",
+                "data": None,
+            }
+            for execution_id in execution_ids
+        ]
+    )
 
 
 def _write_settled(settled: list[tuple[Attempt, str, str, str]], now: datetime) -> None:
     """Record skipped/cancelled rows; the attempt they claimed never ran, so it is handed back."""
-    statement = (update(_executions)
-                 .where(_executions.c.id == bindparam("b_id"),
-                        _executions.c.attempt == bindparam("b_attempt"),
-                        _executions.c.status == "running")
-                 .values(status=bindparam("b_status", type_=String()),
-                         reason=bindparam("b_reason", type_=String()),
-                         error=bindparam("b_error", type_=String()),
-                         attempt=bindparam("b_attempt", type_=Integer()) - 1,
-                         started_at=None,  # nothing started: the claim's stamp is taken back too
-                         finished_at=bindparam("b_now", type_=UTCDateTime()),
-                         updated_at=bindparam("b_now", type_=UTCDateTime()),
-                         lease_expires_at=None))
-    db.session.execute(statement, [
-        {"b_id": a.id, "b_attempt": a.attempt, "b_status": status, "b_reason": reason,
-         "b_error": message if status == "cancelled" else None, "b_now": now}
-        for a, status, reason, message in settled])
-    insert_logs([
-        {"execution_id": a.id, "attempt": a.attempt - 1, "timestamp": utcnow(), "level": "info",
-         "message": f"{status.capitalize()} ({reason}): {message}", "data": None}
-        for a, status, reason, message in settled])
+    statement = (
+        update(_executions)
+        .where(
+            _executions.c.id == bindparam("b_id"),
+            _executions.c.attempt == bindparam("b_attempt"),
+            _executions.c.status == "running",
+        )
+        .values(
+            status=bindparam("b_status", type_=String()),
+            reason=bindparam("b_reason", type_=String()),
+            error=bindparam("b_error", type_=String()),
+            attempt=bindparam("b_attempt", type_=Integer()) - 1,
+            started_at=None,  # nothing started: the claim's stamp is taken back too
+            finished_at=bindparam("b_now", type_=UTCDateTime()),
+            updated_at=bindparam("b_now", type_=UTCDateTime()),
+            lease_expires_at=None,
+        )
+    )
+    db.session.execute(
+        statement,
+        [
+            {
+                "b_id": a.id,
+                "b_attempt": a.attempt,
+                "b_status": status,
+                "b_reason": reason,
+                "b_error": message if status == "cancelled" else None,
+                "b_now": now,
+            }
+            for a, status, reason, message in settled
+        ],
+    )
+    insert_logs(
+        [
+            {
+                "execution_id": a.id,
+                "attempt": a.attempt - 1,
+                "timestamp": utcnow(),
+                "level": "info",
+                "message": f"{status.capitalize()} ({reason}): {message}",
+                "data": None,
+            }
+            for a, status, reason, message in settled
+        ]
+    )
 
 
 def insert_logs(rows: list[dict[str, Any]]) -> None:
@@ -373,17 +492,33 @@ def insert_logs(rows: list[dict[str, Any]]) -> None:
 
 def job_policy(job: Job) -> JobPolicy:
     """The parts of a job the executor needs once the job row is no longer in reach."""
-    return JobPolicy(id=job.id, handler=job.handler, schedule_type=job.schedule_type, max_retries=job.max_retries,
-                     retry_backoff_seconds=list(job.retry_backoff_seconds or []), last_status=job.last_status)
+    return JobPolicy(
+        id=job.id,
+        handler=job.handler,
+        schedule_type=job.schedule_type,
+        max_retries=job.max_retries,
+        retry_backoff_seconds=list(job.retry_backoff_seconds or []),
+        last_status=job.last_status,
+    )
 
 
 def _make_call(attempt: Attempt, job: Job) -> Call:
     attempt.secrets = frozenset(masking.target_secrets(job.target) | {job.signing_secret})
-    return Call(execution_id=attempt.id, job_id=job.id, job_name=job.name, attempt=attempt.attempt,
-                scheduled_for=attempt.scheduled_for, trigger=attempt.trigger, handler=job.handler,
-                target=job.target, payload=job.payload, timeout_seconds=float(job.timeout_seconds),
-                signing_secret=job.signing_secret, retry_on_client_error=job.retry_on_client_error,
-                log=attempt.log)
+    return Call(
+        execution_id=attempt.id,
+        job_id=job.id,
+        job_name=job.name,
+        attempt=attempt.attempt,
+        scheduled_for=attempt.scheduled_for,
+        trigger=attempt.trigger,
+        handler=job.handler,
+        target=job.target,
+        payload=job.payload,
+        timeout_seconds=float(job.timeout_seconds),
+        signing_secret=job.signing_secret,
+        retry_on_client_error=job.retry_on_client_error,
+        log=attempt.log,
+    )
 
 
 def _run_calls(calls: list[Call]) -> list[tuple[Outcome, float]]:
@@ -393,8 +528,9 @@ def _run_calls(calls: list[Call]) -> list[tuple[Outcome, float]]:
     except Exception as exc:  # the batch machinery itself broke: every attempt fails, none is lost
         log.exception("Running a batch of %s calls failed.", len(calls))
         finished = time.monotonic()
-        return [(Outcome(ok=False, error=f"Internal error running the handler: {exc}"), finished)
-                for _ in calls]
+        return [
+            (Outcome(ok=False, error=f"Internal error running the handler: {exc}"), finished) for _ in calls
+        ]
 
 
 # --- recording --------------------------------------------------------------------------------
@@ -433,9 +569,15 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
     ids = [a.id for a in attempts]
     # Still ours = still running at our attempt; everything else is a late write and is refused.
     # (Rows of a job deleted meanwhile are gone: neither their result nor their log lines stay.)
-    existing = {row.id: row for row in db.session.execute(
-        select(Execution.id, Execution.attempt, Execution.status).where(Execution.id.in_(ids))
-        .order_by(Execution.id).with_for_update())}
+    existing = {
+        row.id: row
+        for row in db.session.execute(
+            select(Execution.id, Execution.attempt, Execution.status)
+            .where(Execution.id.in_(ids))
+            .order_by(Execution.id)
+            .with_for_update()
+        )
+    }
     current = {row.id: row.attempt for row in existing.values() if row.status == "running"}
     writes: list[dict[str, Any]] = []
     retries: list[tuple[int, datetime]] = []
@@ -460,12 +602,21 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
             status = "succeeded"
         elif outcome.retryable and a.attempt <= policy.max_retries:
             status = "retrying"
-            next_attempt_at = finished + timedelta(seconds=retry_delay(policy, a.attempt, outcome.retry_after))
+            next_attempt_at = finished + timedelta(
+                seconds=retry_delay(policy, a.attempt, outcome.retry_after)
+            )
             retries.append((a.id, next_attempt_at))
-            logs.append({"execution_id": a.id, "attempt": a.attempt, "timestamp": utcnow(),
-                         "level": "warning", "data": None,
-                         "message": f"Attempt {a.attempt} failed: {outcome.error}; next attempt at "
-                                    f"{next_attempt_at.isoformat()}."})
+            logs.append(
+                {
+                    "execution_id": a.id,
+                    "attempt": a.attempt,
+                    "timestamp": utcnow(),
+                    "level": "warning",
+                    "data": None,
+                    "message": f"Attempt {a.attempt} failed: {outcome.error}; next attempt at "
+                    f"{next_attempt_at.isoformat()}.",
+                }
+            )
         else:
             status = "failed"
             failed.append(a.id)
@@ -473,49 +624,75 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
             recovered.append(a.id)
         observed.append((a, policy.handler, status))
         result = outcome.result or {}
-        record = {"attempt": a.attempt, "status": "succeeded" if outcome.ok else "failed",
-                  "started_at": a.started_at.isoformat(), "finished_at": finished.isoformat(),
-                  "duration_ms": duration_ms, "error": outcome.error,
-                  "http_status": result.get("http_status") if isinstance(result, dict) else None}
-        writes.append({"b_id": a.id, "b_attempt": a.attempt, "b_status": status,
-                       "b_finished_at": None if status == "retrying" else finished,
-                       "b_duration_ms": duration_ms, "b_next_attempt_at": next_attempt_at,
-                       "b_result": outcome.result, "b_error": outcome.error,
-                       "b_attempts": [*a.attempts, record], "b_now": now})
+        record = {
+            "attempt": a.attempt,
+            "status": "succeeded" if outcome.ok else "failed",
+            "started_at": a.started_at.isoformat(),
+            "finished_at": finished.isoformat(),
+            "duration_ms": duration_ms,
+            "error": outcome.error,
+            "http_status": result.get("http_status") if isinstance(result, dict) else None,
+        }
+        writes.append(
+            {
+                "b_id": a.id,
+                "b_attempt": a.attempt,
+                "b_status": status,
+                "b_finished_at": None if status == "retrying" else finished,
+                "b_duration_ms": duration_ms,
+                "b_next_attempt_at": next_attempt_at,
+                "b_result": outcome.result,
+                "b_error": outcome.error,
+                "b_attempts": [*a.attempts, record],
+                "b_now": now,
+            }
+        )
         # last_status names the last *finished* run (a retrying one keeps the previous), so a
         # success after a failure is seen as a recovery however many retries it took.
-        job_updates[a.job_id] = {"b_job_id": a.job_id, "b_last_run_at": a.started_at,
-                                 "b_last_status": None if status == "retrying" else status,
-                                 "b_complete": status != "retrying" and a.trigger != "manual"
-                                 and policy.schedule_type == "once"}
+        job_updates[a.job_id] = {
+            "b_job_id": a.job_id,
+            "b_last_run_at": a.started_at,
+            "b_last_status": None if status == "retrying" else status,
+            "b_complete": status != "retrying" and a.trigger != "manual" and policy.schedule_type == "once",
+        }
     if writes:
         db.session.execute(
             update(_executions)
-            .where(_executions.c.id == bindparam("b_id"), _executions.c.attempt == bindparam("b_attempt"),
-                   _executions.c.status == "running")
-            .values(status=bindparam("b_status", type_=String()),
-                    finished_at=bindparam("b_finished_at", type_=UTCDateTime()),
-                    duration_ms=bindparam("b_duration_ms", type_=Integer()),
-                    next_attempt_at=bindparam("b_next_attempt_at", type_=UTCDateTime()),
-                    result=bindparam("b_result", type_=JSON()),
-                    error=bindparam("b_error", type_=String()),
-                    attempts=bindparam("b_attempts", type_=JSON()),
-                    lease_expires_at=None,
-                    updated_at=bindparam("b_now", type_=UTCDateTime())),
-            writes)
+            .where(
+                _executions.c.id == bindparam("b_id"),
+                _executions.c.attempt == bindparam("b_attempt"),
+                _executions.c.status == "running",
+            )
+            .values(
+                status=bindparam("b_status", type_=String()),
+                finished_at=bindparam("b_finished_at", type_=UTCDateTime()),
+                duration_ms=bindparam("b_duration_ms", type_=Integer()),
+                next_attempt_at=bindparam("b_next_attempt_at", type_=UTCDateTime()),
+                result=bindparam("b_result", type_=JSON()),
+                error=bindparam("b_error", type_=String()),
+                attempts=bindparam("b_attempts", type_=JSON()),
+                lease_expires_at=None,
+                updated_at=bindparam("b_now", type_=UTCDateTime()),
+            ),
+            writes,
+        )
     if logs:
         insert_logs(logs)
     if job_updates:
         # In job id order, so concurrent batches touching the same jobs cannot deadlock.
         rows = [job_updates[job_id] for job_id in sorted(job_updates)]
         db.session.execute(
-            update(_jobs).where(_jobs.c.id == bindparam("b_job_id"))
-            .values(last_run_at=bindparam("b_last_run_at", type_=UTCDateTime()),
-                    last_status=func.coalesce(bindparam("b_last_status", type_=String()),
-                                              _jobs.c.last_status),
-                    status=case((bindparam("b_complete", type_=Boolean()), literal("completed")),
-                                else_=_jobs.c.status)),
-            rows)
+            update(_jobs)
+            .where(_jobs.c.id == bindparam("b_job_id"))
+            .values(
+                last_run_at=bindparam("b_last_run_at", type_=UTCDateTime()),
+                last_status=func.coalesce(bindparam("b_last_status", type_=String()), _jobs.c.last_status),
+                status=case(
+                    (bindparam("b_complete", type_=Boolean()), literal("completed")), else_=_jobs.c.status
+                ),
+            ),
+            rows,
+        )
     db.session.commit()
     _observe(observed)
     return FollowUps(runs=retries, failed=failed, recovered=recovered)
@@ -531,13 +708,27 @@ def _observe(observed: list[tuple[Attempt, str, str]]) -> None:
                 log.info("Execution %s attempt %s succeeded.", attempt.id, attempt.attempt, extra=ids)
             else:
                 error = attempt.outcome.error if attempt.outcome else None
-                log.warning("Execution %s attempt %s failed (%s): %s", attempt.id, attempt.attempt, status,
-                            error, extra=ids)
-        metrics.observe_attempts([
-            metrics.ObservedAttempt(handler=handler, status=status, attempt=attempt.attempt,
-                                    ok=attempt.outcome is not None and attempt.outcome.ok,
-                                    scheduled_for=attempt.scheduled_for, started_at=attempt.started_at,
-                                    finished_at=attempt.finished_at)
-            for attempt, handler, status in observed])
+                log.warning(
+                    "Execution %s attempt %s failed (%s): %s",
+                    attempt.id,
+                    attempt.attempt,
+                    status,
+                    error,
+                    extra=ids,
+                )
+        metrics.observe_attempts(
+            [
+                metrics.ObservedAttempt(
+                    handler=handler,
+                    status=status,
+                    attempt=attempt.attempt,
+                    ok=attempt.outcome is not None and attempt.outcome.ok,
+                    scheduled_for=attempt.scheduled_for,
+                    started_at=attempt.started_at,
+                    finished_at=attempt.finished_at,
+                )
+                for attempt, handler, status in observed
+            ]
+        )
     except Exception:  # a logging or metrics problem must never fail a recorded attempt
         log.debug("Could not record metrics.", exc_info=True)

@@ -1,4 +1,5 @@
 """Extensions, created unbound and attached to the app in `create_app`; the Huey instance."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar

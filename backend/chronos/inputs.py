@@ -10,6 +10,7 @@ one error shape, so field schemas never have to think about these cases one by o
 webargs then parses the same bytes again with `json.loads`; whatever passed here reads the same there
 (the rule only refuses, it never changes a value), and the documents involved are small (`MAX_REQUEST_BYTES`).
 """
+
 from __future__ import annotations
 
 import json
@@ -76,8 +77,9 @@ class InputErrors:
         """The one error shape: 400 for a malformed document, 422 for values no field accepts."""
         path, message = self.found[0]
         name = f"'{'.'.join(str(part) for part in path)}'" if path else where
-        return error_response(400 if self.malformed else 422, f"Invalid input — {name}: {message}",
-                              self.errors())
+        return error_response(
+            400 if self.malformed else 422, f"Invalid input — {name}: {message}", self.errors()
+        )
 
 
 class _Marker:
@@ -98,6 +100,7 @@ def _number(kind: type) -> Any:
         if len(literal) > MAX_NUMBER_CHARS:
             return _Marker(f"Number too long: at most {MAX_NUMBER_CHARS} characters.")
         return kind(literal)
+
     return parse
 
 
@@ -204,8 +207,11 @@ def check_json(raw: bytes) -> InputErrors:
     deep = _too_deep(raw)
     if deep is not None:
         field_ = deep[:1] if deep and isinstance(deep[0], str) else ()
-        found.add(field_, f"Nested too deeply: at most {MAX_JSON_DEPTH} levels of arrays and objects.",
-                  malformed=True)
+        found.add(
+            field_,
+            f"Nested too deeply: at most {MAX_JSON_DEPTH} levels of arrays and objects.",
+            malformed=True,
+        )
         return found
     try:
         text = raw.decode("utf-8")
@@ -213,8 +219,13 @@ def check_json(raw: bytes) -> InputErrors:
         found.add((), f"Not valid UTF-8 (byte {exc.start}).", malformed=True)
         return found
     try:
-        value = json.loads(text, parse_int=_number(int), parse_float=_number(float),
-                           parse_constant=_constant, object_pairs_hook=_object)
+        value = json.loads(
+            text,
+            parse_int=_number(int),
+            parse_float=_number(float),
+            parse_constant=_constant,
+            object_pairs_hook=_object,
+        )
     except json.JSONDecodeError as exc:
         found.add((), f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).", malformed=True)
         return found
@@ -255,8 +266,11 @@ def check_request() -> Any:
         return error_response(400, "The request body could not be read: its framing is malformed.")
     if request.content_length is not None and len(raw) != request.content_length:
         # The client stopped before sending what Content-Length promised: a truncated request.
-        return error_response(400, f"The request body is {len(raw)} bytes, not the "
-                                   f"{request.content_length} its Content-Length says.")
+        return error_response(
+            400,
+            f"The request body is {len(raw)} bytes, not the "
+            f"{request.content_length} its Content-Length says.",
+        )
     found = check_json(raw)
     return found.response("request body") if found.found else None
 

@@ -2,6 +2,7 @@
 
 (Not to be confused with an execution's log lines, which are rows: `models.ExecutionLog`.)
 """
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,9 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        ids = [f"{k}={getattr(record, k)}" for k in ("request_id", "execution_id") if getattr(record, k, None)]
+        ids = [
+            f"{k}={getattr(record, k)}" for k in ("request_id", "execution_id") if getattr(record, k, None)
+        ]
         return f"{line} [{' '.join(ids)}]" if ids else line
 
 

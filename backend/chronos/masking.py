@@ -6,6 +6,7 @@ responses, execution results and logs, e-mails and webhooks (which are built fro
 the web app (which shows what the API returns) and audit records. Besides names, the values
 themselves are scrubbed from free text (an error message quoting a header) by `scrub`.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,23 @@ from typing import Any
 from yarl import URL
 
 MASK = "****"
-CREDENTIAL_WORDS = ("auth", "token", "secret", "signature", "session", "cookie", "key", "password",
-                    "passwd", "pwd", "credential", "csrf", "xsrf", "jwt", "bearer")
+CREDENTIAL_WORDS = (
+    "auth",
+    "token",
+    "secret",
+    "signature",
+    "session",
+    "cookie",
+    "key",
+    "password",
+    "passwd",
+    "pwd",
+    "credential",
+    "csrf",
+    "xsrf",
+    "jwt",
+    "bearer",
+)
 # Values this short are not scrubbed from free text: "1" or "on" would mangle every message.
 MIN_SCRUBBED_CHARS = 4
 _CREDENTIAL = re.compile("|".join(CREDENTIAL_WORDS), re.IGNORECASE)
@@ -45,8 +61,10 @@ def mask_url(url: URL | str) -> str:
 def mask_data(value: Any) -> Any:
     """A copy of any JSON value in which every credential-named key's value is masked."""
     if isinstance(value, Mapping):
-        return {key: (MASK if isinstance(key, str) and is_credential(key) else mask_data(item))
-                for key, item in value.items()}
+        return {
+            key: (MASK if isinstance(key, str) and is_credential(key) else mask_data(item))
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [mask_data(item) for item in value]
     return value
@@ -97,12 +115,14 @@ def unmask_url(new: str, stored: str | None) -> str:
     # A credential belongs to its origin: it never follows the URL to another host.
     if kept is None or sent.origin() != kept.origin():
         raise MaskedCredentialError(
-            f"The URL still carries a masked credential ({MASK!r}); type the credential again.")
+            f"The URL still carries a masked credential ({MASK!r}); type the credential again."
+        )
     if masked_password:
         sent = sent.with_password(kept.password)
     if masked_keys:
-        sent = sent.with_query([(k, kept.query.get(k, v) if k in masked_keys else v)
-                                for k, v in sent.query.items()])
+        sent = sent.with_query(
+            [(k, kept.query.get(k, v) if k in masked_keys else v) for k, v in sent.query.items()]
+        )
     return str(sent)
 
 
@@ -118,8 +138,10 @@ def unmask_target(new: dict[str, Any] | None, stored: dict[str, Any] | None) -> 
     result = dict(new)
     if isinstance(new.get("headers"), Mapping):
         stored_headers = {name.lower(): value for name, value in (stored.get("headers") or {}).items()}
-        result["headers"] = {name: (stored_headers.get(name.lower(), value) if value == MASK else value)
-                             for name, value in new["headers"].items()}
+        result["headers"] = {
+            name: (stored_headers.get(name.lower(), value) if value == MASK else value)
+            for name, value in new["headers"].items()
+        }
     if isinstance(new.get("url"), str):
         result["url"] = unmask_url(new["url"], stored.get("url"))
     return result

@@ -3,6 +3,7 @@
 With several gunicorn workers (or web and worker on one host) set PROMETHEUS_MULTIPROC_DIR to one
 shared, empty directory: every process writes its samples there and /metrics merges them.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -34,16 +35,24 @@ from .models import Execution, db_now
 
 log = logging.getLogger(__name__)
 
-EXECUTIONS = Counter("chronos_executions_total", "Executions that reached a final state.",
-                     ["status", "handler"])
+EXECUTIONS = Counter(
+    "chronos_executions_total", "Executions that reached a final state.", ["status", "handler"]
+)
 ATTEMPTS = Counter("chronos_attempts_total", "Attempts run, by outcome.", ["outcome", "handler"])
-LATENESS = Histogram("chronos_firing_lateness_seconds",
-                     "Time from a slot's scheduled_for to its first attempt's start.",
-                     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
-ATTEMPT_DURATION = Histogram("chronos_attempt_duration_seconds", "How long one attempt ran.", ["handler"],
-                             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
-HTTP_LATENCY = Histogram("chronos_http_request_duration_seconds", "API request latency.",
-                         ["method", "route", "status"])
+LATENESS = Histogram(
+    "chronos_firing_lateness_seconds",
+    "Time from a slot's scheduled_for to its first attempt's start.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+ATTEMPT_DURATION = Histogram(
+    "chronos_attempt_duration_seconds",
+    "How long one attempt ran.",
+    ["handler"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+HTTP_LATENCY = Histogram(
+    "chronos_http_request_duration_seconds", "API request latency.", ["method", "route", "status"]
+)
 
 
 @dataclass
@@ -65,7 +74,8 @@ def observe_attempts(observed: Iterable[ObservedAttempt]) -> None:
         ATTEMPTS.labels(outcome="succeeded" if attempt.ok else "failed", handler=attempt.handler).inc()
         if attempt.finished_at is not None:
             ATTEMPT_DURATION.labels(handler=attempt.handler).observe(
-                max(0.0, (attempt.finished_at - attempt.started_at).total_seconds()))
+                max(0.0, (attempt.finished_at - attempt.started_at).total_seconds())
+            )
         if attempt.attempt == 1:
             LATENESS.observe(max(0.0, (attempt.started_at - attempt.scheduled_for).total_seconds()))
         if attempt.status != "retrying":
@@ -80,23 +90,30 @@ class StateCollector(Collector):
 
     def collect(self) -> Iterator[Any]:
         with self.app.app_context():
-            by_status = GaugeMetricFamily("chronos_executions_by_status",
-                                          "Executions currently in each status.", labels=["status"])
-            unclaimed = GaugeMetricFamily("chronos_unclaimed_executions",
-                                          "Pending executions past their time that no worker has claimed.")
+            by_status = GaugeMetricFamily(
+                "chronos_executions_by_status", "Executions currently in each status.", labels=["status"]
+            )
+            unclaimed = GaugeMetricFamily(
+                "chronos_unclaimed_executions",
+                "Pending executions past their time that no worker has claimed.",
+            )
             depth = GaugeMetricFamily("chronos_queue_depth", "Tasks waiting in the queue.", labels=["kind"])
             # The health page's figures (api/system.py), for alerting.
             alive = GaugeMetricFamily("chronos_workers_alive", "Consumers that heart-beat in the last 60 s.")
-            over = GaugeMetricFamily("chronos_executions_over_timeout",
-                                     "Executions running longer than their job's timeout.")
+            over = GaugeMetricFamily(
+                "chronos_executions_over_timeout", "Executions running longer than their job's timeout."
+            )
             try:
                 rows = db.session.execute(select(Execution.status, func.count()).group_by(Execution.status))
                 for status, count in rows:
                     by_status.add_metric([status], count)
                 grace = timedelta(seconds=self.app.config["RECOVERY_GRACE_SECONDS"])
                 now = db_now()
-                late = db.session.scalar(select(func.count()).select_from(Execution).where(
-                    Execution.status == "pending", Execution.scheduled_for < now - grace))
+                late = db.session.scalar(
+                    select(func.count())
+                    .select_from(Execution)
+                    .where(Execution.status == "pending", Execution.scheduled_for < now - grace)
+                )
                 unclaimed.add_metric([], late or 0)
                 alive.add_metric([], health.count_workers() or 0)
                 over.add_metric([], health.running_over_timeout(now, None))
@@ -128,6 +145,7 @@ def render_metrics(app: Flask) -> bytes:
 
 def init_metrics(app: Flask) -> None:
     """Time every request by route, and serve /metrics (behind METRICS_TOKEN when set)."""
+
     @app.before_request
     def _start_timer() -> None:
         g.request_started = time.perf_counter()
@@ -141,7 +159,8 @@ def init_metrics(app: Flask) -> None:
             if request.endpoint == "spa" and response.status_code == 404:
                 route = "unmatched"
             HTTP_LATENCY.labels(request.method, route, str(response.status_code)).observe(
-                time.perf_counter() - started)
+                time.perf_counter() - started
+            )
         return response
 
     @app.get("/metrics", endpoint="metrics")

@@ -1,4 +1,5 @@
 """The data: users, jobs, executions, their logs, notifications, and what supports them."""
+
 from __future__ import annotations
 
 import secrets
@@ -84,8 +85,7 @@ class UTCDateTime(TypeDecorator):
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow,
-                                                 nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
 class User(TimestampMixin, Model):
@@ -96,8 +96,9 @@ class User(TimestampMixin, Model):
     email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
 
-    jobs: Mapped[list[Job]] = relationship(back_populates="owner", cascade="all, delete-orphan",
-                                           passive_deletes=True)
+    jobs: Mapped[list[Job]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @staticmethod
     def normalize_email(email: str) -> str:
@@ -152,14 +153,16 @@ class Job(TimestampMixin, Model):
     handler: Mapped[str] = mapped_column(String(64), default="log", nullable=False)
     target: Mapped[dict | None] = mapped_column(JSON)
     payload: Mapped[Any] = mapped_column(JSON, nullable=True)
-    signing_secret: Mapped[str] = mapped_column(String(128), default=lambda: secrets.token_urlsafe(32),
-                                                nullable=False)
+    signing_secret: Mapped[str] = mapped_column(
+        String(128), default=lambda: secrets.token_urlsafe(32), nullable=False
+    )
 
     # How
     timeout_seconds: Mapped[int] = mapped_column(Integer, default=30, nullable=False)
     max_retries: Mapped[int] = mapped_column(Integer, default=3, nullable=False)
-    retry_backoff_seconds: Mapped[list[int]] = mapped_column(JSON, default=lambda: list(DEFAULT_BACKOFF),
-                                                             nullable=False)
+    retry_backoff_seconds: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_BACKOFF), nullable=False
+    )
     retry_on_client_error: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     overlap_policy: Mapped[str] = mapped_column(String(16), default="allow", nullable=False)
     misfire_policy: Mapped[str] = mapped_column(String(16), default="run_once", nullable=False)
@@ -181,8 +184,9 @@ class Job(TimestampMixin, Model):
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 
     owner: Mapped[User] = relationship(back_populates="jobs")
-    executions: Mapped[list[Execution]] = relationship(back_populates="job", cascade="all, delete-orphan",
-                                                       passive_deletes=True)
+    executions: Mapped[list[Execution]] = relationship(
+        back_populates="job", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @classmethod
     def owned(cls, job_id: int, user_id: int) -> Job | None:
@@ -198,8 +202,14 @@ class Execution(TimestampMixin, Model):
     __tablename__ = "executions"
     __table_args__ = (
         # Exactly once per slot: a second planner's insert for the same slot conflicts and does nothing.
-        Index("uq_executions_slot", "job_id", "scheduled_for", unique=True,
-              postgresql_where=text("trigger <> 'manual'"), sqlite_where=text("trigger <> 'manual'")),
+        Index(
+            "uq_executions_slot",
+            "job_id",
+            "scheduled_for",
+            unique=True,
+            postgresql_where=text("trigger <> 'manual'"),
+            sqlite_where=text("trigger <> 'manual'"),
+        ),
         Index("ix_executions_job_created", "job_id", "id"),
         Index("ix_executions_status_due", "status", "scheduled_for"),
         Index("ix_executions_owner_created", "owner_id", "created_at"),
@@ -230,12 +240,18 @@ class Execution(TimestampMixin, Model):
     attempts: Mapped[list[dict]] = mapped_column(JSON, default=list, nullable=False)
 
     job: Mapped[Job] = relationship(back_populates="executions")
-    logs: Mapped[list[ExecutionLog]] = relationship(back_populates="execution", cascade="all, delete-orphan",
-                                                    passive_deletes=True, order_by="ExecutionLog.id")
-    notifications: Mapped[list[Notification]] = relationship(back_populates="execution",
-                                                             cascade="all, delete-orphan",
-                                                             passive_deletes=True,
-                                                             order_by="Notification.id")
+    logs: Mapped[list[ExecutionLog]] = relationship(
+        back_populates="execution",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ExecutionLog.id",
+    )
+    notifications: Mapped[list[Notification]] = relationship(
+        back_populates="execution",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Notification.id",
+    )
 
     @classmethod
     def owned(cls, execution_id: int, user_id: int) -> Execution | None:
@@ -322,11 +338,21 @@ class SyncPass(Model):
     def record(cls, worker: str, started_at: datetime, counts: dict[str, int]) -> None:
         """Write a finished pass and forget all but the last KEEP (commits)."""
         # Counts only: what the health page and the API show (a number per name).
-        numbers = {name: value for name, value in counts.items()
-                   if isinstance(value, int) and not isinstance(value, bool)}
-        db.session.add(cls(worker=worker[:128], started_at=started_at, finished_at=db_now(),
-                           requeued=numbers.get("requeued", 0), expired=numbers.get("expired", 0),
-                           details=numbers))
+        numbers = {
+            name: value
+            for name, value in counts.items()
+            if isinstance(value, int) and not isinstance(value, bool)
+        }
+        db.session.add(
+            cls(
+                worker=worker[:128],
+                started_at=started_at,
+                finished_at=db_now(),
+                requeued=numbers.get("requeued", 0),
+                expired=numbers.get("expired", 0),
+                details=numbers,
+            )
+        )
         db.session.flush()
         oldest_kept = select(cls.id).order_by(cls.id.desc()).offset(cls.KEEP - 1).limit(1).scalar_subquery()
         db.session.execute(delete(cls).where(cls.id < oldest_kept))

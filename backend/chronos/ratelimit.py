@@ -6,6 +6,7 @@ through with two workers); so its counters live in a SQLite file in the data dir
 every web process of the instance shares. The storage is registered with the `limits` package
 under the scheme `chronos+sqlite://` (fixed windows, the strategy Flask-Limiter uses here).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -32,15 +33,15 @@ class SqliteStorage(Storage):
         self._local = threading.local()
         self._connection().execute(
             "CREATE TABLE IF NOT EXISTS rate_limits (key TEXT PRIMARY KEY, value INTEGER NOT NULL, "
-            "expires_at REAL NOT NULL)")
+            "expires_at REAL NOT NULL)"
+        )
 
     def _connection(self) -> sqlite3.Connection:
         # One connection per thread (gunicorn's gthread workers); autocommit, so each statement
         # is its own transaction and the file is never held locked between requests.
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=15, isolation_level=None,
-                                         check_same_thread=False)
+            connection = sqlite3.connect(self.path, timeout=15, isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             self._local.connection = connection
         return connection
@@ -52,26 +53,36 @@ class SqliteStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Add `amount` to the key's window, starting a new window if the last one expired."""
         now = time.time()
-        row = self._connection().execute(
-            "INSERT INTO rate_limits (key, value, expires_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET "
-            "value = CASE WHEN rate_limits.expires_at <= ? THEN excluded.value "
-            "ELSE rate_limits.value + excluded.value END, "
-            "expires_at = CASE WHEN rate_limits.expires_at <= ? THEN excluded.expires_at "
-            "ELSE rate_limits.expires_at END "
-            "RETURNING value", (key, amount, now + expiry, now, now)).fetchone()
+        row = (
+            self._connection()
+            .execute(
+                "INSERT INTO rate_limits (key, value, expires_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                "value = CASE WHEN rate_limits.expires_at <= ? THEN excluded.value "
+                "ELSE rate_limits.value + excluded.value END, "
+                "expires_at = CASE WHEN rate_limits.expires_at <= ? THEN excluded.expires_at "
+                "ELSE rate_limits.expires_at END "
+                "RETURNING value",
+                (key, amount, now + expiry, now, now),
+            )
+            .fetchone()
+        )
         return int(row[0])
 
     def get(self, key: str) -> int:
         """The key's count in its current window (0 once it expired)."""
-        row = self._connection().execute(
-            "SELECT value FROM rate_limits WHERE key = ? AND expires_at > ?", (key, time.time())).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT value FROM rate_limits WHERE key = ? AND expires_at > ?", (key, time.time()))
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def get_expiry(self, key: str) -> float:
         """When the key's window ends (epoch seconds)."""
-        row = self._connection().execute(
-            "SELECT expires_at FROM rate_limits WHERE key = ?", (key,)).fetchone()
+        row = (
+            self._connection().execute("SELECT expires_at FROM rate_limits WHERE key = ?", (key,)).fetchone()
+        )
         return float(row[0]) if row else time.time()
 
     def check(self) -> bool:

@@ -9,6 +9,7 @@ A consumer stopping on SIGTERM hands its running executions back here too (`put_
 
 Like the executor, the sync touches only rows: what it finds to queue it returns as `FollowUps`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,27 +51,50 @@ def sync() -> Synced:
 
     # Expired leases first: the retries they produce are queued with the rest.
     rows = db.session.execute(
-        select(Execution.id, Execution.job_id, Execution.attempt, Execution.scheduled_for,
-               Execution.trigger, Execution.job_version, Execution.attempts, Execution.started_at,
-               Execution.worker, Execution.lease_expires_at)
+        select(
+            Execution.id,
+            Execution.job_id,
+            Execution.attempt,
+            Execution.scheduled_for,
+            Execution.trigger,
+            Execution.job_version,
+            Execution.attempts,
+            Execution.started_at,
+            Execution.worker,
+            Execution.lease_expires_at,
+        )
         .where(Execution.status == "running", Execution.lease_expires_at < now)
-        .order_by(Execution.id).limit(MAX_ROWS)
+        .order_by(Execution.id)
+        .limit(MAX_ROWS)
         # A row another transaction holds is being finished right now: leave it to that one.
-        .with_for_update(skip_locked=True)).all()
+        .with_for_update(skip_locked=True)
+    ).all()
     if rows:
-        jobs = {job.id: job for job in db.session.scalars(
-            select(Job).where(Job.id.in_({row.job_id for row in rows})))}
+        jobs = {
+            job.id: job
+            for job in db.session.scalars(select(Job).where(Job.id.in_({row.job_id for row in rows})))
+        }
         policies = {job_id: job_policy(job) for job_id, job in jobs.items()}
         attempts = []
         for row in rows:
             attempt = Attempt(
-                id=row.id, job_id=row.job_id, attempt=row.attempt, scheduled_for=row.scheduled_for,
-                trigger=row.trigger, job_version=row.job_version, attempts=list(row.attempts or []),
-                started_at=row.started_at or now, finished_at=now,
-                outcome=Outcome(ok=False, error=LEASE_EXPIRED))
-            attempt.log("error", f"{LEASE_EXPIRED}: worker {row.worker} held attempt {row.attempt} "
-                                 f"until {row.lease_expires_at.isoformat() if row.lease_expires_at else '?'}.",
-                        None)
+                id=row.id,
+                job_id=row.job_id,
+                attempt=row.attempt,
+                scheduled_for=row.scheduled_for,
+                trigger=row.trigger,
+                job_version=row.job_version,
+                attempts=list(row.attempts or []),
+                started_at=row.started_at or now,
+                finished_at=now,
+                outcome=Outcome(ok=False, error=LEASE_EXPIRED),
+            )
+            attempt.log(
+                "error",
+                f"{LEASE_EXPIRED}: worker {row.worker} held attempt {row.attempt} "
+                f"until {row.lease_expires_at.isoformat() if row.lease_expires_at else '?'}.",
+                None,
+            )
             attempts.append(attempt)
         log.warning("Recovering %s execution(s) whose lease expired.", len(attempts))
         outcome.followups.extend(record_attempts(attempts, policies, now))
@@ -81,9 +105,15 @@ def sync() -> Synced:
     # Due but unclaimed: the task was lost (or is very late). Queue it again.
     lost = db.session.execute(
         select(Execution.id, Execution.status, Execution.scheduled_for, Execution.next_attempt_at)
-        .where(or_(and_(Execution.status == "pending", Execution.scheduled_for < now - grace),
-                   and_(Execution.status == "retrying", Execution.next_attempt_at < now - grace)))
-        .order_by(Execution.id).limit(MAX_ROWS)).all()
+        .where(
+            or_(
+                and_(Execution.status == "pending", Execution.scheduled_for < now - grace),
+                and_(Execution.status == "retrying", Execution.next_attempt_at < now - grace),
+            )
+        )
+        .order_by(Execution.id)
+        .limit(MAX_ROWS)
+    ).all()
     db.session.rollback()
     if lost:
         log.warning("Re-queueing %s due execution(s) no worker claimed.", len(lost))
@@ -110,26 +140,57 @@ def put_back_running(worker: str) -> FollowUps:
     rows = db.session.execute(
         select(Execution.id, Execution.attempt, Execution.attempts)
         .where(Execution.worker == worker, Execution.status == "running")
-        .order_by(Execution.id).with_for_update(skip_locked=True)).all()
+        .order_by(Execution.id)
+        .with_for_update(skip_locked=True)
+    ).all()
     if not rows:
         db.session.rollback()
         return FollowUps()
     db.session.execute(
         update(_executions)
-        .where(_executions.c.id == bindparam("b_id"), _executions.c.attempt == bindparam("b_attempt"),
-               _executions.c.status == "running")
-        .values(status="retrying", next_attempt_at=bindparam("b_now", type_=UTCDateTime()),
-                lease_expires_at=None, worker=None,
-                attempts=bindparam("b_attempts", type_=JSON()),
-                updated_at=bindparam("b_now", type_=UTCDateTime())),
-        [{"b_id": row.id, "b_attempt": row.attempt, "b_now": now,
-          "b_attempts": [*(row.attempts or []), {"attempt": row.attempt, "status": "interrupted",
-                                                 "finished_at": now.isoformat(),
-                                                 "error": "The worker was stopped (SIGTERM); put back."}]}
-         for row in rows])
-    insert_logs([
-        {"execution_id": row.id, "attempt": row.attempt, "timestamp": utcnow(), "level": "warning",
-         "message": f"Worker {worker} stopped during attempt {row.attempt}; the execution was put back.",
-         "data": None} for row in rows])
+        .where(
+            _executions.c.id == bindparam("b_id"),
+            _executions.c.attempt == bindparam("b_attempt"),
+            _executions.c.status == "running",
+        )
+        .values(
+            status="retrying",
+            next_attempt_at=bindparam("b_now", type_=UTCDateTime()),
+            lease_expires_at=None,
+            worker=None,
+            attempts=bindparam("b_attempts", type_=JSON()),
+            updated_at=bindparam("b_now", type_=UTCDateTime()),
+        ),
+        [
+            {
+                "b_id": row.id,
+                "b_attempt": row.attempt,
+                "b_now": now,
+                "b_attempts": [
+                    *(row.attempts or []),
+                    {
+                        "attempt": row.attempt,
+                        "status": "interrupted",
+                        "finished_at": now.isoformat(),
+                        "error": "The worker was stopped (SIGTERM); put back.",
+                    },
+                ],
+            }
+            for row in rows
+        ],
+    )
+    insert_logs(
+        [
+            {
+                "execution_id": row.id,
+                "attempt": row.attempt,
+                "timestamp": utcnow(),
+                "level": "warning",
+                "message": f"Worker {worker} stopped during attempt {row.attempt}; the execution was put back.",
+                "data": None,
+            }
+            for row in rows
+        ]
+    )
     db.session.commit()
     return FollowUps(runs=[(row.id, now) for row in rows])

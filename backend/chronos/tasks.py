@@ -7,6 +7,7 @@ once the rows are committed. The web process enqueues through the same helpers (
 resumed or run now). Tasks run in an app context: the consumer (`worker.py`) pushes one around
 each task, and in-process callers (tests, the web) already have theirs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,6 +38,7 @@ PLAN_MARGIN_SECONDS = 0.05
 
 # --- enqueueing ----------------------------------------------------------------------------------
 
+
 def enqueue_executions(items: list[tuple[int, datetime]]) -> None:
     """Queue execution ids: one task per instant (chunked), due slightly early (the task waits)."""
     by_instant: dict[datetime, list[int]] = defaultdict(list)
@@ -44,7 +46,7 @@ def enqueue_executions(items: list[tuple[int, datetime]]) -> None:
         by_instant[when].append(execution_id)
     for when, ids in sorted(by_instant.items()):
         for chunk_start in range(0, len(ids), BATCH_SIZE):
-            chunk = ids[chunk_start:chunk_start + BATCH_SIZE]
+            chunk = ids[chunk_start : chunk_start + BATCH_SIZE]
             try:
                 run_executions.schedule(args=(chunk,), eta=when - ENQUEUE_EARLY)
             except Exception:  # Redis down: the rows are committed, the safety sync queues them later
@@ -55,8 +57,10 @@ def queue_followups(followups: FollowUps) -> None:
     """Queue what a step of the engine left: executions to run, and failure or recovery notices."""
     if followups.runs:
         enqueue_executions(followups.runs)
-    for execution_id, kind in [*((i, "failure") for i in followups.failed),
-                               *((i, "recovery") for i in followups.recovered)]:
+    for execution_id, kind in [
+        *((i, "failure") for i in followups.failed),
+        *((i, "recovery") for i in followups.recovered),
+    ]:
         try:
             deliver_notifications(execution_id, kind)
         except Exception:
@@ -92,6 +96,7 @@ _planning_at = 0.0  # when the planning task last queued by this process runs (e
 
 
 # --- the engine, then the queue --------------------------------------------------------------------
+
 
 def plan_now(job_ids: list[int] | None = None) -> int:
     """Plan every due job (or only `job_ids`) and queue the new slots; how many rows were inserted."""
@@ -157,6 +162,7 @@ def purge_revoked_tokens() -> None:
 
 # --- test runs ---------------------------------------------------------------------------------------
 
+
 @huey.task()
 def run_test_run(test_run_id: int) -> None:
     """Make a test run's call (the editor's "Test run") and record what happened."""
@@ -170,6 +176,7 @@ def purge_test_runs() -> None:
 
 
 # --- notifications -----------------------------------------------------------------------------------
+
 
 def _schedule_sends(retries: list[tuple[int, float]]) -> None:
     for notification_id, delay in retries:

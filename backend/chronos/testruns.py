@@ -8,6 +8,7 @@ tell a test call from a real one: it carries ``X-Chronos-Execution-Id: 0`` and
 the run is over; then the target is stored masked. A test run nobody picked up in time is never
 run late, and old test runs are purged.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,7 +42,9 @@ def run(test_run_id: int) -> None:
         update(TestRun)
         .where(TestRun.id == test_run_id, TestRun.status == "pending", TestRun.created_at >= now - wait)
         .values(status="running", started_at=now, worker=executor.worker_name[:128])
-        .returning(TestRun.id).execution_options(synchronize_session=False)).first()
+        .returning(TestRun.id)
+        .execution_options(synchronize_session=False)
+    ).first()
     if claimed is None:
         db.session.commit()
         return
@@ -52,14 +55,26 @@ def run(test_run_id: int) -> None:
 
     def keep(level: str, message: str, data: dict[str, Any] | None = None) -> None:
         if len(lines) < MAX_LOG_LINES:
-            lines.append({"timestamp": utcnow().isoformat(), "level": level, "message": message, "data": data})
+            lines.append(
+                {"timestamp": utcnow().isoformat(), "level": level, "message": message, "data": data}
+            )
 
-    call = Call(execution_id=0, job_id=test_run.job_id or 0, job_name=test_run.name, attempt=0,
-                scheduled_for=now, trigger="test", handler=test_run.handler, target=test_run.target,
-                payload=test_run.payload, timeout_seconds=float(test_run.timeout_seconds),
-                # A saved job's own secret, so its receiver can check the signature; an unsaved job
-                # has none yet.
-                signing_secret=job.signing_secret if job else secrets.token_urlsafe(32), log=keep)
+    call = Call(
+        execution_id=0,
+        job_id=test_run.job_id or 0,
+        job_name=test_run.name,
+        attempt=0,
+        scheduled_for=now,
+        trigger="test",
+        handler=test_run.handler,
+        target=test_run.target,
+        payload=test_run.payload,
+        timeout_seconds=float(test_run.timeout_seconds),
+        # A saved job's own secret, so its receiver can check the signature; an unsaved job
+        # has none yet.
+        signing_secret=job.signing_secret if job else secrets.token_urlsafe(32),
+        log=keep,
+    )
     target = test_run.target
     db.session.commit()  # nothing is held while the call is made
 
@@ -74,11 +89,19 @@ def run(test_run_id: int) -> None:
     secret_values = masking.target_secrets(target) | {call.signing_secret}
     error = masking.scrub(outcome.error, secret_values) if outcome.error else outcome.error
     db.session.execute(
-        update(TestRun).where(TestRun.id == test_run_id, TestRun.status == "running")
-        .values(status="succeeded" if outcome.ok else "failed", finished_at=db_now(), duration_ms=duration_ms,
-                result=masking.scrub_data(outcome.result, secret_values), error=error,
-                logs=masking.scrub_data(lines, secret_values), target=masking.mask_target(target))
-        .execution_options(synchronize_session=False))
+        update(TestRun)
+        .where(TestRun.id == test_run_id, TestRun.status == "running")
+        .values(
+            status="succeeded" if outcome.ok else "failed",
+            finished_at=db_now(),
+            duration_ms=duration_ms,
+            result=masking.scrub_data(outcome.result, secret_values),
+            error=error,
+            logs=masking.scrub_data(lines, secret_values),
+            target=masking.mask_target(target),
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     log.info("Test run %s %s.", test_run_id, "succeeded" if outcome.ok else f"failed: {outcome.error}")
 
@@ -97,14 +120,26 @@ def purge() -> None:
     config = current_app.config
     wait = timedelta(seconds=config["TEST_RUN_MAX_WAIT_SECONDS"])
     stale = db.session.scalars(
-        select(TestRun).where(
+        select(TestRun)
+        .where(
             ((TestRun.status == "pending") & (TestRun.created_at < now - wait))
-            | ((TestRun.status == "running")
-               & (TestRun.started_at < now - timedelta(seconds=config["MAX_TIMEOUT_SECONDS"]) - wait)))
-        .order_by(TestRun.id).limit(1000)).all()
+            | (
+                (TestRun.status == "running")
+                & (TestRun.started_at < now - timedelta(seconds=config["MAX_TIMEOUT_SECONDS"]) - wait)
+            )
+        )
+        .order_by(TestRun.id)
+        .limit(1000)
+    ).all()
     for test_run in stale:
-        give_up(test_run, NOT_PICKED_UP.format(minutes=max(1, round(wait.total_seconds() / 60)))
-                if test_run.status == "pending" else WORKER_STOPPED, now)
-    db.session.execute(delete(TestRun).where(
-        TestRun.created_at < now - timedelta(hours=config["TEST_RUN_RETENTION_HOURS"])))
+        give_up(
+            test_run,
+            NOT_PICKED_UP.format(minutes=max(1, round(wait.total_seconds() / 60)))
+            if test_run.status == "pending"
+            else WORKER_STOPPED,
+            now,
+        )
+    db.session.execute(
+        delete(TestRun).where(TestRun.created_at < now - timedelta(hours=config["TEST_RUN_RETENTION_HOURS"]))
+    )
     db.session.commit()

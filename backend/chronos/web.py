@@ -5,6 +5,7 @@ immutable; `index.html` is revalidated on every load so a deploy is picked up at
 such as `/jobs/12` or `/executions/34` (e-mails link to them) all load `index.html`. Swagger UI's files,
 copied into `dist/api-docs/` at build time, serve the API's docs page without any outside host.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -63,8 +64,13 @@ def register_frontend(app: Flask) -> None:
         from whitenoise import WhiteNoise
 
         app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
-            app.wsgi_app, root=str(dist), index_file=True, max_age=3600,
-            immutable_file_test=_is_immutable, add_headers_function=_add_headers)
+            app.wsgi_app,
+            root=str(dist),
+            index_file=True,
+            max_age=3600,
+            immutable_file_test=_is_immutable,
+            add_headers_function=_add_headers,
+        )
 
     app.url_map.converters["client_path"] = ClientPath
 

@@ -9,6 +9,7 @@ every ``SAFETY_SYNC_SECONDS``, and on SIGTERM (the stop signal of Procfile platf
 running executions back to the queue before it exits, so another consumer finishes them. SIGINT
 stops gracefully: running attempts finish first.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -131,9 +132,14 @@ def _safety_sync_loop(interval: float, stop: threading.Event) -> None:
 def check_alive() -> int:
     """0 when a consumer on this host has beaten its heartbeat within the last minute."""
     with app_context():
-        recent = db.session.scalar(select(WorkerHeartbeat.worker).where(
-            WorkerHeartbeat.worker.startswith(f"{socket.gethostname()}:"),
-            WorkerHeartbeat.last_seen > db_now() - timedelta(seconds=60)).limit(1))
+        recent = db.session.scalar(
+            select(WorkerHeartbeat.worker)
+            .where(
+                WorkerHeartbeat.worker.startswith(f"{socket.gethostname()}:"),
+                WorkerHeartbeat.last_seen > db_now() - timedelta(seconds=60),
+            )
+            .limit(1)
+        )
     return 0 if recent else 1
 
 
@@ -170,17 +176,34 @@ def _die_with_parent() -> None:
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m chronos.worker", description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("-w", "--workers", type=int, default=int(SETTINGS["CHRONOS_WORKERS"]),
-                        help="worker threads or processes (env CHRONOS_WORKERS, default 4)")
-    parser.add_argument("-k", "--worker-type", choices=("thread", "process"),
-                        default=SETTINGS["CHRONOS_WORKER_TYPE"],
-                        help="thread or process (env CHRONOS_WORKER_TYPE, default thread)")
-    parser.add_argument("--no-periodic", action="store_true",
-                        help="do not run the periodic planner and safety sync on this consumer")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 0 if a consumer on this host beat its heartbeat in the last minute "
-                             "(a container health check), 1 otherwise")
+    parser = argparse.ArgumentParser(
+        prog="python -m chronos.worker", description=(__doc__ or "").split("\n")[0]
+    )
+    parser.add_argument(
+        "-w",
+        "--workers",
+        type=int,
+        default=int(SETTINGS["CHRONOS_WORKERS"]),
+        help="worker threads or processes (env CHRONOS_WORKERS, default 4)",
+    )
+    parser.add_argument(
+        "-k",
+        "--worker-type",
+        choices=("thread", "process"),
+        default=SETTINGS["CHRONOS_WORKER_TYPE"],
+        help="thread or process (env CHRONOS_WORKER_TYPE, default thread)",
+    )
+    parser.add_argument(
+        "--no-periodic",
+        action="store_true",
+        help="do not run the periodic planner and safety sync on this consumer",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 if a consumer on this host beat its heartbeat in the last minute "
+        "(a container health check), 1 otherwise",
+    )
     return parser.parse_args(argv)
 
 
@@ -215,17 +238,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     threading.Thread(target=_heartbeat_loop, args=(worker, stop), name="heartbeat", daemon=True).start()
     if not args.no_periodic:
-        threading.Thread(target=_safety_sync_loop, args=(float(app.config["SAFETY_SYNC_SECONDS"]), stop),
-                         name="safety-sync", daemon=True).start()
+        threading.Thread(
+            target=_safety_sync_loop,
+            args=(float(app.config["SAFETY_SYNC_SECONDS"]), stop),
+            name="safety-sync",
+            daemon=True,
+        ).start()
 
     # An idle worker polls with backoff up to max_delay. Huey's default of 10 s would let a task
     # on the embedded SQLite queue (which cannot block on a pop the way Redis's BRPOP does) wait
     # that long, e.g. the planning request of a job due in a few seconds.
-    consumer = Consumer(huey, workers=args.workers, worker_type=args.worker_type,
-                        periodic=not args.no_periodic, check_worker_health=True, flush_locks=True,
-                        max_delay=MAX_IDLE_POLL_SECONDS)
-    log.info("Chronos worker %s: %s %s worker(s), scheduler tick %.2f s.", worker, args.workers,
-             args.worker_type, float(SETTINGS["CHRONOS_SCHEDULER_TICK"]))
+    consumer = Consumer(
+        huey,
+        workers=args.workers,
+        worker_type=args.worker_type,
+        periodic=not args.no_periodic,
+        check_worker_health=True,
+        flush_locks=True,
+        max_delay=MAX_IDLE_POLL_SECONDS,
+    )
+    log.info(
+        "Chronos worker %s: %s %s worker(s), scheduler tick %.2f s.",
+        worker,
+        args.workers,
+        args.worker_type,
+        float(SETTINGS["CHRONOS_SCHEDULER_TICK"]),
+    )
     consumer.run()  # returns after SIGINT (running tasks finished) or SIGTERM (they were abandoned)
 
     stop.set()

@@ -1,4 +1,5 @@
 """Fixtures for the API tests."""
+
 from __future__ import annotations
 
 from typing import Any

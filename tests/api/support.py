@@ -1,4 +1,5 @@
 """Helpers for the API tests: the seed job, and history rows inserted directly."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -30,26 +31,41 @@ def create_job(client, headers: dict[str, str], **overrides: Any) -> dict[str, A
     return response.get_json()
 
 
-def add_execution(job_id: int, *, status: str = "succeeded", trigger: str = "schedule",
-                  scheduled_for: datetime | None = None, duration_ms: int | None = None,
-                  **fields: Any) -> Execution:
+def add_execution(
+    job_id: int,
+    *,
+    status: str = "succeeded",
+    trigger: str = "schedule",
+    scheduled_for: datetime | None = None,
+    duration_ms: int | None = None,
+    **fields: Any,
+) -> Execution:
     """Insert an execution row for a job as the engine would have left it."""
     job = db.session.get(Job, job_id)
     when = scheduled_for or datetime.now(UTC) - timedelta(minutes=5)
     finished = status in ("succeeded", "failed", "skipped", "cancelled")
     execution = Execution(
-        job_id=job.id, owner_id=job.owner_id, job_version=job.version, scheduled_for=when,
-        trigger=trigger, status=status, attempt=fields.pop("attempt", 1 if finished else 0),
+        job_id=job.id,
+        owner_id=job.owner_id,
+        job_version=job.version,
+        scheduled_for=when,
+        trigger=trigger,
+        status=status,
+        attempt=fields.pop("attempt", 1 if finished else 0),
         started_at=when if finished else None,
         finished_at=when + timedelta(milliseconds=duration_ms or 0) if finished else None,
-        duration_ms=duration_ms, attempts=fields.pop("attempts", []), **fields)
+        duration_ms=duration_ms,
+        attempts=fields.pop("attempts", []),
+        **fields,
+    )
     db.session.add(execution)
     db.session.commit()
     return execution
 
 
-def add_log(execution: Execution, message: str, *, attempt: int = 1, level: str = "info",
-            data: dict | None = None) -> ExecutionLog:
+def add_log(
+    execution: Execution, message: str, *, attempt: int = 1, level: str = "info", data: dict | None = None
+) -> ExecutionLog:
     line = ExecutionLog(execution_id=execution.id, attempt=attempt, level=level, message=message, data=data)
     db.session.add(line)
     db.session.commit()

@@ -1,4 +1,5 @@
 """Accounts and tokens: register, login, refresh rotation, logout revocation, me."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -32,8 +33,16 @@ def test_register_returns_the_user_without_the_hash(client):
     assert response.status_code == 201
     body = response.get_json()
     assert body["email"] == "alice@example.com"
-    assert set(body) == {"id", "email", "created_at", "access_token", "refresh_token", "token_type",
-                         "expires_in", "user"}
+    assert set(body) == {
+        "id",
+        "email",
+        "created_at",
+        "access_token",
+        "refresh_token",
+        "token_type",
+        "expires_in",
+        "user",
+    }
     assert body["user"] == {"id": body["id"], "email": "alice@example.com", "created_at": body["created_at"]}
     stored = db.session.get(User, body["id"])
     assert stored.password_hash.startswith("scrypt:") and PASSWORD not in stored.password_hash
@@ -55,20 +64,25 @@ def test_register_signs_in_with_tokens_like_login(client):
 
 def test_duplicate_email_in_another_case_is_409(client, auth):
     auth.register("alice@example.com")
-    response = client.post(f"{API}/auth/register", json={"email": " ALICE@example.com ", "password": PASSWORD})
+    response = client.post(
+        f"{API}/auth/register", json={"email": " ALICE@example.com ", "password": PASSWORD}
+    )
     assert response.status_code == 409
     assert response.get_json()["code"] == 409 and "already exists" in response.get_json()["message"]
     assert count_users() == 1
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"email": "not-an-email", "password": PASSWORD}, "email"),
-    ({"email": "a@example.com", "password": "short"}, "password"),
-    ({"email": "a@example.com", "password": 12345678}, "password"),
-    ({"password": PASSWORD}, "email"),
-    ({"email": "a@example.com"}, "password"),
-    ({"email": "a@example.com", "password": PASSWORD, "admin": True}, "admin"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"email": "not-an-email", "password": PASSWORD}, "email"),
+        ({"email": "a@example.com", "password": "short"}, "password"),
+        ({"email": "a@example.com", "password": 12345678}, "password"),
+        ({"password": PASSWORD}, "email"),
+        ({"email": "a@example.com"}, "password"),
+        ({"email": "a@example.com", "password": PASSWORD, "admin": True}, "admin"),
+    ],
+)
 def test_register_rejects_bad_input_naming_the_field(client, body, field):
     response = client.post(f"{API}/auth/register", json=body)
     assert response.status_code == 422
@@ -129,8 +143,11 @@ def test_token_types_are_not_interchangeable(client, auth):
 def test_logout_revokes_the_access_token_and_the_named_refresh_token(client, auth, redis):
     auth.register("alice@example.com")
     tokens = login(client).get_json()
-    response = client.post(f"{API}/auth/logout", json={"refresh_token": tokens["refresh_token"]},
-                           headers=bearer(tokens["access_token"]))
+    response = client.post(
+        f"{API}/auth/logout",
+        json={"refresh_token": tokens["refresh_token"]},
+        headers=bearer(tokens["access_token"]),
+    )
     assert response.status_code == 204
     # Revocations live in the database: emptying Redis cannot bring a token back.
     redis.flushdb()
@@ -154,8 +171,11 @@ def test_logout_does_not_revoke_another_users_refresh_token(client, auth):
     auth.register("bob@example.com")
     alice = login(client).get_json()
     bob = login(client, "bob@example.com").get_json()
-    client.post(f"{API}/auth/logout", json={"refresh_token": bob["refresh_token"]},
-                headers=bearer(alice["access_token"]))
+    client.post(
+        f"{API}/auth/logout",
+        json={"refresh_token": bob["refresh_token"]},
+        headers=bearer(alice["access_token"]),
+    )
     assert client.post(f"{API}/auth/refresh", headers=bearer(bob["refresh_token"])).status_code == 200
 
 
@@ -182,8 +202,12 @@ def test_expired_revocations_are_purged_and_live_ones_kept(any_app):
     from chronos.tasks import purge_revoked_tokens
 
     now = utcnow()
-    db.session.add_all([RevokedToken(jti="old", token_type="refresh", expires_at=now - timedelta(minutes=1)),
-                        RevokedToken(jti="live", token_type="access", expires_at=now + timedelta(minutes=10))])
+    db.session.add_all(
+        [
+            RevokedToken(jti="old", token_type="refresh", expires_at=now - timedelta(minutes=1)),
+            RevokedToken(jti="live", token_type="access", expires_at=now + timedelta(minutes=10)),
+        ]
+    )
     db.session.commit()
     purge_revoked_tokens.call_local()
     assert [row.jti for row in db.session.query(RevokedToken)] == ["live"]

@@ -1,4 +1,5 @@
 """POST /cron/preview: valid expressions with their next runs, invalid ones explained, no sign-in."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -17,7 +18,9 @@ def test_preview_lists_next_runs_in_the_zone_with_offsets(client):
     response = preview(client, cron_expression="0 9 * * 1", timezone="America/New_York", count=3)
     assert response.status_code == 200
     body = response.get_json()
-    assert body["valid"] is True and body["expression"] == "0 9 * * 1" and body["timezone"] == "America/New_York"
+    assert (
+        body["valid"] is True and body["expression"] == "0 9 * * 1" and body["timezone"] == "America/New_York"
+    )
     zone = ZoneInfo("America/New_York")
     local = [datetime.fromisoformat(value) for value in body["next_runs"]]
     in_utc = [datetime.fromisoformat(value) for value in body["next_runs_utc"]]
@@ -41,13 +44,16 @@ def test_expression_is_normalised(client):
     assert preview(client, cron_expression=" 0  9 * * 1 ").get_json()["expression"] == "0 9 * * 1"
 
 
-@pytest.mark.parametrize("body,words", [
-    ({"cron_expression": "61 * * * *"}, "out of range"),
-    ({"cron_expression": "* * *"}, "5 fields"),
-    ({"cron_expression": ""}, "required"),
-    ({"cron_expression": "0 0 30 2 *"}, "never fires"),
-    ({"cron_expression": "0 9 * * 1", "timezone": "Mars/Olympus_Mons"}, "Unknown time zone"),
-])
+@pytest.mark.parametrize(
+    "body,words",
+    [
+        ({"cron_expression": "61 * * * *"}, "out of range"),
+        ({"cron_expression": "* * *"}, "5 fields"),
+        ({"cron_expression": ""}, "required"),
+        ({"cron_expression": "0 0 30 2 *"}, "never fires"),
+        ({"cron_expression": "0 9 * * 1", "timezone": "Mars/Olympus_Mons"}, "Unknown time zone"),
+    ],
+)
 def test_invalid_expression_or_zone_is_valid_false_with_the_reason(client, body, words):
     response = preview(client, **body)
     assert response.status_code == 200
@@ -64,20 +70,26 @@ def test_the_error_names_the_part_of_the_expression(client):
 
 
 def test_job_create_gives_the_same_message_on_the_field(client, alice):
-    response = client.post(f"{API}/jobs", headers=alice, json={
-        "name": "Bad hour", "schedule_type": "cron", "cron_expression": "0 25 * * *"})
+    response = client.post(
+        f"{API}/jobs",
+        headers=alice,
+        json={"name": "Bad hour", "schedule_type": "cron", "cron_expression": "0 25 * * *"},
+    )
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"cron_expression": ["hour: 25 is out of range 0–23."]}
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"cron_expression": "* * * * *", "count": 0}, "count"),
-    ({"cron_expression": "* * * * *", "count": 51}, "count"),
-    ({"cron_expression": "* * * * *", "count": "5"}, "count"),
-    ({"timezone": "UTC"}, "cron_expression"),
-    ({"cron_expression": 5}, "cron_expression"),
-    ({"cron_expression": "* * * * *", "extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"cron_expression": "* * * * *", "count": 0}, "count"),
+        ({"cron_expression": "* * * * *", "count": 51}, "count"),
+        ({"cron_expression": "* * * * *", "count": "5"}, "count"),
+        ({"timezone": "UTC"}, "cron_expression"),
+        ({"cron_expression": 5}, "cron_expression"),
+        ({"cron_expression": "* * * * *", "extra": 1}, "extra"),
+    ],
+)
 def test_malformed_request_is_422(client, body, field):
     response = preview(client, **body)
     assert response.status_code == 422 and field in response.get_json()["errors"]

@@ -1,4 +1,5 @@
 """One error shape everywhere: {"code", "status", "message", "errors"?}."""
+
 from __future__ import annotations
 
 from chronos import create_app

@@ -1,4 +1,5 @@
 """Health probes: /health, /health/live, /health/ready; no sign-in, never rate limited."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,9 +26,13 @@ def test_live_is_always_ok(client):
 
 
 def test_ready_counts_workers_seen_in_the_last_minute(client, any_app):
-    db.session.add_all([WorkerHeartbeat(worker="a", last_seen=utcnow()),
-                        WorkerHeartbeat(worker="b", last_seen=utcnow() - timedelta(seconds=5)),
-                        WorkerHeartbeat(worker="gone", last_seen=utcnow() - timedelta(minutes=5))])
+    db.session.add_all(
+        [
+            WorkerHeartbeat(worker="a", last_seen=utcnow()),
+            WorkerHeartbeat(worker="b", last_seen=utcnow() - timedelta(seconds=5)),
+            WorkerHeartbeat(worker="gone", last_seen=utcnow() - timedelta(minutes=5)),
+        ]
+    )
     db.session.commit()
     response = client.get(f"{API}/health/ready")
     assert response.status_code == 200
@@ -61,9 +66,14 @@ def test_unreachable_queue_is_reported_but_health_stays_200(client, monkeypatch)
 @pytest.fixture
 def down_app():
     """The app on a PostgreSQL URL where nothing listens (loopback port 1)."""
-    return create_app({"TESTING": True, "RATELIMIT_ENABLED": False,
-                       "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/chronos",
-                       "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}}})
+    return create_app(
+        {
+            "TESTING": True,
+            "RATELIMIT_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/chronos",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
+        }
+    )
 
 
 def test_unreachable_database_is_503(down_app):

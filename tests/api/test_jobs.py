@@ -1,5 +1,6 @@
 """Jobs: create (seed and every schedule type), validation, list, edit, pause/resume, run now,
 secrets, delete, and tenant isolation on every route."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ def stored(job_id: int) -> Job:
 
 # --- create ----------------------------------------------------------------------------------------
 
+
 def test_the_seed_example_is_accepted_unchanged(client, alice):
     response = client.post(f"{API}/jobs", json=SEED, headers=alice)
     assert response.status_code == 201
@@ -44,7 +46,11 @@ def test_the_seed_example_is_accepted_unchanged(client, alice):
     next_run = parse(body["next_run_at"])
     now = datetime.now(UTC)
     assert now < next_run <= now + timedelta(days=7)
-    assert (next_run.weekday(), next_run.hour, next_run.minute) == (0, 9, 0) and next_run.utcoffset() == timedelta(0)
+    assert (next_run.weekday(), next_run.hour, next_run.minute) == (
+        0,
+        9,
+        0,
+    ) and next_run.utcoffset() == timedelta(0)
     assert len(body["signing_secret"]) >= 32
     assert stored(body["id"]).signing_secret == body["signing_secret"]
     again = client.get(f"{API}/jobs/{body['id']}", headers=alice).get_json()
@@ -61,8 +67,14 @@ def test_cron_next_run_is_in_the_jobs_time_zone(client, alice):
 def test_one_time_job_runs_at_run_at_and_shows_it_in_utc(client, alice):
     run_at = (datetime.now(UTC) + timedelta(days=2)).astimezone(ZoneInfo("America/New_York"))
     run_at = run_at.replace(microsecond=0)
-    body = create_job(client, alice, job_type="one_time", schedule_type="once", cron_expression=None,
-                      run_at=run_at.isoformat())
+    body = create_job(
+        client,
+        alice,
+        job_type="one_time",
+        schedule_type="once",
+        cron_expression=None,
+        run_at=run_at.isoformat(),
+    )
     assert parse(body["run_at"]) == run_at and body["run_at"].endswith("+00:00")
     assert parse(body["next_run_at"]) == run_at
     assert body["cron_expression"] is None and body["job_type"] == "one_time"
@@ -70,8 +82,9 @@ def test_one_time_job_runs_at_run_at_and_shows_it_in_utc(client, alice):
 
 def test_one_time_job_type_alone_implies_schedule_once(client, alice):
     when = future(hours=1)
-    response = client.post(f"{API}/jobs", json={"name": "Once", "job_type": "one_time", "run_at": when},
-                           headers=alice)
+    response = client.post(
+        f"{API}/jobs", json={"name": "Once", "job_type": "one_time", "run_at": when}, headers=alice
+    )
     assert response.status_code == 201
     assert response.get_json()["schedule_type"] == "once"
 
@@ -95,17 +108,41 @@ def test_fields_of_other_schedule_types_are_not_kept(client, alice):
 
 def test_http_job_with_every_option(client, alice):
     body = create_job(
-        client, alice, handler="http", timezone="America/New_York",
-        target={"url": "https://hooks.example.com/x", "method": "put",
-                "headers": {"Content-Type": "application/json", "Authorization": "Bearer s3cret",
-                            "X-Api-Key": "k1", "X-Custom-Token": "t1", "Cookie": "c=1"},
-                "body": {"hello": "world"}},
-        timeout_seconds=10, max_retries=5, retry_backoff_seconds=[1, 2, 4], retry_on_client_error=True,
-        overlap_policy="forbid", misfire_policy="skip", notify_on_failure=False, notify_on_recovery=True,
-        notify_emails=["ops@example.com"], notify_webhook_url="https://chat.example.com/hook")
+        client,
+        alice,
+        handler="http",
+        timezone="America/New_York",
+        target={
+            "url": "https://hooks.example.com/x",
+            "method": "put",
+            "headers": {
+                "Content-Type": "application/json",
+                "Authorization": "Bearer s3cret",
+                "X-Api-Key": "k1",
+                "X-Custom-Token": "t1",
+                "Cookie": "c=1",
+            },
+            "body": {"hello": "world"},
+        },
+        timeout_seconds=10,
+        max_retries=5,
+        retry_backoff_seconds=[1, 2, 4],
+        retry_on_client_error=True,
+        overlap_policy="forbid",
+        misfire_policy="skip",
+        notify_on_failure=False,
+        notify_on_recovery=True,
+        notify_emails=["ops@example.com"],
+        notify_webhook_url="https://chat.example.com/hook",
+    )
     assert body["target"]["method"] == "PUT" and body["target"]["body"] == {"hello": "world"}
-    assert body["target"]["headers"] == {"Content-Type": "application/json", "Authorization": "****",
-                                         "X-Api-Key": "****", "X-Custom-Token": "****", "Cookie": "****"}
+    assert body["target"]["headers"] == {
+        "Content-Type": "application/json",
+        "Authorization": "****",
+        "X-Api-Key": "****",
+        "X-Custom-Token": "****",
+        "Cookie": "****",
+    }
     assert (body["timeout_seconds"], body["max_retries"], body["retry_backoff_seconds"]) == (10, 5, [1, 2, 4])
     assert body["retry_on_client_error"] and body["notify_on_recovery"] and not body["notify_on_failure"]
     assert body["overlap_policy"] == "forbid" and body["misfire_policy"] == "skip"
@@ -114,8 +151,12 @@ def test_http_job_with_every_option(client, alice):
 
 
 def test_secret_headers_are_masked_everywhere_and_a_masked_patch_keeps_them(client, alice):
-    body = create_job(client, alice, handler="http",
-                      target={"url": "https://example.com/hook", "headers": {"Authorization": "Bearer keep-me"}})
+    body = create_job(
+        client,
+        alice,
+        handler="http",
+        target={"url": "https://example.com/hook", "headers": {"Authorization": "Bearer keep-me"}},
+    )
     listed = client.get(f"{API}/jobs", headers=alice).get_json()["items"][0]
     assert listed["target"]["headers"]["Authorization"] == "****"
     # The UI sends back what it read, the mask included, with another field changed.
@@ -208,8 +249,9 @@ def test_invalid_job_is_422_naming_the_field_and_stores_nothing(client, alice, s
 
 
 def test_missing_name_is_named(client, alice):
-    response = client.post(f"{API}/jobs", json={"schedule_type": "cron", "cron_expression": "* * * * *"},
-                           headers=alice)
+    response = client.post(
+        f"{API}/jobs", json={"schedule_type": "cron", "cron_expression": "* * * * *"}, headers=alice
+    )
     assert response.status_code == 422 and "name" in response.get_json()["errors"]
 
 
@@ -234,13 +276,16 @@ def test_oversize_body_is_413_in_the_error_shape(client, alice):
 def test_minimum_interval_comes_from_config(client, alice, any_app):
     any_app.config["MIN_INTERVAL_SECONDS"] = 120
     try:
-        response = client.post(f"{API}/jobs", json={**SEED, **INTERVAL, "interval_seconds": 60}, headers=alice)
+        response = client.post(
+            f"{API}/jobs", json={**SEED, **INTERVAL, "interval_seconds": 60}, headers=alice
+        )
         assert response.status_code == 422 and "120" in response.get_json()["errors"]["interval_seconds"][0]
     finally:
         any_app.config["MIN_INTERVAL_SECONDS"] = 10
 
 
 # --- list and read ---------------------------------------------------------------------------------
+
 
 def test_list_is_paginated_newest_first(client, alice):
     ids = [create_job(client, alice, name=f"Job {i}")["id"] for i in range(5)]
@@ -270,27 +315,46 @@ def test_list_filters_by_status_and_name(client, alice):
     assert client.get(f"{API}/jobs?q=backup&status=active", headers=alice).get_json()["total"] == 0
 
 
-@pytest.mark.parametrize("query,field", [
-    ("page=0", "page"), ("page=abc", "page"), ("limit=0", "limit"), ("limit=101", "limit"),
-    ("limit=1.5", "limit"), ("status=running", "status"), ("page=-1", "page"),
-])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=1.5", "limit"),
+        ("status=running", "status"),
+        ("page=-1", "page"),
+    ],
+)
 def test_bad_list_parameters_are_422(client, alice, query, field):
     response = client.get(f"{API}/jobs?{query}", headers=alice)
     assert response.status_code == 422 and field in response.get_json()["errors"]
 
 
 def test_missing_and_malformed_ids_are_404(client, alice, job):
-    for path in (f"/jobs/{job['id'] + 1000}", "/jobs/abc", "/jobs/-1", "/jobs/99999999999999999999999",
-                 "/jobs/1.5"):
+    for path in (
+        f"/jobs/{job['id'] + 1000}",
+        "/jobs/abc",
+        "/jobs/-1",
+        "/jobs/99999999999999999999999",
+        "/jobs/1.5",
+    ):
         response = client.get(f"{API}{path}", headers=alice)
         assert response.status_code == 404, path
         assert response.get_json()["code"] == 404
 
 
 def test_jobs_routes_need_a_token(client, job):
-    for method, path in [("get", "/jobs"), ("post", "/jobs"), ("get", f"/jobs/{job['id']}"),
-                         ("patch", f"/jobs/{job['id']}"), ("delete", f"/jobs/{job['id']}"),
-                         ("post", f"/jobs/{job['id']}/pause"), ("post", f"/jobs/{job['id']}/execute")]:
+    for method, path in [
+        ("get", "/jobs"),
+        ("post", "/jobs"),
+        ("get", f"/jobs/{job['id']}"),
+        ("patch", f"/jobs/{job['id']}"),
+        ("delete", f"/jobs/{job['id']}"),
+        ("post", f"/jobs/{job['id']}/pause"),
+        ("post", f"/jobs/{job['id']}/execute"),
+    ]:
         response = getattr(client, method)(f"{API}{path}", json={})
         assert response.status_code == 401, (method, path)
         assert response.get_json()["status"] == "Unauthorized"
@@ -299,11 +363,13 @@ def test_jobs_routes_need_a_token(client, job):
 
 # --- edit ------------------------------------------------------------------------------------------
 
+
 def test_patch_edits_plain_fields_without_touching_the_schedule(client, alice, job):
     before = stored(job["id"])
     version, next_run = before.version, before.next_run_at
-    response = client.patch(f"{API}/jobs/{job['id']}", json={"name": "Renamed", "max_retries": 0,
-                                                            "payload": None}, headers=alice)
+    response = client.patch(
+        f"{API}/jobs/{job['id']}", json={"name": "Renamed", "max_retries": 0, "payload": None}, headers=alice
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["name"] == "Renamed" and body["max_retries"] == 0 and body["payload"] is None
@@ -312,11 +378,15 @@ def test_patch_edits_plain_fields_without_touching_the_schedule(client, alice, j
 
 
 def test_schedule_edit_recomputes_next_run_and_cancels_planned_slots(client, alice, job):
-    planned = add_execution(job["id"], status="pending",
-                            scheduled_for=datetime.now(UTC) + timedelta(seconds=60))
+    planned = add_execution(
+        job["id"], status="pending", scheduled_for=datetime.now(UTC) + timedelta(seconds=60)
+    )
     planned_id = planned.id
-    response = client.patch(f"{API}/jobs/{job['id']}",
-                            json={"cron_expression": "30 6 * * *", "timezone": "Asia/Kolkata"}, headers=alice)
+    response = client.patch(
+        f"{API}/jobs/{job['id']}",
+        json={"cron_expression": "30 6 * * *", "timezone": "Asia/Kolkata"},
+        headers=alice,
+    )
     assert response.status_code == 200
     body = response.get_json()
     local = parse(body["next_run_at"]).astimezone(ZoneInfo("Asia/Kolkata"))
@@ -326,29 +396,34 @@ def test_schedule_edit_recomputes_next_run_and_cancels_planned_slots(client, ali
 
 
 def test_switching_schedule_type_by_patch(client, alice, job):
-    response = client.patch(f"{API}/jobs/{job['id']}",
-                            json={"schedule_type": "interval", "interval_seconds": 30}, headers=alice)
+    response = client.patch(
+        f"{API}/jobs/{job['id']}", json={"schedule_type": "interval", "interval_seconds": 30}, headers=alice
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["schedule_type"] == "interval" and body["cron_expression"] is None
     assert body["job_type"] == "recurring" and body["next_run_at"]
 
 
-@pytest.mark.parametrize("patch,field", [
-    ({"schedule_type": "interval"}, "interval_seconds"),
-    ({"schedule_type": "once"}, "job_type"),
-    ({"job_type": "one_time", "schedule_type": "once"}, "run_at"),
-    ({"cron_expression": "61 * * * *"}, "cron_expression"),
-    ({"cron_expression": None}, "cron_expression"),
-    ({"handler": "http"}, "target"),
-    ({"status": "completed"}, "status"),
-    ({"name": None}, "name"),
-    ({"id": 5}, "id"),
-    ({"signing_secret": "mine"}, "signing_secret"),
-])
+@pytest.mark.parametrize(
+    "patch,field",
+    [
+        ({"schedule_type": "interval"}, "interval_seconds"),
+        ({"schedule_type": "once"}, "job_type"),
+        ({"job_type": "one_time", "schedule_type": "once"}, "run_at"),
+        ({"cron_expression": "61 * * * *"}, "cron_expression"),
+        ({"cron_expression": None}, "cron_expression"),
+        ({"handler": "http"}, "target"),
+        ({"status": "completed"}, "status"),
+        ({"name": None}, "name"),
+        ({"id": 5}, "id"),
+        ({"signing_secret": "mine"}, "signing_secret"),
+    ],
+)
 def test_patch_that_would_leave_an_invalid_job_is_422_and_changes_nothing(client, alice, job, patch, field):
-    response = client.patch(f"{API}/jobs/{job['id']}", json={**patch, "name": patch.get("name", "Changed")},
-                            headers=alice)
+    response = client.patch(
+        f"{API}/jobs/{job['id']}", json={**patch, "name": patch.get("name", "Changed")}, headers=alice
+    )
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["errors"]
     after = client.get(f"{API}/jobs/{job['id']}", headers=alice).get_json()
@@ -380,6 +455,7 @@ def test_new_run_at_reactivates_a_completed_one_time_job(client, alice):
 
 
 # --- pause, resume ---------------------------------------------------------------------------------
+
 
 def test_pause_and_resume_by_route_and_by_patch(client, alice, job):
     paused = client.post(f"{API}/jobs/{job['id']}/pause", headers=alice)
@@ -434,6 +510,7 @@ def test_one_time_job_whose_time_passed_while_paused_cannot_resume(client, alice
 
 # --- run now, secrets, delete ----------------------------------------------------------------------
 
+
 def test_execute_creates_a_manual_pending_execution(client, alice, job):
     response = client.post(f"{API}/jobs/{job['id']}/execute", headers=alice)
     assert response.status_code == 202
@@ -457,8 +534,15 @@ def test_rotate_secret_returns_a_new_secret_once(client, alice):
 def test_delete_removes_the_job_and_its_history(client, alice, job):
     execution = add_execution(job["id"], status="failed", duration_ms=5)
     add_log(execution, "boom", level="error")
-    db.session.add(Notification(execution_id=execution.id, job_id=job["id"], owner_id=execution.owner_id,
-                                channel="email", recipient="ops@example.com"))
+    db.session.add(
+        Notification(
+            execution_id=execution.id,
+            job_id=job["id"],
+            owner_id=execution.owner_id,
+            channel="email",
+            recipient="ops@example.com",
+        )
+    )
     db.session.commit()
     response = client.delete(f"{API}/jobs/{job['id']}", headers=alice)
     assert response.status_code == 204 and response.data == b""
@@ -472,8 +556,14 @@ def test_delete_removes_the_job_and_its_history(client, alice, job):
 # --- isolation -------------------------------------------------------------------------------------
 
 ROUTES = [
-    ("get", ""), ("patch", ""), ("delete", ""), ("post", "/pause"), ("post", "/resume"),
-    ("post", "/execute"), ("post", "/rotate-secret"), ("get", "/executions"),
+    ("get", ""),
+    ("patch", ""),
+    ("delete", ""),
+    ("post", "/pause"),
+    ("post", "/resume"),
+    ("post", "/execute"),
+    ("post", "/rotate-secret"),
+    ("get", "/executions"),
 ]
 
 

@@ -1,4 +1,5 @@
 """The OpenAPI document and the human docs page, generated from the same schemas."""
+
 from __future__ import annotations
 
 from .support import API
@@ -10,24 +11,59 @@ def test_openapi_document_has_the_schemas_and_every_path(client):
     spec = response.get_json()
     assert spec["openapi"].startswith("3.") and spec["info"]["title"] == "Chronos"
     schemas = spec["components"]["schemas"]
-    for name in ("Job", "JobCreate", "JobPatch", "JobWithSecret", "Target", "Execution", "ExecutionDetail",
-                 "ExecutionLog", "JobPage", "CronPreview", "Dashboard", "Token", "Error"):
+    for name in (
+        "Job",
+        "JobCreate",
+        "JobPatch",
+        "JobWithSecret",
+        "Target",
+        "Execution",
+        "ExecutionDetail",
+        "ExecutionLog",
+        "JobPage",
+        "CronPreview",
+        "Dashboard",
+        "Token",
+        "Error",
+    ):
         assert name in schemas, name
     job_fields = schemas["Job"]["properties"]
-    for name in ("id", "name", "cron_expression", "run_at", "timezone", "handler", "target", "status",
-                 "next_run_at", "last_run_at", "max_retries", "retry_backoff_seconds", "overlap_policy"):
+    for name in (
+        "id",
+        "name",
+        "cron_expression",
+        "run_at",
+        "timezone",
+        "handler",
+        "target",
+        "status",
+        "next_run_at",
+        "last_run_at",
+        "max_retries",
+        "retry_backoff_seconds",
+        "overlap_policy",
+    ):
         assert name in job_fields, name
     assert "signing_secret" not in job_fields
     paths = spec["paths"]
     for path, methods in {
-        "/api/v1/auth/register": {"post"}, "/api/v1/auth/login": {"post"}, "/api/v1/auth/refresh": {"post"},
-        "/api/v1/auth/logout": {"post"}, "/api/v1/auth/me": {"get"},
-        "/api/v1/jobs": {"get", "post"}, "/api/v1/jobs/{job_id}": {"get", "patch", "delete"},
-        "/api/v1/jobs/{job_id}/pause": {"post"}, "/api/v1/jobs/{job_id}/resume": {"post"},
-        "/api/v1/jobs/{job_id}/execute": {"post"}, "/api/v1/jobs/{job_id}/rotate-secret": {"post"},
-        "/api/v1/jobs/{job_id}/executions": {"get"}, "/api/v1/executions/{execution_id}": {"get"},
-        "/api/v1/executions/{execution_id}/logs": {"get"}, "/api/v1/cron/preview": {"post"},
-        "/api/v1/dashboard/stats": {"get"}, "/api/v1/health": {"get"},
+        "/api/v1/auth/register": {"post"},
+        "/api/v1/auth/login": {"post"},
+        "/api/v1/auth/refresh": {"post"},
+        "/api/v1/auth/logout": {"post"},
+        "/api/v1/auth/me": {"get"},
+        "/api/v1/jobs": {"get", "post"},
+        "/api/v1/jobs/{job_id}": {"get", "patch", "delete"},
+        "/api/v1/jobs/{job_id}/pause": {"post"},
+        "/api/v1/jobs/{job_id}/resume": {"post"},
+        "/api/v1/jobs/{job_id}/execute": {"post"},
+        "/api/v1/jobs/{job_id}/rotate-secret": {"post"},
+        "/api/v1/jobs/{job_id}/executions": {"get"},
+        "/api/v1/executions/{execution_id}": {"get"},
+        "/api/v1/executions/{execution_id}/logs": {"get"},
+        "/api/v1/cron/preview": {"post"},
+        "/api/v1/dashboard/stats": {"get"},
+        "/api/v1/health": {"get"},
     }.items():
         assert path in paths, path
         assert methods <= set(paths[path]), (path, set(paths[path]))
@@ -42,8 +78,11 @@ def test_protected_routes_declare_bearer_auth_and_open_ones_do_not(client):
     assert "401" in paths["/api/v1/jobs/{job_id}"]["get"]["responses"]
     assert "404" in paths["/api/v1/jobs/{job_id}"]["get"]["responses"]
     assert "422" in paths["/api/v1/jobs"]["post"]["responses"]
-    for open_path, method in (("/api/v1/health", "get"), ("/api/v1/cron/preview", "post"),
-                              ("/api/v1/auth/login", "post")):
+    for open_path, method in (
+        ("/api/v1/health", "get"),
+        ("/api/v1/cron/preview", "post"),
+        ("/api/v1/auth/login", "post"),
+    ):
         assert "security" not in paths[open_path][method], open_path
     assert "cascade" in paths["/api/v1/jobs/{job_id}"]["delete"]["description"]
 

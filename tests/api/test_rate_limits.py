@@ -1,5 +1,6 @@
 """Rate limits: strict per address on login/register, a default per user or address, 429 in the one
 error shape with Retry-After and X-RateLimit-* headers, and counters shared through Redis."""
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,11 @@ def limited_app(app):
     The limiter is one object shared by every app in this process; switch it off again afterwards so
     the rest of the suite runs unlimited, as its apps were configured.
     """
+
     def build(**config):
-        return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": PG_URL, "RATELIMIT_ENABLED": True,
-                           **config})
+        return create_app(
+            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": PG_URL, "RATELIMIT_ENABLED": True, **config}
+        )
 
     yield build
     limiter.enabled = False
@@ -44,7 +47,9 @@ def test_login_is_limited_per_address_with_429_in_the_error_shape(limited_app):
     response = client.post(f"{API}/auth/login", json=WRONG)
     assert response.status_code == 429
     body = response.get_json()
-    assert body["code"] == 429 and body["status"] == "Too Many Requests" and "3 per 1 minute" in body["message"]
+    assert (
+        body["code"] == 429 and body["status"] == "Too Many Requests" and "3 per 1 minute" in body["message"]
+    )
     assert 0 < int(response.headers["Retry-After"]) <= 60
     assert response.headers["X-RateLimit-Limit"] == "3" and response.headers["X-RateLimit-Remaining"] == "0"
     assert "X-RateLimit-Reset" in response.headers
@@ -75,7 +80,9 @@ def test_limits_are_shared_by_processes_through_redis(limited_app, redis):
         client = app.test_client()
         print(json.dumps([client.post("/api/v1/auth/login", json={WRONG!r}).status_code for _ in range(2)]))
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [401, 429]
 
@@ -86,7 +93,7 @@ def test_default_limit_is_per_user_and_covers_the_open_cron_preview(tmp_path):
         import json
         from chronos import create_app
         from chronos.extensions import db
-        app = create_app({{"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite:///{tmp_path / 'rl.sqlite3'}",
+        app = create_app({{"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite:///{tmp_path / "rl.sqlite3"}",
                           "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
                           "RATELIMIT_DEFAULT": "2 per minute", "RATELIMIT_AUTH": "100 per minute"}})
         with app.app_context():
@@ -107,7 +114,9 @@ def test_default_limit_is_per_user_and_covers_the_open_cron_preview(tmp_path):
         }}
         print(json.dumps(out))
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["preview"] == [200, 200, 429]
@@ -143,6 +152,8 @@ def test_the_embedded_default_counts_in_a_file_every_process_shares(tmp_path, li
         client = app.test_client()
         print(json.dumps([client.post("/api/v1/auth/login", json={WRONG!r}).status_code for _ in range(2)]))
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [401, 429]

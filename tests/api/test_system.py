@@ -1,4 +1,5 @@
 """GET /system/status: workers, queue, overdue runs, lateness, the last safety sync, in words."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -68,8 +69,12 @@ def test_all_well_is_ok_with_the_last_sync(client, alice):
     assert body["system"]["last_sync"]["worker"] == "host:1"
     assert body["system"]["last_sync"]["details"] == {"requeued": 0, "expired": 0}
     assert body["system"]["queue_depth"] == {"ready": 0, "scheduled": 0}
-    assert body["jobs"] == {"overdue_count": 0, "overdue": [], "running_over_timeout": 0,
-                            "lateness": {"runs": 0, "p50_seconds": None, "p99_seconds": None}}
+    assert body["jobs"] == {
+        "overdue_count": 0,
+        "overdue": [],
+        "running_over_timeout": 0,
+        "lateness": {"runs": 0, "p50_seconds": None, "p99_seconds": None},
+    }
 
 
 def test_overdue_runs_are_counted_named_and_kept_to_their_owner(client, alice, bob):
@@ -77,8 +82,12 @@ def test_overdue_runs_are_counted_named_and_kept_to_their_owner(client, alice, b
     job = create_job(client, alice, name="Nightly export", timezone="Europe/Berlin")
     add_execution(job["id"], status="pending", scheduled_for=db_now() - timedelta(minutes=5))
     # Due again after a failed attempt, not picked up either.
-    add_execution(job["id"], status="retrying", scheduled_for=db_now() - timedelta(hours=1),
-                  next_attempt_at=db_now() - timedelta(minutes=2))
+    add_execution(
+        job["id"],
+        status="retrying",
+        scheduled_for=db_now() - timedelta(hours=1),
+        next_attempt_at=db_now() - timedelta(minutes=2),
+    )
     # Not overdue: due a moment ago (within the grace), and one in the future.
     add_execution(job["id"], status="pending", scheduled_for=db_now() - timedelta(seconds=2))
     add_execution(job["id"], status="pending", scheduled_for=db_now() + timedelta(minutes=5))
@@ -87,8 +96,9 @@ def test_overdue_runs_are_counted_named_and_kept_to_their_owner(client, alice, b
     assert mine["status"] == "degraded"
     assert mine["reasons"] == ["2 runs are overdue: due, but no worker has picked them up."]
     assert mine["jobs"]["overdue_count"] == 2
-    assert [(item["kind"], item["job_name"], item["timezone"]) for item in mine["jobs"]["overdue"]] == \
-        [("execution", "Nightly export", "Europe/Berlin")] * 2
+    assert [(item["kind"], item["job_name"], item["timezone"]) for item in mine["jobs"]["overdue"]] == [
+        ("execution", "Nightly export", "Europe/Berlin")
+    ] * 2
     assert mine["jobs"]["overdue"][0]["due_at"] < mine["jobs"]["overdue"][1]["due_at"]
 
     theirs = status(client, bob)
@@ -116,29 +126,58 @@ def test_lateness_percentiles_over_the_last_hour(client, alice):
     for i in range(100):
         late = 60 if i >= 98 else 1
         when = now - timedelta(minutes=30, seconds=i)
-        execution(job["id"], scheduled_for=when, status="succeeded", attempt=1,
-                  started_at=when + timedelta(seconds=late))
+        execution(
+            job["id"],
+            scheduled_for=when,
+            status="succeeded",
+            attempt=1,
+            started_at=when + timedelta(seconds=late),
+        )
     # A retry's start says nothing of the first attempt's lateness; an old run is outside the hour;
     # a skipped slot never started.
-    execution(job["id"], scheduled_for=now - timedelta(minutes=10), status="failed", attempt=2,
-              started_at=now - timedelta(minutes=1))
-    execution(job["id"], scheduled_for=now - timedelta(hours=2), status="succeeded", attempt=1,
-              started_at=now - timedelta(hours=1, minutes=50))
-    execution(job["id"], scheduled_for=now - timedelta(minutes=20), status="skipped", attempt=0,
-              started_at=now)
+    execution(
+        job["id"],
+        scheduled_for=now - timedelta(minutes=10),
+        status="failed",
+        attempt=2,
+        started_at=now - timedelta(minutes=1),
+    )
+    execution(
+        job["id"],
+        scheduled_for=now - timedelta(hours=2),
+        status="succeeded",
+        attempt=1,
+        started_at=now - timedelta(hours=1, minutes=50),
+    )
+    execution(
+        job["id"], scheduled_for=now - timedelta(minutes=20), status="skipped", attempt=0, started_at=now
+    )
     body = status(client, alice)
     assert body["jobs"]["lateness"] == {"runs": 100, "p50_seconds": 1.0, "p99_seconds": 60.0}
     assert body["system"]["lateness"] == body["jobs"]["lateness"]
-    assert "Runs start late: 1 in 100 started more than 1 min after its time in the last hour." in body["reasons"]
+    assert (
+        "Runs start late: 1 in 100 started more than 1 min after its time in the last hour."
+        in body["reasons"]
+    )
 
 
 def test_running_past_the_timeout_is_reported(client, alice):
     healthy()
     job = create_job(client, alice, timeout_seconds=30)
-    execution(job["id"], status="running", started_at=db_now() - timedelta(minutes=10), attempt=1,
-              scheduled_for=db_now() - timedelta(minutes=10))
-    execution(job["id"], status="running", started_at=db_now() - timedelta(seconds=5), attempt=1,
-              scheduled_for=db_now() - timedelta(seconds=5))
+    execution(
+        job["id"],
+        status="running",
+        started_at=db_now() - timedelta(minutes=10),
+        attempt=1,
+        scheduled_for=db_now() - timedelta(minutes=10),
+    )
+    execution(
+        job["id"],
+        status="running",
+        started_at=db_now() - timedelta(seconds=5),
+        attempt=1,
+        scheduled_for=db_now() - timedelta(seconds=5),
+    )
     body = status(client, alice)
     assert body["jobs"]["running_over_timeout"] == 1 and body["system"]["running_over_timeout"] == 1
     assert "1 run has been running longer than its timeout." in body["reasons"]
@@ -173,8 +212,10 @@ def test_without_system_details_only_your_jobs_and_a_plain_word(client, alice, m
     body = status(client, alice)
     assert body["system"] is None
     assert body["status"] == "down"
-    assert body["reasons"] == ["The scheduler is not running normally; an administrator can see why.",
-                               "1 of your runs is overdue."]
+    assert body["reasons"] == [
+        "The scheduler is not running normally; an administrator can see why.",
+        "1 of your runs is overdue.",
+    ]
 
 
 def test_the_safety_sync_records_each_pass_and_keeps_only_the_last(app, monkeypatch):
@@ -190,12 +231,16 @@ def test_the_safety_sync_records_each_pass_and_keeps_only_the_last(app, monkeypa
     first_id = first.id
     for _ in range(4):
         sync()
-    assert [row.id for row in db.session.query(SyncPass).order_by(SyncPass.id)] == \
-        [first_id + 2, first_id + 3, first_id + 4]
+    assert [row.id for row in db.session.query(SyncPass).order_by(SyncPass.id)] == [
+        first_id + 2,
+        first_id + 3,
+        first_id + 4,
+    ]
     assert db.session.get(Execution, lost.id).status == "pending"
 
 
-@pytest.mark.parametrize("seconds,words", [(45, "45 s"), (190, "3 min"), (7300, "2 h"), (90000, "1 day"),
-                                           (200000, "2 days")])
+@pytest.mark.parametrize(
+    "seconds,words", [(45, "45 s"), (190, "3 min"), (7300, "2 h"), (90000, "1 day"), (200000, "2 days")]
+)
 def test_durations_in_words(seconds, words):
     assert health.ago(seconds) == words

@@ -2,6 +2,7 @@
 
 The end-to-end path with a real consumer process is in tests/engine/test_testruns.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,16 +50,28 @@ def test_a_log_test_run_is_queued_then_run_by_the_worker(client, alice):
     assert done["status"] == "succeeded" and done["error"] is None
     assert done["result"] == {"logged": True} and done["duration_ms"] >= 0
     [line] = done["logs"]
-    assert line["message"] == "Job 'Heartbeat' fired (test)." and line["data"] == {"payload": {"hello": "world"}}
+    assert line["message"] == "Job 'Heartbeat' fired (test)." and line["data"] == {
+        "payload": {"hello": "world"}
+    }
     # Delivered twice: the second delivery finds nothing to claim.
     testruns.run(queued["id"])
     assert read(client, alice, queued["id"]) == done
 
 
 def test_an_http_test_run_calls_the_target_and_forgets_its_secret(client, alice, receiver, allow_loopback):
-    queued = start(client, alice, handler="http", name="Ping", timeout_seconds=5, target={
-        "url": f"{receiver.url}/hook", "method": "POST",
-        "headers": {"Authorization": "Bearer s3cret", "X-Plain": "visible"}}, payload={"n": 1})
+    queued = start(
+        client,
+        alice,
+        handler="http",
+        name="Ping",
+        timeout_seconds=5,
+        target={
+            "url": f"{receiver.url}/hook",
+            "method": "POST",
+            "headers": {"Authorization": "Bearer s3cret", "X-Plain": "visible"},
+        },
+        payload={"n": 1},
+    )
     # Never shown, not even while it waits.
     assert queued["target"]["headers"] == {"Authorization": "****", "X-Plain": "visible"}
     assert "s3cret" not in json.dumps(read(client, alice, queued["id"]))
@@ -90,11 +103,21 @@ def test_the_address_rules_of_executions_apply(client, alice, receiver):
 
 
 def test_a_saved_job_lends_its_secret_header_and_signing_secret(client, alice, receiver, allow_loopback):
-    job = create_job(client, alice, name="Saved", handler="http", target={
-        "url": f"{receiver.url}/old", "headers": {"X-Api-Key": "k-123"}})
+    job = create_job(
+        client,
+        alice,
+        name="Saved",
+        handler="http",
+        target={"url": f"{receiver.url}/old", "headers": {"X-Api-Key": "k-123"}},
+    )
     # The editor sends back the masked value it was shown.
-    queued = start(client, alice, handler="http", job_id=job["id"], target={
-        "url": f"{receiver.url}/new", "headers": {"X-Api-Key": "****"}})
+    queued = start(
+        client,
+        alice,
+        handler="http",
+        job_id=job["id"],
+        target={"url": f"{receiver.url}/new", "headers": {"X-Api-Key": "****"}},
+    )
     assert queued["job_id"] == job["id"] and queued["name"] == "Saved"
     testruns.run(queued["id"])
     [call] = receiver.wait_for_requests(1)
@@ -114,15 +137,18 @@ def test_another_users_test_run_and_job_are_404(client, alice, bob):
     assert db.session.query(TestRun).count() == 1
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"handler": "http"}, "target"),
-    ({"handler": "http", "target": {"url": "ftp://example.org/x"}}, "target"),
-    ({"handler": "nope"}, "handler"),
-    ({"timeout_seconds": 0}, "timeout_seconds"),
-    ({"timeout_seconds": "5"}, "timeout_seconds"),
-    ({"job_id": 0}, "job_id"),
-    ({"surprise": True}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"handler": "http"}, "target"),
+        ({"handler": "http", "target": {"url": "ftp://example.org/x"}}, "target"),
+        ({"handler": "nope"}, "handler"),
+        ({"timeout_seconds": 0}, "timeout_seconds"),
+        ({"timeout_seconds": "5"}, "timeout_seconds"),
+        ({"job_id": 0}, "job_id"),
+        ({"surprise": True}, "surprise"),
+    ],
+)
 def test_bad_input_is_422_naming_the_field_and_stores_nothing(client, alice, body, field):
     response = client.post(f"{API}/test-runs", json=body, headers=alice)
     assert response.status_code == 422
@@ -136,8 +162,12 @@ def test_needs_a_token(client):
 
 
 def test_a_test_run_left_waiting_is_never_run_late_and_is_purged(client, alice, receiver, allow_loopback):
-    queued = start(client, alice, handler="http", target={
-        "url": f"{receiver.url}/late", "headers": {"Authorization": "Bearer s3cret"}})
+    queued = start(
+        client,
+        alice,
+        handler="http",
+        target={"url": f"{receiver.url}/late", "headers": {"Authorization": "Bearer s3cret"}},
+    )
     stored = db.session.get(TestRun, queued["id"])
     stored.created_at = db_now() - timedelta(minutes=11)
     db.session.commit()
@@ -166,8 +196,12 @@ def test_queue_down_fails_the_test_run_plainly(client, alice, monkeypatch):
         raise ConnectionError("Redis is away")
 
     monkeypatch.setattr(tasks, "run_test_run", broken)
-    queued = start(client, alice, handler="http", target={"url": "https://example.org/x",
-                                                          "headers": {"Authorization": "Bearer s3cret"}})
+    queued = start(
+        client,
+        alice,
+        handler="http",
+        target={"url": "https://example.org/x", "headers": {"Authorization": "Bearer s3cret"}},
+    )
     assert queued["status"] == "failed"
     assert queued["error"] == "Could not queue the test run: the queue is unreachable."
     assert db.session.get(TestRun, queued["id"]).target["headers"] == {"Authorization": "****"}
@@ -177,9 +211,16 @@ def test_test_runs_are_limited_per_user(app, monkeypatch):
     from chronos import create_app
     from tests.conftest import PG_URL, Auth
 
-    limited = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": PG_URL, "RATELIMIT_ENABLED": True,
-                          "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_AUTH": "100 per minute",
-                          "TEST_RUN_RATE_LIMIT": "2 per minute"})
+    limited = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": PG_URL,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_AUTH": "100 per minute",
+            "TEST_RUN_RATE_LIMIT": "2 per minute",
+        }
+    )
     try:
         limiter.reset()
         client = limited.test_client()

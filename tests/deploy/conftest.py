@@ -1,4 +1,5 @@
 """Fixtures for deployment tests: an empty database of their own, process launching, an API client."""
+
 from __future__ import annotations
 
 import os
@@ -56,14 +57,23 @@ class Processes:
 
     def start(self, name: str, command: str | list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - the child writes to it until it exits
-        proc = subprocess.Popen(command, shell=isinstance(command, str), cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            command,
+            shell=isinstance(command, str),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.procs.append((name, proc))
         return proc
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
-                         for p in sorted(self.log_dir.glob("*.log")))
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
+            for p in sorted(self.log_dir.glob("*.log"))
+        )
 
     def stop(self, proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         if proc.poll() is None:
@@ -106,8 +116,15 @@ class Client:
 
 
 def one_time_http_job(url: str, run_at: datetime, name: str) -> dict[str, Any]:
-    return {"name": name, "job_type": "one_time", "schedule_type": "once", "handler": "http",
-            "run_at": run_at.isoformat(), "target": {"url": url, "method": "POST"}, "max_retries": 0}
+    return {
+        "name": name,
+        "job_type": "one_time",
+        "schedule_type": "once",
+        "handler": "http",
+        "run_at": run_at.isoformat(),
+        "target": {"url": url, "method": "POST"},
+        "max_retries": 0,
+    }
 
 
 def in_seconds(seconds: float) -> datetime:

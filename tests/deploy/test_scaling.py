@@ -1,5 +1,6 @@
 """Horizontal scaling: two web instances and two consumers on one PostgreSQL and Redis fire every slot
 exactly once — jobs created through either instance, planners and executors racing each other."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -21,29 +22,56 @@ def test_two_web_instances_and_two_consumers_fire_each_slot_exactly_once(stack_e
     assert release.wait(timeout=120) == 0, processes.logs()
     ports = [free_port(), free_port()]
     for index, port in enumerate(ports):
-        processes.start(f"web-{index}", [str(BIN / "gunicorn"), "-c", "infra/gunicorn.conf.py",
-                                         "--bind", f"127.0.0.1:{port}", "chronos.wsgi:app"], stack_env)
+        processes.start(
+            f"web-{index}",
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                "infra/gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "chronos.wsgi:app",
+            ],
+            stack_env,
+        )
     for index in range(2):
         processes.start(f"worker-{index}", [str(BIN / "python"), "-m", "chronos.worker"], stack_env)
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     for base in bases:
-        wait_for(lambda base=base: httpx.get(base + "/api/v1/health/live").status_code == 200, 60,
-                 message=base)
-    wait_for(lambda: httpx.get(bases[0] + "/api/v1/health/ready").json().get("workers", 0) >= 2, 60,
-             message="both consumers' heartbeats")
+        wait_for(
+            lambda base=base: httpx.get(base + "/api/v1/health/live").status_code == 200, 60, message=base
+        )
+    wait_for(
+        lambda: httpx.get(bases[0] + "/api/v1/health/ready").json().get("workers", 0) >= 2,
+        60,
+        message="both consumers' heartbeats",
+    )
 
     clients = [Client(bases[0], "scale@example.com"), Client(bases[1], "scale@example.com")]
     due = in_seconds(4).replace(microsecond=0)
-    one_time = [clients[i % 2].create_job(**one_time_http_job(f"{receiver.url}/ok/once-{i}", due, f"once {i}"))
-                for i in range(ONE_TIME_JOBS)]
-    cron = [clients[i % 2].create_job(
-        name=f"every 2 s {i}", job_type="recurring", schedule_type="cron", cron_expression="*/2 * * * * *",
-        handler="http", target={"url": f"{receiver.url}/ok/cron-{i}", "method": "POST"}, max_retries=0)
-        for i in range(CRON_JOBS)]
+    one_time = [
+        clients[i % 2].create_job(**one_time_http_job(f"{receiver.url}/ok/once-{i}", due, f"once {i}"))
+        for i in range(ONE_TIME_JOBS)
+    ]
+    cron = [
+        clients[i % 2].create_job(
+            name=f"every 2 s {i}",
+            job_type="recurring",
+            schedule_type="cron",
+            cron_expression="*/2 * * * * *",
+            handler="http",
+            target={"url": f"{receiver.url}/ok/cron-{i}", "method": "POST"},
+            max_retries=0,
+        )
+        for i in range(CRON_JOBS)
+    ]
     window_start = datetime.now(due.tzinfo)
 
-    wait_for(lambda: len({r.path for r in receiver.matching("/ok/once-")}) == ONE_TIME_JOBS, 30,
-             message="every one-time job")
+    wait_for(
+        lambda: len({r.path for r in receiver.matching("/ok/once-")}) == ONE_TIME_JOBS,
+        30,
+        message="every one-time job",
+    )
     wait_for(lambda: datetime.now(due.tzinfo) > window_start + timedelta(seconds=WINDOW_SECONDS), 30)
     for job in cron:
         assert clients[0].http.post(f"/jobs/{job['id']}/pause").status_code == 200

@@ -1,4 +1,5 @@
 """Engine fixtures: real `python -m chronos.worker` processes (the receiver is in tests/conftest.py)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -34,14 +35,27 @@ class Consumers:
         self.log_dir = log_dir
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, workers: int = 2, extra_env: dict[str, str] | None = None,
-              periodic: bool = True, stock: bool = False) -> subprocess.Popen:
+    def start(
+        self,
+        workers: int = 2,
+        extra_env: dict[str, str] | None = None,
+        periodic: bool = True,
+        stock: bool = False,
+    ) -> subprocess.Popen:
         """Start `python -m chronos.worker`, or with `stock` Huey's own `huey_consumer` CLI on the
         app's Huey instance (the way DESIGN.md says a deployment may run it)."""
         env = {**os.environ, **CONSUMER_ENV, **(extra_env or {})}
         if stock:
-            args = [sys.executable, "-m", "huey.bin.huey_consumer", "chronos.worker.huey",
-                    "-w", str(workers), "-k", env.get("CHRONOS_WORKER_TYPE", "thread")]
+            args = [
+                sys.executable,
+                "-m",
+                "huey.bin.huey_consumer",
+                "chronos.worker.huey",
+                "-w",
+                str(workers),
+                "-k",
+                env.get("CHRONOS_WORKER_TYPE", "thread"),
+            ]
             if not periodic:
                 args.append("--no-periodic")
         else:
@@ -51,8 +65,9 @@ class Consumers:
         with open(self.log_dir / f"consumer-{len(self.procs)}.log", "wb") as log_file:
             # The child keeps its own copy of the file descriptor.
             # Its own process group, so process-type workers are killed with it at the end.
-            proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.procs.append(proc)
         self._wait_ready(proc)
         return proc

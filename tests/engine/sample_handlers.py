@@ -3,6 +3,7 @@
 They talk to nothing but the test's own Redis database, so a handler running in a consumer
 process can count its calls and be told how to behave.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -3,6 +3,7 @@
 Listed in CHRONOS_HANDLER_MODULES by the cold-start tests: while it is being imported, no other
 thread may conclude that its handler does not exist.
 """
+
 from __future__ import annotations
 
 import time

@@ -1,6 +1,7 @@
 """A consumer that has just started runs its first batches like any other: several batches handled at
 once by its thread workers find every handler registered — the built-in `http` and a deployment's own
 handler whose module is slow to import."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -30,14 +31,22 @@ def test_a_cold_consumer_with_thread_workers_fails_none_of_its_first_batches(app
             if index % 2:
                 job = make_job(name=f"cold {batch}.{index}", handler="slow_import", max_retries=0)
             else:
-                job = make_job(name=f"cold {batch}.{index}", handler="http", max_retries=0,
-                               target={"url": f"{receiver.url}/ok/{batch}-{index}", "method": "POST"})
+                job = make_job(
+                    name=f"cold {batch}.{index}",
+                    handler="http",
+                    max_retries=0,
+                    target={"url": f"{receiver.url}/ok/{batch}-{index}", "method": "POST"},
+                )
             rows.append((make_execution(job, scheduled_for=when).id, when))
     enqueue_executions(rows)
 
     modules = "tests.engine.sample_handlers,tests.engine.slow_import_handlers"
-    consumers.start(workers=4, periodic=False, stock=stock,
-                    extra_env={"CHRONOS_WORKER_TYPE": "thread", "CHRONOS_HANDLER_MODULES": modules})
+    consumers.start(
+        workers=4,
+        periodic=False,
+        stock=stock,
+        extra_env={"CHRONOS_WORKER_TYPE": "thread", "CHRONOS_HANDLER_MODULES": modules},
+    )
 
     def finished() -> list[tuple[str, str | None]]:
         db.session.expire_all()
@@ -48,6 +57,6 @@ def test_a_cold_consumer_with_thread_workers_fails_none_of_its_first_batches(app
 
     outcomes = wait_for(finished, 30, message="every execution finished")
     assert {status for status, _ in outcomes} == {"succeeded"}, outcomes
-    assert len(receiver.matching("/ok/")) == sum(1 for batch in range(BATCHES) for i in range(PER_BATCH)
-                                                  if i % 2 == 0)
-
+    assert len(receiver.matching("/ok/")) == sum(
+        1 for batch in range(BATCHES) for i in range(PER_BATCH) if i % 2 == 0
+    )

@@ -1,4 +1,5 @@
 """The executor in-process on real PostgreSQL: claims, settles, records, retries, refuses late writes."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,13 +18,17 @@ from tests.factories import make_execution, make_job, reload
 
 def _queued() -> dict[int, object]:
     """Execution id → eta of every run_executions task waiting in this run's Redis."""
-    return {i: task.eta for task in huey.pending() if task.name.endswith("run_executions")
-            for i in task.args[0]}
+    return {
+        i: task.eta for task in huey.pending() if task.name.endswith("run_executions") for i in task.args[0]
+    }
 
 
 def _logs(execution_id: int) -> list[ExecutionLog]:
-    return list(db.session.scalars(select(ExecutionLog).where(ExecutionLog.execution_id == execution_id)
-                                   .order_by(ExecutionLog.id)))
+    return list(
+        db.session.scalars(
+            select(ExecutionLog).where(ExecutionLog.execution_id == execution_id).order_by(ExecutionLog.id)
+        )
+    )
 
 
 def test_batch_runs_and_records_each_attempt(app):
@@ -77,8 +82,13 @@ def test_stale_slot_is_cancelled(app):
 
 def test_forbid_overlap_skips_while_previous_runs(app):
     job = make_job(overlap_policy="forbid")
-    make_execution(job, status="running", attempt=1, scheduled_for=db_now() - timedelta(seconds=60),
-                   lease_expires_at=db_now() + timedelta(seconds=60))
+    make_execution(
+        job,
+        status="running",
+        attempt=1,
+        scheduled_for=db_now() - timedelta(seconds=60),
+        lease_expires_at=db_now() + timedelta(seconds=60),
+    )
     row = make_execution(job)
     tasks.run_executions.call_local([row.id])
     row = reload(row)
@@ -94,7 +104,11 @@ def test_replace_overlap_cancels_the_running_one_and_refuses_its_late_write(app)
     db.session.commit()
     new = make_execution(job)
     tasks.run_executions.call_local([new.id])
-    assert (reload(new).status, reload(old).status, reload(old).reason) == ("succeeded", "cancelled", "replaced")
+    assert (reload(new).status, reload(old).status, reload(old).reason) == (
+        "succeeded",
+        "cancelled",
+        "replaced",
+    )
     # ...and when it finally reports, its write is refused.
     old_attempt.outcome, old_attempt.finished_at = Outcome(ok=True), db_now()
     tasks.queue_followups(executor.record_attempts([old_attempt], policies, db_now()))
@@ -122,8 +136,10 @@ def test_failure_is_retried_after_the_backoff(app):
     row = reload(row)
     assert (row.status, row.attempt, row.error) == ("retrying", 1, "planned failure 1")
     first_finished = row.attempts[0]["finished_at"]
-    assert row.next_attempt_at.isoformat() == (
-        executor.datetime.fromisoformat(first_finished) + timedelta(seconds=7)).isoformat()
+    assert (
+        row.next_attempt_at.isoformat()
+        == (executor.datetime.fromisoformat(first_finished) + timedelta(seconds=7)).isoformat()
+    )
     assert row.id in _queued()
     # The second attempt waits 11 s (the last backoff step is reused from then on).
     db.session.execute(update(Execution).where(Execution.id == row.id).values(next_attempt_at=db_now()))
@@ -179,7 +195,11 @@ def test_attempts_run_out_then_failed(app):
     db.session.commit()
     tasks.run_executions.call_local([row.id])
     row = reload(row)
-    assert (row.status, row.attempt, [a["status"] for a in row.attempts]) == ("failed", 2, ["failed", "failed"])
+    assert (row.status, row.attempt, [a["status"] for a in row.attempts]) == (
+        "failed",
+        2,
+        ["failed", "failed"],
+    )
 
 
 def test_success_after_failure_is_a_recovery(app):
@@ -209,16 +229,25 @@ def test_manual_trigger_creates_and_queues_a_pending_execution(app):
 
 def test_expired_lease_is_a_failed_attempt_that_is_retried(app):
     job = make_job(max_retries=1, retry_backoff_seconds=[1])
-    row = make_execution(job, status="running", attempt=1, started_at=db_now() - timedelta(seconds=60),
-                         lease_expires_at=db_now() - timedelta(seconds=1), worker="gone:1")
+    row = make_execution(
+        job,
+        status="running",
+        attempt=1,
+        started_at=db_now() - timedelta(seconds=60),
+        lease_expires_at=db_now() - timedelta(seconds=1),
+        worker="gone:1",
+    )
     assert tasks.sync_now().expired == 1
     row = reload(row)
     assert row.status == "retrying" and row.attempts[0]["error"] == LEASE_EXPIRED
     assert row.id in _queued()
     assert any(LEASE_EXPIRED in line.message for line in _logs(row.id))
     # The last attempt's lease expiring ends it as failed: nothing stays running forever.
-    db.session.execute(update(Execution).where(Execution.id == row.id).values(
-        status="running", attempt=2, lease_expires_at=db_now() - timedelta(seconds=1)))
+    db.session.execute(
+        update(Execution)
+        .where(Execution.id == row.id)
+        .values(status="running", attempt=2, lease_expires_at=db_now() - timedelta(seconds=1))
+    )
     db.session.commit()
     tasks.sync_now()
     assert reload(row).status == "failed"
@@ -227,8 +256,13 @@ def test_expired_lease_is_a_failed_attempt_that_is_retried(app):
 def test_recovery_requeues_due_rows_nobody_claimed(app):
     job = make_job()
     lost = make_execution(job, scheduled_for=db_now() - timedelta(seconds=60))
-    retry = make_execution(job, scheduled_for=db_now() - timedelta(seconds=120), status="retrying",
-                           attempt=1, next_attempt_at=db_now() - timedelta(seconds=30))
+    retry = make_execution(
+        job,
+        scheduled_for=db_now() - timedelta(seconds=120),
+        status="retrying",
+        attempt=1,
+        next_attempt_at=db_now() - timedelta(seconds=30),
+    )
     fresh = make_execution(job, scheduled_for=db_now() + timedelta(seconds=30))
     assert tasks.sync_now().requeued == 2
     assert set(_queued()) == {lost.id, retry.id} and fresh.id not in _queued()

@@ -5,6 +5,7 @@ backoffs; targets are a real HTTP receiver on 127.0.0.1 or handlers registered t
 CHRONOS_HANDLER_MODULES. Periodic passes (planner, recovery) are triggered by enqueuing the same
 Huey periodic tasks the consumers run every minute, so a real consumer runs them.
 """
+
 from __future__ import annotations
 
 import signal
@@ -44,8 +45,10 @@ def test_exactly_once_per_slot_with_two_consumers_and_two_planners(app, consumer
     consumers.start(workers=3, extra_env=env)
     monkeypatch.setitem(app.config, "PLANNER_LOOKAHEAD_SECONDS", 2)
     start = db_now() + timedelta(seconds=1)
-    jobs = [make_job(name=f"every second {i}", handler="count", interval_seconds=1, next_run_at=start)
-            for i in range(12)]
+    jobs = [
+        make_job(name=f"every second {i}", handler="count", interval_seconds=1, next_run_at=start)
+        for i in range(12)
+    ]
     job_ids = [job.id for job in jobs]
 
     # For ~5 s, planners race: both consumers' periodic planner (enqueued twice per round) and
@@ -71,8 +74,9 @@ def test_exactly_once_per_slot_with_two_consumers_and_two_planners(app, consumer
     db.session.commit()
     wait_for(lambda: _settled(job_ids), timeout=20, message="all slots finished")
 
-    rows = db.session.execute(select(Execution.job_id, Execution.scheduled_for, Execution.status,
-                                     Execution.attempt)).all()
+    rows = db.session.execute(
+        select(Execution.job_id, Execution.scheduled_for, Execution.status, Execution.attempt)
+    ).all()
     calls = {key.decode(): int(value) for key, value in redis.hgetall("sample:slots").items()}
     assert {row.status for row in rows} == {"succeeded"}
     assert {row.attempt for row in rows} == {1}
@@ -88,8 +92,9 @@ def test_exactly_once_per_slot_with_two_consumers_and_two_planners(app, consumer
 
 def test_consumer_killed_mid_run_is_detected_and_retried(app, consumers, redis):
     first = consumers.start(workers=1)
-    job = make_job(handler="sleepy", payload={"seconds": 2}, timeout_seconds=3, max_retries=2,
-                   retry_backoff_seconds=[1])
+    job = make_job(
+        handler="sleepy", payload={"seconds": 2}, timeout_seconds=3, max_retries=2, retry_backoff_seconds=[1]
+    )
     row = make_execution(job, scheduled_for=db_now())
     tasks.run_executions([row.id])
     wait_for(lambda: redis.llen("sample:started") == 1, message="attempt 1 started")
@@ -113,8 +118,10 @@ def test_consumer_killed_mid_run_is_detected_and_retried(app, consumers, redis):
 
 def test_redis_flushed_with_firings_planned_still_runs_each_once(app, consumers, redis):
     due = db_now() + timedelta(seconds=3)
-    jobs = [make_job(schedule_type="once", run_at=due, next_run_at=due, interval_seconds=None,
-                     handler="count") for _ in range(10)]
+    jobs = [
+        make_job(schedule_type="once", run_at=due, next_run_at=due, interval_seconds=None, handler="count")
+        for _ in range(10)
+    ]
     assert tasks.plan_now() == 10
     assert len(redis.keys("*")) > 0
     # Every queued firing is gone. (Flushed before a consumer runs: a consumer that already
@@ -134,17 +141,28 @@ def test_redis_flushed_with_firings_planned_still_runs_each_once(app, consumers,
 
 def test_target_failing_twice_then_succeeding_ends_succeeded_on_attempt_3(app, consumers, receiver):
     consumers.start(workers=2)
-    flaky = make_job(handler="http", target={"url": f"{receiver.url}/flaky/2/a", "method": "POST"},
-                     max_retries=3, retry_backoff_seconds=[1, 1])
-    broken = make_job(handler="http", target={"url": f"{receiver.url}/fail", "method": "POST"},
-                      max_retries=2, retry_backoff_seconds=[1])
+    flaky = make_job(
+        handler="http",
+        target={"url": f"{receiver.url}/flaky/2/a", "method": "POST"},
+        max_retries=3,
+        retry_backoff_seconds=[1, 1],
+    )
+    broken = make_job(
+        handler="http",
+        target={"url": f"{receiver.url}/fail", "method": "POST"},
+        max_retries=2,
+        retry_backoff_seconds=[1],
+    )
     rows = [make_execution(flaky, scheduled_for=db_now()), make_execution(broken, scheduled_for=db_now())]
     tasks.run_executions([row.id for row in rows])
     wait_for(lambda: _settled(), timeout=20, message="both finished")
     ok, bad = reload(rows[0]), reload(rows[1])
     assert (ok.status, ok.attempt) == ("succeeded", 3)
     assert [(a["status"], a["http_status"]) for a in ok.attempts] == [
-        ("failed", 500), ("failed", 500), ("succeeded", 200)]
+        ("failed", 500),
+        ("failed", 500),
+        ("succeeded", 200),
+    ]
     assert (bad.status, bad.attempt) == ("failed", 3)
     assert [a["http_status"] for a in bad.attempts] == [503, 503, 503]
     # Every retry of one slot carries the same execution id and scheduled time, and its attempt.
@@ -157,8 +175,12 @@ def test_target_failing_twice_then_succeeding_ends_succeeded_on_attempt_3(app, c
 
 def test_timeout_fails_the_attempt_and_frees_the_worker(app, consumers, receiver):
     consumers.start(workers=1)
-    slow = make_job(handler="http", target={"url": f"{receiver.url}/slow/5", "method": "GET"},
-                    timeout_seconds=1, max_retries=0)
+    slow = make_job(
+        handler="http",
+        target={"url": f"{receiver.url}/slow/5", "method": "GET"},
+        timeout_seconds=1,
+        max_retries=0,
+    )
     quick = make_job(handler="http", target={"url": f"{receiver.url}/ok", "method": "GET"})
     slow_row = make_execution(slow, scheduled_for=db_now())
     tasks.run_executions([slow_row.id])

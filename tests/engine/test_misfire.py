@@ -1,5 +1,6 @@
 """Slots planned before an outage and claimed long after their time: the job's misfire policy decides,
 at the claim, whether any of them runs — never a burst of late runs."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -62,8 +63,13 @@ def test_a_slot_late_within_the_grace_is_not_missed(app):
 def test_manual_runs_and_retries_are_never_missed(app):
     job = make_job(interval_seconds=10, misfire_policy="skip")
     manual = make_execution(job, trigger="manual", scheduled_for=db_now() - timedelta(seconds=600))
-    retry = make_execution(job, status="retrying", attempt=1, scheduled_for=db_now() - timedelta(seconds=600),
-                           next_attempt_at=db_now() - timedelta(seconds=1))
+    retry = make_execution(
+        job,
+        status="retrying",
+        attempt=1,
+        scheduled_for=db_now() - timedelta(seconds=600),
+        next_attempt_at=db_now() - timedelta(seconds=1),
+    )
     tasks.run_executions.call_local([manual.id, retry.id])
     assert reload(manual).status == "succeeded"
     assert (reload(retry).status, reload(retry).attempt) == ("succeeded", 2)

@@ -5,6 +5,7 @@ on restart each job's misfire policy decides: `skip` runs none of them, `run_onc
 catch-up. Every missed slot is recorded (as `skipped`, reason `missed`), none runs twice, and the
 regular slots go on firing on time afterwards.
 """
+
 from __future__ import annotations
 
 import signal
@@ -23,8 +24,12 @@ from tests.live import wait_for
 LOOKAHEAD = 4
 GRACE = 3
 OUTAGE_SECONDS = 10  # longer than the look-ahead: some missed slots were never planned
-ENV = {"PLANNER_LOOKAHEAD_SECONDS": str(LOOKAHEAD), "MISFIRE_GRACE_SECONDS": str(GRACE),
-       "RECOVERY_GRACE_SECONDS": "1", "SAFETY_SYNC_SECONDS": "1"}
+ENV = {
+    "PLANNER_LOOKAHEAD_SECONDS": str(LOOKAHEAD),
+    "MISFIRE_GRACE_SECONDS": str(GRACE),
+    "RECOVERY_GRACE_SECONDS": "1",
+    "SAFETY_SYNC_SECONDS": "1",
+}
 
 
 def _keep_planning(seconds: float) -> None:
@@ -37,8 +42,13 @@ def _keep_planning(seconds: float) -> None:
 
 def _rows(job_id: int) -> list:
     db.session.expire_all()
-    rows = db.session.execute(select(Execution).where(Execution.job_id == job_id)
-                              .order_by(Execution.scheduled_for)).scalars().all()
+    rows = (
+        db.session.execute(
+            select(Execution).where(Execution.job_id == job_id).order_by(Execution.scheduled_for)
+        )
+        .scalars()
+        .all()
+    )
     db.session.rollback()
     return list(rows)
 
@@ -47,10 +57,18 @@ def test_outage_longer_than_the_lookahead_obeys_each_misfire_policy(app, consume
     for name, value in ENV.items():
         monkeypatch.setitem(app.config, name, int(value))
     start = db_now() + timedelta(seconds=1)
-    jobs = {policy: make_job(name=policy, interval_seconds=1, next_run_at=start, misfire_policy=policy,
-                             handler="http", max_retries=0,
-                             target={"url": f"{receiver.url}/ok/{policy}", "method": "POST"})
-            for policy in ("skip", "run_once")}
+    jobs = {
+        policy: make_job(
+            name=policy,
+            interval_seconds=1,
+            next_run_at=start,
+            misfire_policy=policy,
+            handler="http",
+            max_retries=0,
+            target={"url": f"{receiver.url}/ok/{policy}", "method": "POST"},
+        )
+        for policy in ("skip", "run_once")
+    }
 
     first = consumers.start(workers=4, extra_env=ENV)
     _keep_planning(4)
@@ -63,21 +81,34 @@ def test_outage_longer_than_the_lookahead_obeys_each_misfire_policy(app, consume
     _keep_planning(5)
     db.session.execute(update(Job).values(next_run_at=None))  # stop planning; let the rest finish
     db.session.commit()
-    wait_for(lambda: not db.session.scalar(select(func.count()).select_from(Execution).where(
-        Execution.status.in_(("pending", "running")), Execution.scheduled_for <= db_now())), 20,
-        message="every due execution settled")
+    wait_for(
+        lambda: (
+            not db.session.scalar(
+                select(func.count())
+                .select_from(Execution)
+                .where(Execution.status.in_(("pending", "running")), Execution.scheduled_for <= db_now())
+            )
+        ),
+        20,
+        message="every due execution settled",
+    )
 
     for policy, job in jobs.items():
         calls = receiver.matching(f"/ok/{policy}")
         slots = Counter(r.headers["X-Chronos-Scheduled-For"] for r in calls)
         assert set(slots.values()) == {1}, f"{policy}: a slot ran twice: {slots}"
-        late = [r for r in calls
-                if r.at - datetime.fromisoformat(r.headers["X-Chronos-Scheduled-For"]).timestamp() > GRACE]
+        late = [
+            r
+            for r in calls
+            if r.at - datetime.fromisoformat(r.headers["X-Chronos-Scheduled-For"]).timestamp() > GRACE
+        ]
         rows = _rows(job.id)
         missed = [r for r in rows if r.status == "skipped" and r.reason == "missed"]
         in_outage = [r for r in rows if down_at <= r.scheduled_for < up_at - timedelta(seconds=GRACE)]
-        print(f"{policy}: {len(calls)} calls, {len(late)} late, {len(missed)} missed rows "
-              f"({sum(r.missed_count or 1 for r in missed)} slots)")
+        print(
+            f"{policy}: {len(calls)} calls, {len(late)} late, {len(missed)} missed rows "
+            f"({sum(r.missed_count or 1 for r in missed)} slots)"
+        )
         catch_up_ids = {str(r.id) for r in rows if r.trigger == "catch_up"}
         if policy == "skip":
             assert late == [], f"skip ran {len(late)} missed slot(s)"
@@ -91,6 +122,10 @@ def test_outage_longer_than_the_lookahead_obeys_each_misfire_policy(app, consume
         assert missed and all(r.status in ("skipped", "succeeded") for r in in_outage)
         assert sum(r.missed_count or 1 for r in missed) >= OUTAGE_SECONDS - LOOKAHEAD
         # And the job fires on time again after the restart.
-        after = [r for r in calls if datetime.fromisoformat(r.headers["X-Chronos-Scheduled-For"]) > up_at
-                 and r.headers["X-Chronos-Execution-Id"] not in catch_up_ids]
+        after = [
+            r
+            for r in calls
+            if datetime.fromisoformat(r.headers["X-Chronos-Scheduled-For"]) > up_at
+            and r.headers["X-Chronos-Execution-Id"] not in catch_up_ids
+        ]
         assert len(after) >= 3, f"{policy} did not resume"

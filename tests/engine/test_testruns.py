@@ -2,6 +2,7 @@
 
 On PostgreSQL and on the embedded SQLite database (the consumer shares the test's database file).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,10 +32,17 @@ def test_a_consumer_makes_the_test_call_and_records_the_outcome(any_app, consume
     client = any_app.test_client()
     alice = Auth(client).headers("alice@example.com")
     consumers_for()
-    response = client.post(f"{API}/test-runs", headers=alice, json={
-        "handler": "http", "name": "Ping", "timeout_seconds": 5,
-        "target": {"url": f"{receiver.url}/try", "headers": {"Authorization": "Bearer s3cret"}},
-        "payload": {"hello": "worker"}})
+    response = client.post(
+        f"{API}/test-runs",
+        headers=alice,
+        json={
+            "handler": "http",
+            "name": "Ping",
+            "timeout_seconds": 5,
+            "target": {"url": f"{receiver.url}/try", "headers": {"Authorization": "Bearer s3cret"}},
+            "payload": {"hello": "worker"},
+        },
+    )
     assert response.status_code == 202
     test_run_id = response.get_json()["id"]
 

@@ -8,6 +8,7 @@ The database is dropped and the Redis database flushed afterwards.
 Sizes: CI runs every fuzzer at `CHRONOS_FUZZ_EXAMPLES` (default `CI_EXAMPLES`) examples per test or
 per operation; `make fuzz` sets it much higher and draws new random examples on every run.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,9 +40,18 @@ EXAMPLES = int(os.environ.get("CHRONOS_FUZZ_EXAMPLES") or CI_EXAMPLES)
 LONG_RUN = EXAMPLES > CI_EXAMPLES
 
 settings.register_profile(
-    "chronos-fuzz", max_examples=EXAMPLES, deadline=None, derandomize=not LONG_RUN, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                           HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+    "chronos-fuzz",
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not LONG_RUN,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
+)
 FUZZ_SETTINGS = settings.get_profile("chronos-fuzz")
 # The in-process property tests are cheap (no network): four times as many examples.
 PROPERTY_EXAMPLES = 4 * EXAMPLES
@@ -79,7 +89,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     counts = ", ".join(f"{suite}: {n}" for suite, n in sorted(TALLY.cases.items()))
     terminalreporter.write_line(
         f"fuzz: {counts}; 5xx seen: {len(TALLY.server_errors)}; {EXAMPLES} examples per operation, "
-        f"{PROPERTY_EXAMPLES} per property test; {TALLY.seconds:.0f} s in tests/fuzz")
+        f"{PROPERTY_EXAMPLES} per property test; {TALLY.seconds:.0f} s in tests/fuzz"
+    )
 
 
 @dataclass
@@ -117,7 +128,9 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     name = f"chronos_fuzz_{uuid.uuid4().hex[:8]}"
     redis_db = _claim_redis_db()
     redis_url = f"{REDIS_BASE}/{redis_db}"
-    database_url = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    database_url = (
+        PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    )
     tmp = tmp_path_factory.mktemp("fuzz-server")
     env = _server_env(database_url, redis_url, tmp / "data")
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -126,17 +139,40 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     log = tmp / "server.log"
     proc = None
     try:
-        subprocess.run([sys.executable, "-m", "chronos.cli", "migrate"], env=env, cwd=ROOT, check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "chronos.cli", "migrate"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         port = free_port()
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "infra" / "gunicorn.conf.py"),
-                 "--bind", f"127.0.0.1:{port}", "--no-control-socket", "chronos.wsgi:app"],
-                env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--config",
+                    str(ROOT / "infra" / "gunicorn.conf.py"),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--no-control-socket",
+                    "chronos.wsgi:app",
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: httpx.get(url + "/api/v1/health/live").status_code == 200, 60,
-                 message="the fuzz server to answer")
+        wait_for(
+            lambda: httpx.get(url + "/api/v1/health/live").status_code == 200,
+            60,
+            message="the fuzz server to answer",
+        )
         server = LiveServer(url, database_url, log, proc)
         yield server
         _assert_nothing_ran(database_url)
@@ -174,43 +210,76 @@ def seed_history(database_url: str, job_ids: list[int]) -> list[int]:
     with app.app_context():
         for job_id in job_ids:
             job = db.session.get(Job, job_id)
-            for n, status in enumerate(("succeeded", "failed", "skipped", "cancelled", "retrying", "running")):
+            for n, status in enumerate(
+                ("succeeded", "failed", "skipped", "cancelled", "retrying", "running")
+            ):
                 when = now - timedelta(hours=n + 1)
                 finished = status in ("succeeded", "failed", "skipped", "cancelled")
-                attempt = {"attempt": 1, "status": "failed" if status != "succeeded" else "succeeded",
-                           "started_at": when.isoformat(), "finished_at": (when + timedelta(seconds=1)).isoformat(),
-                           "duration_ms": 1000, "error": None if status == "succeeded" else "HTTP 503",
-                           "http_status": 200 if status == "succeeded" else 503}
+                attempt = {
+                    "attempt": 1,
+                    "status": "failed" if status != "succeeded" else "succeeded",
+                    "started_at": when.isoformat(),
+                    "finished_at": (when + timedelta(seconds=1)).isoformat(),
+                    "duration_ms": 1000,
+                    "error": None if status == "succeeded" else "HTTP 503",
+                    "http_status": 200 if status == "succeeded" else 503,
+                }
                 execution = Execution(
-                    job_id=job.id, owner_id=job.owner_id, job_version=job.version, scheduled_for=when,
-                    trigger=("schedule", "manual", "catch_up")[n % 3], status=status,
+                    job_id=job.id,
+                    owner_id=job.owner_id,
+                    job_version=job.version,
+                    scheduled_for=when,
+                    trigger=("schedule", "manual", "catch_up")[n % 3],
+                    status=status,
                     attempt=1 if status not in ("skipped", "cancelled") else 0,
                     started_at=when if status not in ("skipped", "cancelled") else None,
                     finished_at=when + timedelta(seconds=1) if finished else None,
                     duration_ms=1000 if status in ("succeeded", "failed") else None,
                     next_attempt_at=now + timedelta(minutes=5) if status == "retrying" else None,
-                    result={"http_status": 200, "headers": {"Content-Type": "text/plain"}, "body_excerpt": "ok",
-                            "url": "https://example.org/hook"} if status == "succeeded" else None,
+                    result={
+                        "http_status": 200,
+                        "headers": {"Content-Type": "text/plain"},
+                        "body_excerpt": "ok",
+                        "url": "https://example.org/hook",
+                    }
+                    if status == "succeeded"
+                    else None,
                     error="HTTP 503 Service Unavailable" if status in ("failed", "retrying") else None,
                     reason={"skipped": "missed", "cancelled": "stale"}.get(status),
                     missed_count=3 if status == "skipped" else None,
-                    attempts=[attempt] if status in ("succeeded", "failed", "retrying") else [])
+                    attempts=[attempt] if status in ("succeeded", "failed", "retrying") else [],
+                )
                 db.session.add(execution)
                 db.session.flush()
                 SEEDED_EXECUTIONS.append(execution.id)
-                for level, message, data in (("info", "Calling https://example.org/hook", {"method": "PUT"}),
-                                             ("warning", "Slow answer", None),
-                                             ("error", "HTTP 503", {"status": 503, "nested": {"a": [1]}})):
-                    db.session.add(ExecutionLog(execution_id=execution.id, attempt=1, level=level,
-                                                message=message, data=data))
+                for level, message, data in (
+                    ("info", "Calling https://example.org/hook", {"method": "PUT"}),
+                    ("warning", "Slow answer", None),
+                    ("error", "HTTP 503", {"status": 503, "nested": {"a": [1]}}),
+                ):
+                    db.session.add(
+                        ExecutionLog(
+                            execution_id=execution.id, attempt=1, level=level, message=message, data=data
+                        )
+                    )
                 if status == "failed":
-                    for channel, recipient, sent in (("email", "ops@example.org", "sent"),
-                                                     ("webhook", "https://example.org/notify", "failed")):
-                        db.session.add(Notification(
-                            execution_id=execution.id, job_id=job.id, owner_id=job.owner_id, channel=channel,
-                            recipient=recipient, status=sent, tries=1,
-                            error="HTTP 500" if sent == "failed" else None,
-                            sent_at=now if sent == "sent" else None))
+                    for channel, recipient, sent in (
+                        ("email", "ops@example.org", "sent"),
+                        ("webhook", "https://example.org/notify", "failed"),
+                    ):
+                        db.session.add(
+                            Notification(
+                                execution_id=execution.id,
+                                job_id=job.id,
+                                owner_id=job.owner_id,
+                                channel=channel,
+                                recipient=recipient,
+                                status=sent,
+                                tries=1,
+                                error="HTTP 500" if sent == "failed" else None,
+                                sent_at=now if sent == "sent" else None,
+                            )
+                        )
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -221,8 +290,11 @@ def _assert_nothing_ran(database_url: str) -> None:
     """No consumer ever ran against the fuzz database, and no execution it did not seed ever started."""
     with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         consumers = conn.execute("SELECT count(*) FROM worker_heartbeats").fetchone()
-        started = conn.execute("SELECT count(*) FROM executions WHERE (started_at IS NOT NULL "
-                               "OR status <> 'pending') AND NOT id = ANY(%s)", (SEEDED_EXECUTIONS,)).fetchone()
+        started = conn.execute(
+            "SELECT count(*) FROM executions WHERE (started_at IS NOT NULL "
+            "OR status <> 'pending') AND NOT id = ANY(%s)",
+            (SEEDED_EXECUTIONS,),
+        ).fetchone()
     assert consumers == (0,), "a consumer ran against the fuzz database"
     assert started == (0,), "an execution started: something ran a generated job"
 

@@ -5,6 +5,7 @@ with what the C library's own parsers (`inet_aton`, `inet_pton`: conversions, no
 it, so a spelling the resolver would take as an address is never taken for a name. No test opens a
 socket to any address.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -17,16 +18,32 @@ from chronos.handlers.addresses import Allowlist, check_address, parse_ip_litera
 
 from .conftest import PROPERTY_SETTINGS, Tally
 
-V4_FORBIDDEN = [ipaddress.ip_network(n) for n in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "100.100.100.200/32")]
-V6_FORBIDDEN = [ipaddress.ip_network(n) for n in (
-    "::/128", "::1/128", "fe80::/10", "fc00::/7", "fec0::/10", "ff00::/8", "fd00:ec2::254/128")]
+V4_FORBIDDEN = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "100.100.100.200/32",
+    )
+]
+V6_FORBIDDEN = [
+    ipaddress.ip_network(n)
+    for n in ("::/128", "::1/128", "fe80::/10", "fc00::/7", "fec0::/10", "ff00::/8", "fd00:ec2::254/128")
+]
 
 v4_forbidden = st.sampled_from(V4_FORBIDDEN).flatmap(
-    lambda net: st.integers(int(net.network_address), int(net.broadcast_address)).map(ipaddress.IPv4Address))
+    lambda net: st.integers(int(net.network_address), int(net.broadcast_address)).map(ipaddress.IPv4Address)
+)
 v6_forbidden = st.sampled_from(V6_FORBIDDEN).flatmap(
-    lambda net: st.integers(int(net.network_address), int(net.broadcast_address)).map(ipaddress.IPv6Address))
+    lambda net: st.integers(int(net.network_address), int(net.broadcast_address)).map(ipaddress.IPv6Address)
+)
 
 
 @st.composite
@@ -34,7 +51,7 @@ def v4_spellings(draw: st.DrawFn, ip: ipaddress.IPv4Address) -> str:
     """inet_aton's forms: 1 to 4 parts (the last one fills the rest), each decimal, 0-octal or 0x-hex."""
     value = int(ip)
     count = draw(st.integers(1, 4))
-    parts = [(value >> shift) & 0xFF for shift in (24, 16, 8)][:count - 1]
+    parts = [(value >> shift) & 0xFF for shift in (24, 16, 8)][: count - 1]
     parts.append(value & ((1 << (8 * (5 - count))) - 1))
     text = ".".join(draw(number_spelling(part)) for part in parts)
     return text + draw(st.sampled_from(["", "", "."]))
@@ -101,25 +118,31 @@ def assert_refused(spelling: str, expected: ipaddress.IPv4Address | ipaddress.IP
 
 @PROPERTY_SETTINGS
 @given(data=st.data(), ip=v4_forbidden)
-def test_no_ipv4_spelling_of_a_non_public_address_passes(data: st.DataObject, ip: ipaddress.IPv4Address,
-                                                         tally: Tally) -> None:
+def test_no_ipv4_spelling_of_a_non_public_address_passes(
+    data: st.DataObject, ip: ipaddress.IPv4Address, tally: Tally
+) -> None:
     tally.count("hypothesis examples")
     assert_refused(data.draw(v4_spellings(ip)), ip)
 
 
 @PROPERTY_SETTINGS
 @given(data=st.data(), ip=v6_forbidden)
-def test_no_ipv6_spelling_of_a_non_public_address_passes(data: st.DataObject, ip: ipaddress.IPv6Address,
-                                                         tally: Tally) -> None:
+def test_no_ipv6_spelling_of_a_non_public_address_passes(
+    data: st.DataObject, ip: ipaddress.IPv6Address, tally: Tally
+) -> None:
     tally.count("hypothesis examples")
     assert_refused(data.draw(v6_spellings(ip)), ip)
 
 
 @PROPERTY_SETTINGS
-@given(data=st.data(), v4=v4_forbidden,
-       kind=st.sampled_from(["mapped", "compatible", "nat64", "6to4", "teredo-client", "teredo-server"]))
-def test_no_ipv6_address_carrying_a_non_public_ipv4_passes(data: st.DataObject, v4: ipaddress.IPv4Address,
-                                                           kind: str, tally: Tally) -> None:
+@given(
+    data=st.data(),
+    v4=v4_forbidden,
+    kind=st.sampled_from(["mapped", "compatible", "nat64", "6to4", "teredo-client", "teredo-server"]),
+)
+def test_no_ipv6_address_carrying_a_non_public_ipv4_passes(
+    data: st.DataObject, v4: ipaddress.IPv4Address, kind: str, tally: Tally
+) -> None:
     tally.count("hypothesis examples")
     if kind == "teredo-client":
         ip = embedded(v4, "teredo")

@@ -5,6 +5,7 @@ every parameter and field, NUL characters included) and random valid and invalid
 response must pass four checks: no 5xx, a status code the document lists, the content type it
 lists, and a body that matches its schema. Where they disagree the document is what gets fixed.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -19,8 +20,12 @@ from chronos import create_app
 
 from .conftest import EXAMPLES, LONG_RUN, LiveServer, Tally, seed_history
 
-CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
-          "response_schema_conformance")
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+)
 PASSWORD = "correct horse battery"
 
 
@@ -50,15 +55,38 @@ enabled = false
 
 
 SEED_JOBS: list[dict[str, Any]] = [
-    {"name": "Weekly Newsletter", "description": "Send newsletter every Monday", "job_type": "recurring",
-     "schedule_type": "cron", "cron_expression": "0 9 * * 1", "timezone": "Europe/Berlin",
-     "payload": {"template": "weekly_digest"}},
-    {"name": "Every minute", "schedule_type": "interval", "interval_seconds": 60, "handler": "http",
-     "target": {"url": "https://example.org/hook", "method": "PUT",
-                "headers": {"Authorization": "Bearer secret", "X-Trace": "1"}, "body": {"a": [1, None]}},
-     "notify_emails": ["ops@example.org"], "notify_webhook_url": "https://example.org/notify"},
-    {"name": "Once", "job_type": "one_time", "run_at": "2099-01-01T09:00:00+01:00", "payload": None,
-     "overlap_policy": "forbid", "misfire_policy": "skip", "retry_backoff_seconds": [5]},
+    {
+        "name": "Weekly Newsletter",
+        "description": "Send newsletter every Monday",
+        "job_type": "recurring",
+        "schedule_type": "cron",
+        "cron_expression": "0 9 * * 1",
+        "timezone": "Europe/Berlin",
+        "payload": {"template": "weekly_digest"},
+    },
+    {
+        "name": "Every minute",
+        "schedule_type": "interval",
+        "interval_seconds": 60,
+        "handler": "http",
+        "target": {
+            "url": "https://example.org/hook",
+            "method": "PUT",
+            "headers": {"Authorization": "Bearer secret", "X-Trace": "1"},
+            "body": {"a": [1, None]},
+        },
+        "notify_emails": ["ops@example.org"],
+        "notify_webhook_url": "https://example.org/notify",
+    },
+    {
+        "name": "Once",
+        "job_type": "one_time",
+        "run_at": "2099-01-01T09:00:00+01:00",
+        "payload": None,
+        "overlap_policy": "forbid",
+        "misfire_policy": "skip",
+        "retry_backoff_seconds": [5],
+    },
 ]
 
 
@@ -144,8 +172,9 @@ def test_the_live_server_serves_the_document_under_test(live_server: LiveServer)
 
 
 @schema.parametrize()
-def test_every_operation_conforms_to_the_document(case, live_server: LiveServer, fuzz_session: Session,
-                                                  tally: Tally) -> None:
+def test_every_operation_conforms_to_the_document(
+    case, live_server: LiveServer, fuzz_session: Session, tally: Tally
+) -> None:
     headers = {"Authorization": f"Bearer {fuzz_session.token_for(case.path)}"}
     fuzz_session.aim(case)
     tally.count("schemathesis cases")

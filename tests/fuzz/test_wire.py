@@ -3,6 +3,7 @@
 Content-Length lies, conflicting framing, raw NUL bytes in a header or the path, oversized headers:
 some are refused by gunicorn itself (an HTML page), the rest by the app (the one error shape).
 """
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,9 @@ def token(live_server: LiveServer) -> bytes:
 
     with httpx.Client(base_url=live_server.url + "/api/v1") as http:
         http.post("/auth/register", json={"email": "wire@example.org", "password": "correct horse battery"})
-        answer = http.post("/auth/login", json={"email": "wire@example.org", "password": "correct horse battery"})
+        answer = http.post(
+            "/auth/login", json={"email": "wire@example.org", "password": "correct horse battery"}
+        )
         return f"Bearer {answer.json()['access_token']}".encode()
 
 
@@ -70,54 +73,152 @@ def wire_jobs(server: LiveServer) -> int:
 CASES: dict[str, tuple[Any, bool, int]] = {
     # Content-Length says more than is sent, and the client stops sending: a 400, not a hang or a 500.
     "length longer than the body": (
-        lambda t: request("POST", "/api/v1/jobs", {"Authorization": t, "Content-Type": b"application/json",
-                                                    "Content-Length": str(len(JOB) + 50).encode(),
-                                                    "Connection": b"close"}, JOB), True, 400),
+        lambda t: request(
+            "POST",
+            "/api/v1/jobs",
+            {
+                "Authorization": t,
+                "Content-Type": b"application/json",
+                "Content-Length": str(len(JOB) + 50).encode(),
+                "Connection": b"close",
+            },
+            JOB,
+        ),
+        True,
+        400,
+    ),
     # Content-Length says less: the app reads a truncated document (invalid JSON).
     "length shorter than the body": (
-        lambda t: request("POST", "/api/v1/jobs", {"Authorization": t, "Content-Type": b"application/json",
-                                                    "Content-Length": str(len(JOB) - 5).encode(),
-                                                    "Connection": b"close"}, JOB), False, 400),
+        lambda t: request(
+            "POST",
+            "/api/v1/jobs",
+            {
+                "Authorization": t,
+                "Content-Type": b"application/json",
+                "Content-Length": str(len(JOB) - 5).encode(),
+                "Connection": b"close",
+            },
+            JOB,
+        ),
+        False,
+        400,
+    ),
     "length not a number": (
-        lambda t: request("POST", "/api/v1/jobs", {"Authorization": t, "Content-Type": b"application/json",
-                                                    "Content-Length": b"12abc"}, JOB), False, 400),
+        lambda t: request(
+            "POST",
+            "/api/v1/jobs",
+            {"Authorization": t, "Content-Type": b"application/json", "Content-Length": b"12abc"},
+            JOB,
+        ),
+        False,
+        400,
+    ),
     "negative length": (
-        lambda t: request("POST", "/api/v1/jobs", {"Authorization": t, "Content-Type": b"application/json",
-                                                    "Content-Length": b"-1"}, JOB), False, 400),
+        lambda t: request(
+            "POST",
+            "/api/v1/jobs",
+            {"Authorization": t, "Content-Type": b"application/json", "Content-Length": b"-1"},
+            JOB,
+        ),
+        False,
+        400,
+    ),
     "two lengths that disagree": (
-        lambda t: request("POST", "/api/v1/jobs", {"Authorization": t, "Content-Type": b"application/json",
-                                                    "Content-Length": str(len(JOB)).encode() + b", 3"}, JOB),
-        False, 400),
+        lambda t: request(
+            "POST",
+            "/api/v1/jobs",
+            {
+                "Authorization": t,
+                "Content-Type": b"application/json",
+                "Content-Length": str(len(JOB)).encode() + b", 3",
+            },
+            JOB,
+        ),
+        False,
+        400,
+    ),
     "chunked and a length at once": (
-        lambda t: request("POST", "/api/v1/jobs", {"Authorization": t, "Content-Type": b"application/json",
-                                                    "Content-Length": str(len(JOB)).encode(),
-                                                    "Transfer-Encoding": b"chunked"},
-                          f"{len(JOB):x}\r\n".encode() + JOB + b"\r\n0\r\n\r\n"), False, 400),
+        lambda t: request(
+            "POST",
+            "/api/v1/jobs",
+            {
+                "Authorization": t,
+                "Content-Type": b"application/json",
+                "Content-Length": str(len(JOB)).encode(),
+                "Transfer-Encoding": b"chunked",
+            },
+            f"{len(JOB):x}\r\n".encode() + JOB + b"\r\n0\r\n\r\n",
+        ),
+        False,
+        400,
+    ),
     "a bad chunk size": (
-        lambda t: request("POST", "/api/v1/jobs", {"Authorization": t, "Content-Type": b"application/json",
-                                                    "Transfer-Encoding": b"chunked"}, b"zz\r\n" + JOB), False, 400),
+        lambda t: request(
+            "POST",
+            "/api/v1/jobs",
+            {"Authorization": t, "Content-Type": b"application/json", "Transfer-Encoding": b"chunked"},
+            b"zz\r\n" + JOB,
+        ),
+        False,
+        400,
+    ),
     "an empty body with a JSON type": (
-        lambda t: request("POST", "/api/v1/jobs", {"Authorization": t, "Content-Type": b"application/json",
-                                                    "Content-Length": b"0", "Connection": b"close"}), False, 422),
+        lambda t: request(
+            "POST",
+            "/api/v1/jobs",
+            {
+                "Authorization": t,
+                "Content-Type": b"application/json",
+                "Content-Length": b"0",
+                "Connection": b"close",
+            },
+        ),
+        False,
+        422,
+    ),
     "a body with no type": (
-        lambda t: request("POST", "/api/v1/jobs", {"Authorization": t, "Content-Length": str(len(JOB)).encode(),
-                                                    "Connection": b"close"}, JOB), False, 400),
+        lambda t: request(
+            "POST",
+            "/api/v1/jobs",
+            {"Authorization": t, "Content-Length": str(len(JOB)).encode(), "Connection": b"close"},
+            JOB,
+        ),
+        False,
+        400,
+    ),
     "a raw NUL in a header value": (
-        lambda t: request("GET", "/api/v1/jobs", {"Authorization": t, "X-Request-Id": b"a\x00b",
-                                                   "Connection": b"close"}), False, 400),
+        lambda t: request(
+            "GET", "/api/v1/jobs", {"Authorization": t, "X-Request-Id": b"a\x00b", "Connection": b"close"}
+        ),
+        False,
+        400,
+    ),
     "a raw NUL in the path": (
-        lambda t: request("GET", "/api/v1/jobs\x00/1", {"Authorization": t, "Connection": b"close"}), False, 400),
+        lambda t: request("GET", "/api/v1/jobs\x00/1", {"Authorization": t, "Connection": b"close"}),
+        False,
+        400,
+    ),
     "an oversized header": (
-        lambda t: request("GET", "/api/v1/jobs", {"Authorization": t, "X-Big": b"x" * 20000,
-                                                   "Connection": b"close"}), False, 431),
+        lambda t: request(
+            "GET", "/api/v1/jobs", {"Authorization": t, "X-Big": b"x" * 20000, "Connection": b"close"}
+        ),
+        False,
+        431,
+    ),
     "a request line over the limit": (
-        lambda t: request("GET", "/api/v1/jobs?q=" + "x" * 5000, {"Authorization": t, "Connection": b"close"}),
-        False, 414),
+        lambda t: request(
+            "GET", "/api/v1/jobs?q=" + "x" * 5000, {"Authorization": t, "Connection": b"close"}
+        ),
+        False,
+        414,
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_malformed_http_gets_a_4xx_and_stores_nothing(live_server: LiveServer, token: bytes, name: str) -> None:
+def test_malformed_http_gets_a_4xx_and_stores_nothing(
+    live_server: LiveServer, token: bytes, name: str
+) -> None:
     build, close_write, expected = CASES[name]
     status, body = exchange(live_server, build(token), close_write=close_write)
     assert status == expected, (name, status, body[:300])

@@ -1,4 +1,5 @@
 """Extra receivers (`receiver` is in tests/conftest.py) and a builder of calls for the `http` handler."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -35,10 +36,17 @@ def make_call() -> Callable[..., Call]:
         lines: list[tuple[str, str, dict[str, Any] | None]] = []
         options = {k: target.pop(k) for k in ("payload", "timeout_seconds", "attempt") if k in target}
         call = Call(
-            execution_id=41, job_id=7, job_name="hook", attempt=options.get("attempt", 1),
-            scheduled_for=datetime(2026, 11, 28, 10, 0, tzinfo=UTC), trigger="schedule",
-            handler="http", target={"url": url, **target}, payload=options.get("payload", {"n": 1}),
-            timeout_seconds=options.get("timeout_seconds", 5.0), signing_secret=SECRET,
+            execution_id=41,
+            job_id=7,
+            job_name="hook",
+            attempt=options.get("attempt", 1),
+            scheduled_for=datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+            trigger="schedule",
+            handler="http",
+            target={"url": url, **target},
+            payload=options.get("payload", {"n": 1}),
+            timeout_seconds=options.get("timeout_seconds", 5.0),
+            signing_secret=SECRET,
             log=lambda level, message, data=None: lines.append((level, message, data)),
         )
         call.lines = lines  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
 """The address rule as pure functions: no socket is opened by any test here."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -43,8 +44,15 @@ FORBIDDEN = {
     "198.18.0.1": "a private address",  # benchmarking range
 }
 
-ALLOWED = ["93.184.216.34", "8.8.8.8", "1.1.1.1", "2606:4700::1111", "2a00:1450:4001:80b::200e",
-           "::ffff:8.8.8.8", "2002:808:808::"]
+ALLOWED = [
+    "93.184.216.34",
+    "8.8.8.8",
+    "1.1.1.1",
+    "2606:4700::1111",
+    "2a00:1450:4001:80b::200e",
+    "::ffff:8.8.8.8",
+    "2002:808:808::",
+]
 
 
 @pytest.mark.parametrize("address, reason", sorted(FORBIDDEN.items()))
@@ -70,26 +78,41 @@ def test_scoped_link_local_is_judged_without_its_zone() -> None:
     assert forbidden_reason(ipaddress.ip_address("fe80::1%eth0")) == "a link-local address"
 
 
-@pytest.mark.parametrize("host, expected", [
-    ("2130706433", "127.0.0.1"),          # decimal
-    ("0177.0.0.1", "127.0.0.1"),          # octal
-    ("0x7f.0.0.1", "127.0.0.1"),          # hex octet
-    ("0x7f000001", "127.0.0.1"),          # hex whole
-    ("0X7F.1", "127.0.0.1"),              # hex, short form
-    ("127.1", "127.0.0.1"),               # short form
-    ("017700000001", "127.0.0.1"),        # octal whole
-    ("0251.0376.0251.0376", "169.254.169.254"),
-    ("127.0.0.1.", "127.0.0.1"),          # trailing root dot
-    ("10.0.0.1", "10.0.0.1"),
-    ("[::1]", "::1"),
-    ("::ffff:7f00:1", "::ffff:127.0.0.1"),
-])
+@pytest.mark.parametrize(
+    "host, expected",
+    [
+        ("2130706433", "127.0.0.1"),  # decimal
+        ("0177.0.0.1", "127.0.0.1"),  # octal
+        ("0x7f.0.0.1", "127.0.0.1"),  # hex octet
+        ("0x7f000001", "127.0.0.1"),  # hex whole
+        ("0X7F.1", "127.0.0.1"),  # hex, short form
+        ("127.1", "127.0.0.1"),  # short form
+        ("017700000001", "127.0.0.1"),  # octal whole
+        ("0251.0376.0251.0376", "169.254.169.254"),
+        ("127.0.0.1.", "127.0.0.1"),  # trailing root dot
+        ("10.0.0.1", "10.0.0.1"),
+        ("[::1]", "::1"),
+        ("::ffff:7f00:1", "::ffff:127.0.0.1"),
+    ],
+)
 def test_ip_literal_spellings_parse_to_the_address_the_resolver_would_use(host: str, expected: str) -> None:
     assert parse_ip_literal(host) == ipaddress.ip_address(expected)
 
 
-@pytest.mark.parametrize("host", ["example.com", "localhost", "cafe", "deadbeef.com", "1e1", "0x7g.0.0.1",
-                                  "08.0.0.1", "256.256.256.256.256", ""])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "example.com",
+        "localhost",
+        "cafe",
+        "deadbeef.com",
+        "1e1",
+        "0x7g.0.0.1",
+        "08.0.0.1",
+        "256.256.256.256.256",
+        "",
+    ],
+)
 def test_names_are_not_ip_literals(host: str) -> None:
     assert parse_ip_literal(host) is None
 
@@ -111,8 +134,10 @@ def test_allowlist_by_cidr() -> None:
     allowlist = parse_allowlist(" 10.20.0.0/16 , fd12::/16")
     assert check_address(ipaddress.ip_address("10.20.3.4"), allowlist) is None
     assert check_address(ipaddress.ip_address("fd12::9"), allowlist) is None
-    assert check_address(ipaddress.ip_address("10.21.0.1"), allowlist) == \
-        "10.21.0.1 is a private address (not in HTTP_ALLOWLIST)"
+    assert (
+        check_address(ipaddress.ip_address("10.21.0.1"), allowlist)
+        == "10.21.0.1 is a private address (not in HTTP_ALLOWLIST)"
+    )
     assert check_address(ipaddress.ip_address("169.254.169.254"), allowlist) is not None
 
 

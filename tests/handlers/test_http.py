@@ -1,4 +1,5 @@
 """The `http` handler end to end against real receivers on loopback (nothing else is ever called)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -64,9 +65,12 @@ def test_allowed_receiver_gets_signed_request_with_chronos_headers(receiver: Rec
     assert abs(int(headers["X-Chronos-Timestamp"]) - time.time()) < 5
     assert headers["X-Chronos-Signature"].startswith("sha256=")
     assert verify(SECRET, headers["X-Chronos-Timestamp"], request.body, headers["X-Chronos-Signature"])
-    assert not verify("another-secret", headers["X-Chronos-Timestamp"], request.body,
-                      headers["X-Chronos-Signature"])
-    assert not verify(SECRET, headers["X-Chronos-Timestamp"], request.body + b" ", headers["X-Chronos-Signature"])
+    assert not verify(
+        "another-secret", headers["X-Chronos-Timestamp"], request.body, headers["X-Chronos-Signature"]
+    )
+    assert not verify(
+        SECRET, headers["X-Chronos-Timestamp"], request.body + b" ", headers["X-Chronos-Signature"]
+    )
 
 
 def test_scheduled_for_is_the_same_on_every_retry(receiver: Receiver, make_call) -> None:
@@ -77,8 +81,12 @@ def test_scheduled_for_is_the_same_on_every_retry(receiver: Receiver, make_call)
 
 
 def test_method_headers_and_string_body_are_sent(receiver: Receiver, make_call) -> None:
-    call = make_call(f"{receiver.url}/ok", method="put", headers={"X-Custom": "1", "Content-Type": "text/csv",
-                                                                  "X-Chronos-Attempt": "99"}, body="a,b\n1,2")
+    call = make_call(
+        f"{receiver.url}/ok",
+        method="put",
+        headers={"X-Custom": "1", "Content-Type": "text/csv", "X-Chronos-Attempt": "99"},
+        body="a,b\n1,2",
+    )
     assert call_with(ALLOW_LOCAL, call).ok
     [request] = receiver.requests
     assert request.method == "PUT"
@@ -95,7 +103,9 @@ def test_get_sends_no_body_and_signs_the_empty_body(receiver: Receiver, make_cal
     assert verify(SECRET, request.headers["X-Chronos-Timestamp"], b"", request.headers["X-Chronos-Signature"])
 
 
-def test_unlisted_loopback_address_is_refused_without_a_connection(other_receiver: Receiver, make_call) -> None:
+def test_unlisted_loopback_address_is_refused_without_a_connection(
+    other_receiver: Receiver, make_call
+) -> None:
     outcome = call_with(ALLOW_LOCAL, make_call(f"{other_receiver.url}/ok"))
 
     assert not outcome.ok and not outcome.retryable
@@ -104,10 +114,23 @@ def test_unlisted_loopback_address_is_refused_without_a_connection(other_receive
     assert other_receiver.connections == 0 and other_receiver.requests == []
 
 
-@pytest.mark.parametrize("spelling", ["2130706434", "0177.0.0.2", "0x7f.0.0.2", "0x7f000002", "127.2",
-                                      "[::ffff:127.0.0.2]", "[::ffff:7f00:2]", "１２７.０.０.２", "127。0。0。2"])
-def test_legacy_ip_spellings_are_judged_as_the_address(other_receiver: Receiver, make_call,
-                                                       spelling: str) -> None:
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "2130706434",
+        "0177.0.0.2",
+        "0x7f.0.0.2",
+        "0x7f000002",
+        "127.2",
+        "[::ffff:127.0.0.2]",
+        "[::ffff:7f00:2]",
+        "１２７.０.０.２",
+        "127。0。0。2",
+    ],
+)
+def test_legacy_ip_spellings_are_judged_as_the_address(
+    other_receiver: Receiver, make_call, spelling: str
+) -> None:
     outcome = call_with(ALLOW_LOCAL, make_call(f"http://{spelling}:{other_receiver.port}/ok"))
 
     assert not outcome.ok and not outcome.retryable
@@ -156,8 +179,9 @@ def test_allow_listed_hostname_is_reached(receiver: Receiver, make_call) -> None
     assert outcome.ok, outcome.error
 
 
-def test_redirect_to_unlisted_address_is_refused(receiver: Receiver, other_receiver: Receiver,
-                                                 make_call) -> None:
+def test_redirect_to_unlisted_address_is_refused(
+    receiver: Receiver, other_receiver: Receiver, make_call
+) -> None:
     to = f"{other_receiver.url}/ok"
     outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/redirect?to={to}&code=307"))
 
@@ -167,8 +191,9 @@ def test_redirect_to_unlisted_address_is_refused(receiver: Receiver, other_recei
     assert other_receiver.connections == 0
 
 
-def test_allow_listed_name_does_not_admit_its_address_by_another_spelling(receiver: Receiver,
-                                                                          make_call) -> None:
+def test_allow_listed_name_does_not_admit_its_address_by_another_spelling(
+    receiver: Receiver, make_call
+) -> None:
     # `localhost` is listed by name; a redirect to the literal 127.0.0.1 (same host!) is not.
     settings = HttpSettings(allowlist=parse_allowlist(["localhost"]))
     to = f"http://127.0.0.1:{receiver.port}/ok"
@@ -181,7 +206,9 @@ def test_allowed_redirect_is_followed_keeping_method_on_307(receiver: Receiver, 
     outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/redirect?to=/ok&code=307", payload=[1]))
     assert outcome.ok, outcome.error
     assert [(r.method, r.path, r.body) for r in receiver.requests] == [
-        ("POST", "/redirect?to=/ok&code=307", b"[1]"), ("POST", "/ok", b"[1]")]
+        ("POST", "/redirect?to=/ok&code=307", b"[1]"),
+        ("POST", "/ok", b"[1]"),
+    ]
     assert outcome.result["url"] == f"{receiver.url}/ok"
 
 
@@ -260,10 +287,16 @@ def test_response_excerpt_is_capped(receiver: Receiver, make_call) -> None:
 
 
 def test_secret_header_values_never_reach_the_log(receiver: Receiver, make_call) -> None:
-    secrets = {"Authorization": "Bearer s3cr3t-bearer", "X-Api-Key": "s3cr3t-key", "Cookie": "sid=s3cr3t-cookie",
-               "X-Webhook-Token": "s3cr3t-token", "Proxy-Authorization": "Basic s3cr3t-proxy"}
-    call = make_call(f"{receiver.url}/ok?access_token=s3cr3t-query",
-                     headers={**secrets, "X-Plain": "visible"})
+    secrets = {
+        "Authorization": "Bearer s3cr3t-bearer",
+        "X-Api-Key": "s3cr3t-key",
+        "Cookie": "sid=s3cr3t-cookie",
+        "X-Webhook-Token": "s3cr3t-token",
+        "Proxy-Authorization": "Basic s3cr3t-proxy",
+    }
+    call = make_call(
+        f"{receiver.url}/ok?access_token=s3cr3t-query", headers={**secrets, "X-Plain": "visible"}
+    )
     outcome = call_with(ALLOW_LOCAL, call)
     assert outcome.ok
     [request] = receiver.requests
@@ -276,20 +309,27 @@ def test_secret_header_values_never_reach_the_log(receiver: Receiver, make_call)
 
 
 def test_mask_url_masks_password_and_token_query() -> None:
-    assert mask_url("https://user:pw@example.test/x?token=abc&page=2") == \
-        "https://user:****@example.test/x?token=****&page=2"
+    assert (
+        mask_url("https://user:pw@example.test/x?token=abc&page=2")
+        == "https://user:****@example.test/x?token=****&page=2"
+    )
 
 
-@pytest.mark.parametrize("target, message", [
-    ({"url": "ftp://127.0.0.1/"}, "target.url must be http or https"),
-    ({"url": "file:///etc/passwd"}, "target.url must be http or https"),
-    ({"url": ""}, "target.url is required"),
-    ({"url": "http://127.0.0.1/", "method": "BREW"}, "target.method"),
-    ({"url": "http://127.0.0.1/", "headers": {"X-A": "a\r\nX-Injected: 1"}}, "line breaks"),
-    ({"url": "http://127.0.0.1/", "headers": {"Bad Name": "x"}}, "not a valid header name"),
-    ({"url": "http://127.0.0.1/", "headers": ["x"]}, "target.headers must be an object"),
-])
-def test_bad_target_is_a_final_failure_naming_the_field(make_call, target: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ({"url": "ftp://127.0.0.1/"}, "target.url must be http or https"),
+        ({"url": "file:///etc/passwd"}, "target.url must be http or https"),
+        ({"url": ""}, "target.url is required"),
+        ({"url": "http://127.0.0.1/", "method": "BREW"}, "target.method"),
+        ({"url": "http://127.0.0.1/", "headers": {"X-A": "a\r\nX-Injected: 1"}}, "line breaks"),
+        ({"url": "http://127.0.0.1/", "headers": {"Bad Name": "x"}}, "not a valid header name"),
+        ({"url": "http://127.0.0.1/", "headers": ["x"]}, "target.headers must be an object"),
+    ],
+)
+def test_bad_target_is_a_final_failure_naming_the_field(
+    make_call, target: dict[str, Any], message: str
+) -> None:
     url = target.pop("url")
     outcome = call_with(ALLOW_LOCAL, make_call(url, **target))
     assert not outcome.ok and not outcome.retryable
@@ -328,8 +368,9 @@ def test_allowlist_comes_from_the_app_config(app, receiver: Receiver, make_call,
     assert len(receiver.requests) == 1
 
 
-def test_allowlist_comes_from_the_environment_without_an_app(receiver: Receiver, make_call,
-                                                             monkeypatch) -> None:
+def test_allowlist_comes_from_the_environment_without_an_app(
+    receiver: Receiver, make_call, monkeypatch
+) -> None:
     monkeypatch.setenv("HTTP_ALLOWLIST", "127.0.0.0/30")
     assert asyncio.run(run_calls([make_call(f"{receiver.url}/ok")]))[0].ok
     monkeypatch.delenv("HTTP_ALLOWLIST")
@@ -338,17 +379,22 @@ def test_allowlist_comes_from_the_environment_without_an_app(receiver: Receiver,
     assert len(receiver.requests) == 1
 
 
-def test_cross_origin_redirect_drops_credentials(receiver: Receiver, second_receiver: Receiver,
-                                                 make_call) -> None:
+def test_cross_origin_redirect_drops_credentials(
+    receiver: Receiver, second_receiver: Receiver, make_call
+) -> None:
     to = f"{second_receiver.url}/ok"
-    call = make_call(f"{receiver.url}/redirect?to={to}&code=307",
-                     headers={"Authorization": "Bearer abc", "X-Api-Key": "k", "X-Plain": "p"})
+    call = make_call(
+        f"{receiver.url}/redirect?to={to}&code=307",
+        headers={"Authorization": "Bearer abc", "X-Api-Key": "k", "X-Plain": "p"},
+    )
     assert call_with(ALLOW_LOCAL, call).ok
     [first], [second] = receiver.requests, second_receiver.requests
     assert first.headers["Authorization"] == "Bearer abc"
     assert "Authorization" not in second.headers and "X-Api-Key" not in second.headers
     assert second.headers["X-Plain"] == "p"
-    assert verify(SECRET, second.headers["X-Chronos-Timestamp"], second.body, second.headers["X-Chronos-Signature"])
+    assert verify(
+        SECRET, second.headers["X-Chronos-Timestamp"], second.body, second.headers["X-Chronos-Signature"]
+    )
 
 
 def test_same_origin_redirect_keeps_credentials(receiver: Receiver, make_call) -> None:

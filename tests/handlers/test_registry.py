@@ -1,4 +1,5 @@
 """The handler registry: a deployment's own handler, registered as the package docstring shows."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,10 +23,20 @@ def scratch_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def make_call(handler: str, payload: Any = None, timeout_seconds: float = 5.0) -> Call:
     lines: list[tuple[str, str, Any]] = []
-    call = Call(execution_id=1, job_id=2, job_name="custom", attempt=1,
-                scheduled_for=datetime(2026, 11, 28, tzinfo=UTC), trigger="manual", handler=handler,
-                target=None, payload=payload, timeout_seconds=timeout_seconds, signing_secret="s",
-                log=lambda level, message, data=None: lines.append((level, message, data)))
+    call = Call(
+        execution_id=1,
+        job_id=2,
+        job_name="custom",
+        attempt=1,
+        scheduled_for=datetime(2026, 11, 28, tzinfo=UTC),
+        trigger="manual",
+        handler=handler,
+        target=None,
+        payload=payload,
+        timeout_seconds=timeout_seconds,
+        signing_secret="s",
+        log=lambda level, message, data=None: lines.append((level, message, data)),
+    )
     call.lines = lines  # type: ignore[attr-defined]
     return call
 
@@ -74,8 +85,9 @@ def test_slow_handler_is_stopped_at_its_timeout() -> None:
     assert not outcome.ok and outcome.error == "Timed out after 0.05 s."
 
 
-def test_handler_modules_from_the_environment_are_loaded(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_handler_modules_from_the_environment_are_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "acme_handlers.py").write_text(
         "from chronos.handlers import Call, Outcome, register\n\n"
         "@register('acme_ping')\n"

@@ -1,4 +1,5 @@
 """Fixtures for notifications: a real SMTP server (aiosmtpd); the webhook receiver is in tests/conftest.py."""
+
 from __future__ import annotations
 
 import email
@@ -29,8 +30,13 @@ class Received:
 class SMTPSink:
     """A real SMTP server on 127.0.0.1 that keeps what it receives; start/stop at will."""
 
-    def __init__(self, port: int | None = None, require_auth: bool = False,
-                 starttls: ssl.SSLContext | None = None, implicit_tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        require_auth: bool = False,
+        starttls: ssl.SSLContext | None = None,
+        implicit_tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.require_auth = require_auth
         # STARTTLS offered (and required before anything else), or TLS from the first byte.
@@ -43,14 +49,17 @@ class SMTPSink:
         self._controller: Controller | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=policy.default)
+        message = email.message_from_bytes(
+            envelope.original_content or envelope.content, policy=policy.default
+        )
         with self._lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
             self.tls_sessions.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 Message accepted for delivery"
 
-    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         login = data.login.decode() if isinstance(data.login, bytes) else str(data.login)
         password = data.password.decode() if isinstance(data.password, bytes) else str(data.password)
         self.auth_attempts.append((login, password))
@@ -60,8 +69,11 @@ class SMTPSink:
         kwargs: dict[str, Any] = {}
         if self.require_auth:
             # With STARTTLS the server refuses AUTH before encryption, as a real relay does.
-            kwargs = {"authenticator": self._authenticate, "auth_require_tls": self.starttls is not None,
-                      "auth_required": True}
+            kwargs = {
+                "authenticator": self._authenticate,
+                "auth_require_tls": self.starttls is not None,
+                "auth_required": True,
+            }
         if self.starttls is not None:
             kwargs.update(tls_context=self.starttls, require_starttls=True)
         if self.implicit_tls is not None:
@@ -90,10 +102,18 @@ def smtp_sink():
 def notify_config(app, smtp_sink, monkeypatch):
     """Notifications pointed at the test SMTP server, short backoffs, loopback allow-listed."""
     settings = {
-        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_sink.port, "SMTP_USERNAME": None, "SMTP_PASSWORD": None,
-        "SMTP_FROM": "chronos@chronos.test", "SMTP_STARTTLS": False, "SMTP_SSL": False,
-        "SMTP_TIMEOUT_SECONDS": 5, "MAIL_CONSOLE": False, "NOTIFY_THROTTLE_SECONDS": 600,
-        "NOTIFY_RETRY_BACKOFF_SECONDS": [1, 2], "PUBLIC_BASE_URL": "http://127.0.0.1:8000/",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp_sink.port,
+        "SMTP_USERNAME": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_FROM": "chronos@chronos.test",
+        "SMTP_STARTTLS": False,
+        "SMTP_SSL": False,
+        "SMTP_TIMEOUT_SECONDS": 5,
+        "MAIL_CONSOLE": False,
+        "NOTIFY_THROTTLE_SECONDS": 600,
+        "NOTIFY_RETRY_BACKOFF_SECONDS": [1, 2],
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000/",
         "HTTP_ALLOWLIST": ["127.0.0.1"],
     }
     for key, value in settings.items():

@@ -1,4 +1,5 @@
 """GET /executions/{id}/notifications and /jobs/{id}/notifications: the owner sees them, nobody else."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -11,10 +12,18 @@ from tests.factories import make_finished_execution, make_newsletter_job, make_u
 
 
 def _notification(execution, **overrides) -> Notification:
-    values = {"execution_id": execution.id, "job_id": execution.job_id, "owner_id": execution.owner_id,
-              "channel": "email", "kind": "failure", "recipient": "alice@example.com", "status": "sent",
-              "tries": 1, "created_at": datetime(2026, 12, 7, 14, 1, tzinfo=UTC),
-              "sent_at": datetime(2026, 12, 7, 14, 1, 2, tzinfo=UTC)}
+    values = {
+        "execution_id": execution.id,
+        "job_id": execution.job_id,
+        "owner_id": execution.owner_id,
+        "channel": "email",
+        "kind": "failure",
+        "recipient": "alice@example.com",
+        "status": "sent",
+        "tries": 1,
+        "created_at": datetime(2026, 12, 7, 14, 1, tzinfo=UTC),
+        "sent_at": datetime(2026, 12, 7, 14, 1, 2, tzinfo=UTC),
+    }
     values.update(overrides)
     row = Notification(**values)
     db.session.add(row)
@@ -28,11 +37,23 @@ def world(any_app):
     job = make_newsletter_job(alice)
     first, second = make_finished_execution(job), make_finished_execution(job)
     _notification(first)
-    _notification(first, channel="webhook", recipient="http://127.0.0.1:9/hook", status="failed", tries=4,
-                  error="Webhook: HTTP 503 Service Unavailable", sent_at=None)
+    _notification(
+        first,
+        channel="webhook",
+        recipient="http://127.0.0.1:9/hook",
+        status="failed",
+        tries=4,
+        error="Webhook: HTTP 503 Service Unavailable",
+        sent_at=None,
+    )
     _notification(second, status="suppressed", tries=0, sent_at=None)
-    return {"alice": token_headers(alice), "bob": token_headers(bob), "job": job, "first": first,
-            "second": second}
+    return {
+        "alice": token_headers(alice),
+        "bob": token_headers(bob),
+        "job": job,
+        "first": first,
+        "second": second,
+    }
 
 
 def test_owner_sees_an_executions_notifications(client, world):
@@ -41,18 +62,46 @@ def test_owner_sees_an_executions_notifications(client, world):
     body = response.get_json()
     assert (body["page"], body["limit"], body["total"]) == (1, 20, 2)
     email, webhook = body["items"]
-    assert email["channel"] == "email" and email["status"] == "sent" and email["recipient"] == "alice@example.com"
+    assert (
+        email["channel"] == "email"
+        and email["status"] == "sent"
+        and email["recipient"] == "alice@example.com"
+    )
     assert email["sent_at"].startswith("2026-12-07T14:01:02") and email["sent_at"].endswith("+00:00")
-    assert webhook == {**webhook, "channel": "webhook", "status": "failed", "tries": 4, "sent_at": None,
-                       "error": "Webhook: HTTP 503 Service Unavailable", "kind": "failure",
-                       "execution_id": world["first"].id, "job_id": world["job"].id, "suppressed_count": 0}
-    assert set(email) == {"id", "execution_id", "job_id", "channel", "kind", "recipient", "status", "tries",
-                          "error", "suppressed_count", "created_at", "sent_at"}
+    assert webhook == {
+        **webhook,
+        "channel": "webhook",
+        "status": "failed",
+        "tries": 4,
+        "sent_at": None,
+        "error": "Webhook: HTTP 503 Service Unavailable",
+        "kind": "failure",
+        "execution_id": world["first"].id,
+        "job_id": world["job"].id,
+        "suppressed_count": 0,
+    }
+    assert set(email) == {
+        "id",
+        "execution_id",
+        "job_id",
+        "channel",
+        "kind",
+        "recipient",
+        "status",
+        "tries",
+        "error",
+        "suppressed_count",
+        "created_at",
+        "sent_at",
+    }
 
 
 def test_execution_detail_embeds_its_notifications(client, world):
     body = client.get(f"/api/v1/executions/{world['first'].id}", headers=world["alice"]).get_json()
-    assert [(n["channel"], n["status"]) for n in body["notifications"]] == [("email", "sent"), ("webhook", "failed")]
+    assert [(n["channel"], n["status"]) for n in body["notifications"]] == [
+        ("email", "sent"),
+        ("webhook", "failed"),
+    ]
 
 
 def test_owner_sees_a_jobs_notifications_newest_first_paginated(client, world):
@@ -65,8 +114,10 @@ def test_owner_sees_a_jobs_notifications_newest_first_paginated(client, world):
 
 
 def test_another_user_gets_404(client, world):
-    for url in (f"/api/v1/executions/{world['first'].id}/notifications",
-                f"/api/v1/jobs/{world['job'].id}/notifications"):
+    for url in (
+        f"/api/v1/executions/{world['first'].id}/notifications",
+        f"/api/v1/jobs/{world['job'].id}/notifications",
+    ):
         response = client.get(url, headers=world["bob"])
         assert response.status_code == 404
         body = response.get_json()
@@ -88,10 +139,15 @@ def test_bad_paging_is_422_naming_the_field(client, world, query):
 
 def test_smtp_password_is_not_in_responses(client, world, any_app, monkeypatch):
     monkeypatch.setitem(any_app.config, "SMTP_PASSWORD", "hunter2-smtp")
-    _notification(world["second"], recipient="ops@example.com", status="failed",
-                  error="SMTP 127.0.0.1:25 answered 535 bad credentials")
+    _notification(
+        world["second"],
+        recipient="ops@example.com",
+        status="failed",
+        error="SMTP 127.0.0.1:25 answered 535 bad credentials",
+    )
     text = client.get(f"/api/v1/jobs/{world['job'].id}/notifications", headers=world["alice"]).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "hunter2-smtp" not in text and "535" in text
 
 

@@ -4,6 +4,7 @@ logs, failure e-mails and webhooks (the API's responses are tested in tests/api/
 The job sends real credentials (the receiver gets them); everything Chronos stores or sends about the
 run shows them masked — including an error message a handler wrote with a credential inside it.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,14 @@ from chronos.masking import MASK
 from chronos.models import Execution, ExecutionLog, Notification
 from tests.factories import make_execution, make_newsletter_job, reload
 
-SECRETS = {"session": "sess-0123456789", "signature": "sig-abcdef123456", "bearer": "tok-zyxw98765",
-           "api_key": "key-55667788", "url_password": "pw-hunter2222", "webhook_token": "wh-tok-424242"}
+SECRETS = {
+    "session": "sess-0123456789",
+    "signature": "sig-abcdef123456",
+    "bearer": "tok-zyxw98765",
+    "api_key": "key-55667788",
+    "url_password": "pw-hunter2222",
+    "webhook_token": "wh-tok-424242",
+}
 
 
 @pytest.fixture
@@ -32,20 +39,34 @@ def leaky_handler(monkeypatch):
     async def leaky(call: Call) -> Outcome:
         auth = (call.target or {}).get("headers", {}).get("Authorization")
         call.log("info", f"calling with {auth}", {"headers": call.target["headers"], "auth_used": auth})
-        return Outcome(ok=False, retryable=False, error=f"upstream refused credentials {auth}",
-                       result={"sent": {"Authorization": auth}})
+        return Outcome(
+            ok=False,
+            retryable=False,
+            error=f"upstream refused credentials {auth}",
+            result={"sent": {"Authorization": auth}},
+        )
 
 
 def _job(owner, receiver, *, auth_header: str = "X-Auth-Token", userinfo: bool = True, **fields):
     login = f"bot:{SECRETS['url_password']}@" if userinfo else ""
     url = f"http://{login}127.0.0.1:{receiver.port}/status/500?api_key={SECRETS['api_key']}"
     return make_newsletter_job(
-        owner, max_retries=0, notify_emails=["ops@example.com"],
+        owner,
+        max_retries=0,
+        notify_emails=["ops@example.com"],
         notify_webhook_url=f"{receiver.url}/hook?token={SECRETS['webhook_token']}",
-        target={"url": url, "method": "POST", "headers": {
-            "X-Session-Id": SECRETS["session"], "X-Signature": SECRETS["signature"],
-            auth_header: f"Bearer {SECRETS['bearer']}", "Accept": "application/json"}},
-        **fields)
+        target={
+            "url": url,
+            "method": "POST",
+            "headers": {
+                "X-Session-Id": SECRETS["session"],
+                "X-Signature": SECRETS["signature"],
+                auth_header: f"Bearer {SECRETS['bearer']}",
+                "Accept": "application/json",
+            },
+        },
+        **fields,
+    )
 
 
 def _everything_stored_and_sent(execution_id: int, smtp_sink, receiver, caplog) -> dict[str, str]:
@@ -56,11 +77,14 @@ def _everything_stored_and_sent(execution_id: int, smtp_sink, receiver, caplog) 
     mails = [m.message.as_string() for m in smtp_sink.received]
     hooks = [r.body.decode() for r in receiver.matching("/hook")]
     return {
-        "execution": json.dumps({"error": execution.error, "result": execution.result,
-                                 "attempts": execution.attempts}),
+        "execution": json.dumps(
+            {"error": execution.error, "result": execution.result, "attempts": execution.attempts}
+        ),
         "logs": json.dumps([{"message": line.message, "data": line.data} for line in lines]),
         "notifications": json.dumps([{"recipient": n.recipient, "error": n.error} for n in notices]),
-        "e-mail": "\n".join(mails), "webhook": "\n".join(hooks), "process log": caplog.text,
+        "e-mail": "\n".join(mails),
+        "webhook": "\n".join(hooks),
+        "process log": caplog.text,
     }
 
 
@@ -73,7 +97,8 @@ def _assert_no_secret(surfaces: dict[str, str]) -> None:
 
 
 def test_http_job_credentials_are_masked_in_records_logs_email_and_webhook(
-        notify_config, smtp_sink, owner, receiver, caplog):
+    notify_config, smtp_sink, owner, receiver, caplog
+):
     caplog.set_level(logging.INFO)
     job = _job(owner, receiver)
     execution = make_execution(job)
@@ -95,10 +120,12 @@ def test_http_job_credentials_are_masked_in_records_logs_email_and_webhook(
 
 
 def test_a_handler_quoting_its_credentials_is_masked_everywhere(
-        notify_config, smtp_sink, owner, receiver, caplog, leaky_handler):
+    notify_config, smtp_sink, owner, receiver, caplog, leaky_handler
+):
     caplog.set_level(logging.INFO)
-    execution = make_execution(_job(owner, receiver, auth_header="Authorization", userinfo=False,
-                                    handler="leaky"))
+    execution = make_execution(
+        _job(owner, receiver, auth_header="Authorization", userinfo=False, handler="leaky")
+    )
     tasks.run_executions.call_local([execution.id])
     row = reload(execution)
     assert row.status == "failed" and row.error == f"upstream refused credentials {MASK}"

@@ -1,4 +1,5 @@
 """Failure e-mails over real SMTP: recipients, subject, content, multipart, and the switches."""
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,11 @@ from .conftest import PASSWORD, SMTPSink
 
 def _rows(execution_id: int) -> list[Notification]:
     db.session.expire_all()
-    return list(db.session.scalars(select(Notification).where(Notification.execution_id == execution_id)
-                                   .order_by(Notification.id)))
+    return list(
+        db.session.scalars(
+            select(Notification).where(Notification.execution_id == execution_id).order_by(Notification.id)
+        )
+    )
 
 
 def test_failed_execution_emails_each_recipient_once(notify_config, smtp_sink, owner):
@@ -31,10 +35,14 @@ def test_failed_execution_emails_each_recipient_once(notify_config, smtp_sink, o
     deliver_notifications.call_local(execution.id, "failure")
 
     assert sorted(r for received in smtp_sink.received for r in received.rcpt_tos) == [
-        "dev@example.com", "ops@example.com"]
+        "dev@example.com",
+        "ops@example.com",
+    ]
     rows = _rows(execution.id)
     assert [(r.channel, r.recipient, r.status, r.tries) for r in rows] == [
-        ("email", "ops@example.com", "sent", 1), ("email", "dev@example.com", "sent", 1)]
+        ("email", "ops@example.com", "sent", 1),
+        ("email", "dev@example.com", "sent", 1),
+    ]
     assert all(r.sent_at is not None and r.error is None and r.kind == "failure" for r in rows)
 
 
@@ -107,7 +115,9 @@ def test_execution_that_did_not_fail_is_not_notified(notify_config, smtp_sink, o
 
 def test_recovery_email_only_when_asked_for(notify_config, smtp_sink, owner):
     quiet = make_newsletter_job(owner, name="Quiet")
-    tasks.deliver_notifications.call_local(make_finished_execution(quiet, status="succeeded", error=None).id, "recovery")
+    tasks.deliver_notifications.call_local(
+        make_finished_execution(quiet, status="succeeded", error=None).id, "recovery"
+    )
     assert smtp_sink.received == []
 
     job = make_newsletter_job(owner, name="Flaky", notify_on_recovery=True)
@@ -131,8 +141,15 @@ def test_interval_and_one_time_schedules_in_words(app, owner):
     nickname = make_newsletter_job(owner, cron_expression="@daily", timezone="Europe/Berlin")
     assert describe_schedule(nickname).startswith("At 00:00 (Europe/Berlin)")
     from datetime import datetime
-    once = make_newsletter_job(owner, job_type="one_time", schedule_type="once", cron_expression=None,
-                               run_at=datetime(2026, 7, 1, 7, 30, tzinfo=UTC), timezone="Europe/Berlin")
+
+    once = make_newsletter_job(
+        owner,
+        job_type="one_time",
+        schedule_type="once",
+        cron_expression=None,
+        run_at=datetime(2026, 7, 1, 7, 30, tzinfo=UTC),
+        timezone="Europe/Berlin",
+    )
     assert describe_schedule(once) == "Once, at Wed 01 Jul 2026 09:30:00 CEST (UTC+02:00)"
 
 
@@ -154,7 +171,10 @@ def test_no_smtp_settings_records_failed_not_configured(notify_config, owner, mo
     [row] = _rows(execution.id)
     assert row.status == "failed" and "SMTP not configured" in row.error
     from chronos.extensions import huey
-    assert huey.pending_count() == 0 and huey.scheduled_count() == 0  # a missing setting does not fix itself: no retry
+
+    assert (
+        huey.pending_count() == 0 and huey.scheduled_count() == 0
+    )  # a missing setting does not fix itself: no retry
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -182,6 +202,7 @@ def test_smtp_password_never_in_errors_or_logs(notify_config, owner, monkeypatch
 
 def test_sanitize_masks_the_password_in_every_form():
     import base64
+
     config = {"SMTP_PASSWORD": "hunter2", "SMTP_USERNAME": "me"}
     plain_auth = base64.b64encode(b"\0me\0hunter2").decode()
     text = f"bad hunter2 / {base64.b64encode(b'hunter2').decode()} / {plain_auth}"
@@ -191,19 +212,24 @@ def test_sanitize_masks_the_password_in_every_form():
 
 def test_execution_failed_only_enqueues(app, owner, redis):
     from chronos.extensions import huey
+
     execution = make_finished_execution(make_newsletter_job(owner))
     tasks.queue_followups(FollowUps(failed=[execution.id], recovered=[execution.id]))
     assert _rows(execution.id) == []  # nothing recorded or sent in the caller
     pending = huey.pending()
     assert [(t.name.rsplit(".", 1)[-1], t.args) for t in pending] == [
         ("deliver_notifications", (execution.id, "failure")),
-        ("deliver_notifications", (execution.id, "recovery"))]
+        ("deliver_notifications", (execution.id, "recovery")),
+    ]
 
 
 def test_owner_without_list_and_other_users_email_unaffected(notify_config, smtp_sink, owner):
     other = make_user("bob@example.com")
     tasks.deliver_notifications.call_local(make_finished_execution(make_newsletter_job(owner)).id, "failure")
-    tasks.deliver_notifications.call_local(make_finished_execution(make_newsletter_job(other, name="Bob's")).id, "failure")
+    tasks.deliver_notifications.call_local(
+        make_finished_execution(make_newsletter_job(other, name="Bob's")).id, "failure"
+    )
     assert [(r.rcpt_tos, r.message["Subject"]) for r in smtp_sink.received] == [
         (["alice@example.com"], '[Chronos] Job "Weekly Newsletter" failed'),
-        (["bob@example.com"], '[Chronos] Job "Bob\'s" failed')]
+        (["bob@example.com"], '[Chronos] Job "Bob\'s" failed'),
+    ]

@@ -1,4 +1,5 @@
 """End to end with the engine: a job whose target always fails, run by a real consumer, e-mails once."""
+
 from __future__ import annotations
 
 import os
@@ -22,14 +23,27 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def consumer(app, smtp_sink, tmp_path):
     """A real `python -m chronos.worker` pointed at the test SMTP server."""
-    env = {**os.environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_sink.port),
-           "SMTP_FROM": "chronos@chronos.test", "MAIL_CONSOLE": "false", "HTTP_ALLOWLIST": "127.0.0.1",
-           "NOTIFY_RETRY_BACKOFF_SECONDS": "1", "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
-           "CHRONOS_WORKERS": "2", "LOG_LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_sink.port),
+        "SMTP_FROM": "chronos@chronos.test",
+        "MAIL_CONSOLE": "false",
+        "HTTP_ALLOWLIST": "127.0.0.1",
+        "NOTIFY_RETRY_BACKOFF_SECONDS": "1",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+        "CHRONOS_WORKERS": "2",
+        "LOG_LEVEL": "INFO",
+    }
     log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "chronos.worker", "-w", "2"], cwd=ROOT, env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "chronos.worker", "-w", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     try:
         yield process
     finally:
@@ -48,10 +62,15 @@ def test_always_failing_job_emails_exactly_once_after_the_last_attempt(app, smtp
 
     receiver.status = 500
     owner = make_user("alice@example.com")
-    job = make_newsletter_job(owner, name="Always failing",
-                              target={"url": f"{receiver.url}/hook", "method": "POST"},
-                              max_retries=1, retry_backoff_seconds=[1], notify_emails=["ops@example.com"],
-                              timeout_seconds=5)
+    job = make_newsletter_job(
+        owner,
+        name="Always failing",
+        target={"url": f"{receiver.url}/hook", "method": "POST"},
+        max_retries=1,
+        retry_backoff_seconds=[1],
+        notify_emails=["ops@example.com"],
+        timeout_seconds=5,
+    )
     execution_id = tasks.trigger_manual(job).id
 
     def finished() -> Execution | None:
@@ -75,4 +94,5 @@ def test_always_failing_job_emails_exactly_once_after_the_last_attempt(app, smtp
     db.session.expire_all()
     rows = db.session.scalars(select(Notification).where(Notification.execution_id == execution_id)).all()
     assert [(r.channel, r.recipient, r.status, r.tries) for r in rows] == [
-        ("email", "ops@example.com", "sent", 1)]
+        ("email", "ops@example.com", "sent", 1)
+    ]

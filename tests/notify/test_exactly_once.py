@@ -1,4 +1,5 @@
 """A duplicate task delivery, sequential or concurrent, sends nothing twice."""
+
 from __future__ import annotations
 
 import threading
@@ -49,7 +50,10 @@ def test_task_delivered_twice_concurrently_sends_one_email(app, notify_config, s
 
     assert errors == []
     assert sorted(r.rcpt_tos[0] for r in smtp_sink.received) == [
-        "boss@example.com", "dev@example.com", "ops@example.com"]
+        "boss@example.com",
+        "dev@example.com",
+        "ops@example.com",
+    ]
     db.session.expire_all()
     rows = list(db.session.scalars(select(Notification)))
     assert len(rows) == 3 and {(r.status, r.tries) for r in rows} == {("sent", 1)}
@@ -81,16 +85,24 @@ def test_two_concurrent_sends_of_one_row_send_once(app, notify_config, smtp_sink
     assert len(smtp_sink.received) == 1
 
 
-def test_duplicate_delivery_on_the_embedded_sqlite_default_sends_once(sqlite_app, smtp_sink, redis, monkeypatch):
+def test_duplicate_delivery_on_the_embedded_sqlite_default_sends_once(
+    sqlite_app, smtp_sink, redis, monkeypatch
+):
     from tests.conftest import _clean
 
     _clean(sqlite_app)
-    for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_sink.port, "MAIL_CONSOLE": False,
-                       "SMTP_USERNAME": None, "NOTIFY_THROTTLE_SECONDS": 600}.items():
+    for key, value in {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp_sink.port,
+        "MAIL_CONSOLE": False,
+        "SMTP_USERNAME": None,
+        "NOTIFY_THROTTLE_SECONDS": 600,
+    }.items():
         monkeypatch.setitem(sqlite_app.config, key, value)
     with sqlite_app.app_context():
-        job = make_newsletter_job(make_user("alice@example.com"),
-                                  notify_emails=["ops@example.com", "dev@example.com"])
+        job = make_newsletter_job(
+            make_user("alice@example.com"), notify_emails=["ops@example.com", "dev@example.com"]
+        )
         execution_id = make_finished_execution(job).id
         deliver_notifications.call_local(execution_id, "failure")
         deliver_notifications.call_local(execution_id, "failure")

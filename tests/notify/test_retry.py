@@ -1,4 +1,5 @@
 """SMTP unavailable: the failure is recorded, a retry is scheduled with backoff, then `sent` or `failed`."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -82,7 +83,9 @@ def test_rejected_recipient_5xx_is_not_retried(notify_config, owner):
     sink = Rejecting().start()
     try:
         notify_config["SMTP_PORT"] = sink.port
-        tasks.deliver_notifications.call_local(make_finished_execution(make_newsletter_job(owner)).id, "failure")
+        tasks.deliver_notifications.call_local(
+            make_finished_execution(make_newsletter_job(owner)).id, "failure"
+        )
         row = _row()
         assert row.status == "failed" and "550" in row.error and "No such user" in row.error
         assert _delayed() == []

@@ -1,4 +1,5 @@
 """The sweep: notifications whose Huey task was lost (Redis lost, worker killed mid-send) are queued again."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -23,8 +24,10 @@ def test_sweep_requeues_lost_work_and_leaves_the_rest(notify_config, smtp_sink, 
 
     def ago() -> dict:
         """Finished two minutes ago, each in its own slot."""
-        return {"scheduled_for": now - timedelta(minutes=3, seconds=next(slots)),
-                "finished_at": now - timedelta(minutes=2)}
+        return {
+            "scheduled_for": now - timedelta(minutes=3, seconds=next(slots)),
+            "finished_at": now - timedelta(minutes=2),
+        }
 
     # A failed execution whose deliver task was lost: no rows at all.
     unrecorded = make_finished_execution(job, **ago())
@@ -35,24 +38,52 @@ def test_sweep_requeues_lost_work_and_leaves_the_rest(notify_config, smtp_sink, 
     make_finished_execution(make_newsletter_job(owner, name="Quiet", notify_on_failure=False), **ago())
     # A recorded row never claimed, one abandoned mid-send, one waiting for its retry, one sent.
     base = {"job_id": job.id, "owner_id": owner.id, "channel": "email", "kind": "failure"}
-    lost = Notification(execution_id=make_finished_execution(job, **ago()).id, recipient="a@example.com",
-                        status="pending", created_at=now - timedelta(minutes=2), **base)
-    abandoned = Notification(execution_id=make_finished_execution(job, **ago()).id, recipient="b@example.com",
-                             status="sending", tries=1, created_at=now - timedelta(minutes=10),
-                             claimed_at=now - timedelta(minutes=10), **base)
-    waiting = Notification(execution_id=make_finished_execution(job, **ago()).id, recipient="c@example.com",
-                           status="pending", tries=1, created_at=now - timedelta(minutes=2),
-                           claimed_at=now - timedelta(seconds=1), **base)
-    done = Notification(execution_id=make_finished_execution(job, **ago()).id, recipient="d@example.com",
-                        status="sent", tries=1, created_at=now - timedelta(minutes=2), **base)
+    lost = Notification(
+        execution_id=make_finished_execution(job, **ago()).id,
+        recipient="a@example.com",
+        status="pending",
+        created_at=now - timedelta(minutes=2),
+        **base,
+    )
+    abandoned = Notification(
+        execution_id=make_finished_execution(job, **ago()).id,
+        recipient="b@example.com",
+        status="sending",
+        tries=1,
+        created_at=now - timedelta(minutes=10),
+        claimed_at=now - timedelta(minutes=10),
+        **base,
+    )
+    waiting = Notification(
+        execution_id=make_finished_execution(job, **ago()).id,
+        recipient="c@example.com",
+        status="pending",
+        tries=1,
+        created_at=now - timedelta(minutes=2),
+        claimed_at=now - timedelta(seconds=1),
+        **base,
+    )
+    done = Notification(
+        execution_id=make_finished_execution(job, **ago()).id,
+        recipient="d@example.com",
+        status="sent",
+        tries=1,
+        created_at=now - timedelta(minutes=2),
+        **base,
+    )
     db.session.add_all([lost, abandoned, waiting, done])
     db.session.commit()
 
     counts = tasks.sweep_notifications.call_local()
 
     assert counts == {"abandoned": 1, "pending": 2, "unrecorded": 1}
-    assert _queued() == sorted([("deliver_notifications", (unrecorded.id, "failure")),
-                                ("send_notification", (lost.id,)), ("send_notification", (abandoned.id,))])
+    assert _queued() == sorted(
+        [
+            ("deliver_notifications", (unrecorded.id, "failure")),
+            ("send_notification", (lost.id,)),
+            ("send_notification", (abandoned.id,)),
+        ]
+    )
     db.session.expire_all()
     assert db.session.get(Notification, abandoned.id).status == "pending"
     assert db.session.get(Notification, waiting.id).status == "pending"
@@ -69,5 +100,7 @@ def test_sweep_requeues_lost_work_and_leaves_the_rest(notify_config, smtp_sink, 
     huey.flush()
     tasks.deliver_notifications.call_local(unrecorded.id, "failure")
     assert tasks.sweep_notifications.call_local() == {"abandoned": 0, "pending": 0, "unrecorded": 0}
-    assert db.session.scalar(select(Notification.status).where(
-        Notification.execution_id == unrecorded.id)) == "sent"
+    assert (
+        db.session.scalar(select(Notification.status).where(Notification.execution_id == unrecorded.id))
+        == "sent"
+    )

@@ -1,4 +1,5 @@
 """Throttling: at most one failure notice per job (and recipient) per window; the next says how many were held back."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,8 +14,12 @@ from tests.factories import make_finished_execution, make_newsletter_job
 
 def _statuses(job_id: int) -> list[tuple[str, int]]:
     db.session.expire_all()
-    return [(r.status, r.suppressed_count) for r in db.session.scalars(
-        select(Notification).where(Notification.job_id == job_id).order_by(Notification.id))]
+    return [
+        (r.status, r.suppressed_count)
+        for r in db.session.scalars(
+            select(Notification).where(Notification.job_id == job_id).order_by(Notification.id)
+        )
+    ]
 
 
 def _pass_the_window(job_id: int, seconds: int) -> None:
@@ -25,14 +30,21 @@ def _pass_the_window(job_id: int, seconds: int) -> None:
 
 
 def test_three_failures_in_the_window_send_one_and_the_next_carries_the_count(
-        notify_config, smtp_sink, owner, receiver):
+    notify_config, smtp_sink, owner, receiver
+):
     job = make_newsletter_job(owner, notify_webhook_url=f"{receiver.url}/hook")
     for _ in range(3):
         tasks.deliver_notifications.call_local(make_finished_execution(job).id, "failure")
 
     assert len(smtp_sink.received) == 1 and len(receiver.requests) == 1
-    assert _statuses(job.id) == [("sent", 0), ("sent", 0), ("suppressed", 0), ("suppressed", 0),
-                                 ("suppressed", 0), ("suppressed", 0)]
+    assert _statuses(job.id) == [
+        ("sent", 0),
+        ("sent", 0),
+        ("suppressed", 0),
+        ("suppressed", 0),
+        ("suppressed", 0),
+        ("suppressed", 0),
+    ]
 
     _pass_the_window(job.id, 601)
     fourth = make_finished_execution(job)
@@ -59,7 +71,9 @@ def test_throttle_is_per_job(notify_config, smtp_sink, owner):
     tasks.deliver_notifications.call_local(make_finished_execution(first).id, "failure")
     tasks.deliver_notifications.call_local(make_finished_execution(second).id, "failure")
     assert [r.message["Subject"] for r in smtp_sink.received] == [
-        '[Chronos] Job "First" failed', '[Chronos] Job "Second" failed']
+        '[Chronos] Job "First" failed',
+        '[Chronos] Job "Second" failed',
+    ]
 
 
 def test_zero_turns_throttling_off(notify_config, smtp_sink, owner, monkeypatch):
@@ -85,5 +99,7 @@ def test_a_failed_notice_does_not_hold_back_the_next(notify_config, smtp_sink, o
 def test_recovery_notices_are_not_throttled(notify_config, smtp_sink, owner):
     job = make_newsletter_job(owner, notify_on_recovery=True)
     tasks.deliver_notifications.call_local(make_finished_execution(job).id, "failure")
-    tasks.deliver_notifications.call_local(make_finished_execution(job, status="succeeded", error=None).id, "recovery")
+    tasks.deliver_notifications.call_local(
+        make_finished_execution(job, status="succeeded", error=None).id, "recovery"
+    )
     assert [r.message["Subject"].rsplit(" ", 1)[-1] for r in smtp_sink.received] == ["failed", "recovered"]

@@ -1,4 +1,5 @@
 """E-mail over TLS to a real SMTP server: STARTTLS and implicit TLS, certificates verified."""
+
 from __future__ import annotations
 
 import ssl
@@ -39,9 +40,15 @@ def _message() -> EmailMessage:
 
 
 def _config(sink: SMTPSink, **overrides: object) -> dict[str, object]:
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": sink.port, "SMTP_USERNAME": "chronos",
-            "SMTP_PASSWORD": PASSWORD, "SMTP_TIMEOUT_SECONDS": 5, "SMTP_LOCAL_HOSTNAME": "chronos.test",
-            **overrides}
+    return {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": sink.port,
+        "SMTP_USERNAME": "chronos",
+        "SMTP_PASSWORD": PASSWORD,
+        "SMTP_TIMEOUT_SECONDS": 5,
+        "SMTP_LOCAL_HOSTNAME": "chronos.test",
+        **overrides,
+    }
 
 
 @pytest.mark.parametrize("mode", ["starttls", "implicit"])

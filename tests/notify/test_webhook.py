@@ -1,4 +1,5 @@
 """The failure webhook: a JSON body with a Slack `text`, through the `http` handler's address checks."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,11 @@ from tests.live import running_receiver
 
 def _webhook_row(execution_id: int) -> Notification:
     db.session.expire_all()
-    return db.session.scalars(select(Notification).where(
-        Notification.execution_id == execution_id, Notification.channel == "webhook")).one()
+    return db.session.scalars(
+        select(Notification).where(
+            Notification.execution_id == execution_id, Notification.channel == "webhook"
+        )
+    ).one()
 
 
 def test_webhook_posts_json_with_slack_text(notify_config, smtp_sink, owner, receiver):
@@ -31,18 +35,26 @@ def test_webhook_posts_json_with_slack_text(notify_config, smtp_sink, owner, rec
     assert hook.path == "/hook" and hook.headers["Content-Type"] == "application/json"
     body = hook.json()
     assert body["event"] == "execution.failed"
-    assert body["text"].startswith('[Chronos] Job "Weekly Newsletter" failed after 2 attempts: '
-                                   'HTTP 500 Internal Server Error')
+    assert body["text"].startswith(
+        '[Chronos] Job "Weekly Newsletter" failed after 2 attempts: HTTP 500 Internal Server Error'
+    )
     assert body["text"].endswith(f"http://127.0.0.1:8000/executions/{execution.id}")
     assert "\n" not in body["text"]
-    assert body["job"] == {"id": job.id, "name": "Weekly Newsletter", "timezone": "America/New_York",
-                           "schedule": describe_schedule(job)}
+    assert body["job"] == {
+        "id": job.id,
+        "name": "Weekly Newsletter",
+        "timezone": "America/New_York",
+        "schedule": describe_schedule(job),
+    }
     assert body["execution"]["id"] == execution.id and body["execution"]["attempts"] == 2
     assert body["execution"]["http_status"] == 500
     assert body["execution"]["scheduled_for"] == execution.scheduled_for.isoformat()
     # Signed with the job's secret, like the job's own calls.
-    signature = hmac.new(job.signing_secret.encode(), f"{hook.headers['X-Chronos-Timestamp']}.".encode()
-                         + hook.body, hashlib.sha256).hexdigest()
+    signature = hmac.new(
+        job.signing_secret.encode(),
+        f"{hook.headers['X-Chronos-Timestamp']}.".encode() + hook.body,
+        hashlib.sha256,
+    ).hexdigest()
     assert hook.headers["X-Chronos-Signature"] == f"sha256={signature}"
     row = _webhook_row(execution.id)
     assert (row.status, row.recipient, row.tries) == ("sent", webhook_url, 1)
@@ -51,12 +63,16 @@ def test_webhook_posts_json_with_slack_text(notify_config, smtp_sink, owner, rec
 
 def test_recovery_webhook_event(notify_config, smtp_sink, owner, receiver):
     job = make_newsletter_job(owner, notify_webhook_url=f"{receiver.url}/hook", notify_on_recovery=True)
-    tasks.deliver_notifications.call_local(make_finished_execution(job, status="succeeded", error=None).id, "recovery")
+    tasks.deliver_notifications.call_local(
+        make_finished_execution(job, status="succeeded", error=None).id, "recovery"
+    )
     [hook] = receiver.requests
     assert hook.json()["event"] == "execution.recovered" and "recovered" in hook.json()["text"]
 
 
-def test_webhook_to_loopback_not_allow_listed_is_refused_without_a_connection(notify_config, smtp_sink, owner):
+def test_webhook_to_loopback_not_allow_listed_is_refused_without_a_connection(
+    notify_config, smtp_sink, owner
+):
     with running_receiver("127.0.0.2") as other:  # a listener that must see nothing
         job = make_newsletter_job(owner, notify_webhook_url=f"{other.url}/hook")
         execution = make_finished_execution(job)

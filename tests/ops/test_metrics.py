@@ -1,4 +1,5 @@
 """/metrics: Prometheus text with the engine's counters and the scrape-time state."""
+
 from datetime import timedelta
 
 from chronos.extensions import db
@@ -15,8 +16,16 @@ def _job_with_executions(statuses: list[str]) -> None:
     db.session.flush()
     now = utcnow()
     for i, status in enumerate(statuses):
-        db.session.add(Execution(job_id=job.id, owner_id=user.id, job_version=1, trigger="schedule",
-                                 scheduled_for=now - timedelta(minutes=10 + i), status=status))
+        db.session.add(
+            Execution(
+                job_id=job.id,
+                owner_id=user.id,
+                job_version=1,
+                trigger="schedule",
+                scheduled_for=now - timedelta(minutes=10 + i),
+                status=status,
+            )
+        )
     db.session.commit()
 
 
@@ -34,8 +43,12 @@ def test_metrics_report_workers_alive_and_runs_past_their_timeout(app):
 
     _job_with_executions(["running"])
     db.session.query(Execution).update({"started_at": utcnow() - timedelta(minutes=5)})
-    db.session.add_all([WorkerHeartbeat(worker="a:1", last_seen=utcnow()),
-                        WorkerHeartbeat(worker="b:2", last_seen=utcnow() - timedelta(minutes=5))])
+    db.session.add_all(
+        [
+            WorkerHeartbeat(worker="a:1", last_seen=utcnow()),
+            WorkerHeartbeat(worker="b:2", last_seen=utcnow() - timedelta(minutes=5)),
+        ]
+    )
     db.session.commit()
     body = app.test_client().get("/metrics").get_data(as_text=True)
     assert "chronos_workers_alive 1.0" in body

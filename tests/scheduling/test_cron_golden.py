@@ -3,6 +3,7 @@
 If a croniter upgrade (or a change of ours) moves any of these, this test fails before users' schedules
 silently move. Start: Sat 2026-11-28 10:17:30 UTC unless the row says otherwise. Times are UTC.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

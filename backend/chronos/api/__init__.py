@@ -1,4 +1,5 @@
 """The REST API under /api/v1: a module per resource."""
+
 from __future__ import annotations
 
 from flask import Flask

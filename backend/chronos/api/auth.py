@@ -3,6 +3,7 @@
 Also `protected`, the decorator every owned resource uses: a valid access token, documented as
 bearerAuth in the OpenAPI document.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -81,10 +82,14 @@ def _tokens(user: User) -> dict[str, Any]:
 
 def _revoke(payload: dict[str, Any]) -> None:
     """Record a token as revoked (in the database, so a Redis restart cannot revive it); no commit."""
-    db.session.add(RevokedToken(
-        jti=payload["jti"], token_type=payload.get("type", "access"),
-        user_id=int(payload["sub"]) if str(payload.get("sub", "")).isdigit() else None,
-        expires_at=datetime.fromtimestamp(payload["exp"], UTC)))
+    db.session.add(
+        RevokedToken(
+            jti=payload["jti"],
+            token_type=payload.get("type", "access"),
+            user_id=int(payload["sub"]) if str(payload.get("sub", "")).isdigit() else None,
+            expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        )
+    )
 
 
 def _signed_in_user() -> User:
@@ -165,8 +170,12 @@ def logout(data: dict[str, Any]) -> None:
             payload = decode_token(other)
         except Exception:  # noqa: BLE001 — expired or malformed: nothing left to revoke
             payload = None
-        if (payload and payload.get("sub") == presented.get("sub") and payload["jti"] != presented["jti"]
-                and db.session.get(RevokedToken, payload["jti"]) is None):
+        if (
+            payload
+            and payload.get("sub") == presented.get("sub")
+            and payload["jti"] != presented["jti"]
+            and db.session.get(RevokedToken, payload["jti"]) is None
+        ):
             _revoke(payload)
     try:
         db.session.commit()

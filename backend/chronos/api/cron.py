@@ -1,4 +1,5 @@
 """Cron preview for the schedule builder: is an expression valid, and when does it fire next."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,9 @@ blp = Blueprint("cron", __name__, description="Cron expression preview (no sign-
 
 
 @blp.route("/cron/preview", methods=["POST"])
-@blp.arguments(CronPreviewSchema, example={"cron_expression": "0 9 * * 1-5", "timezone": "America/New_York",
-                                            "count": 3})
+@blp.arguments(
+    CronPreviewSchema, example={"cron_expression": "0 9 * * 1-5", "timezone": "America/New_York", "count": 3}
+)
 @blp.response(200, CronPreviewResultSchema)
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def preview(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """Dashboard numbers for the signed-in user: jobs, the last 24 hours of executions, what comes next."""
+
 from __future__ import annotations
 
 import math
@@ -42,23 +43,31 @@ def stats() -> dict[str, Any]:
 
     jobs_by_status: dict[str, int] = dict.fromkeys(JOB_STATUSES, 0)
     for status, count in db.session.execute(
-            select(Job.status, func.count()).where(Job.owner_id == owner).group_by(Job.status)):
+        select(Job.status, func.count()).where(Job.owner_id == owner).group_by(Job.status)
+    ):
         jobs_by_status[status] = count
 
     in_window = (Execution.owner_id == owner, Execution.scheduled_for > since, Execution.scheduled_for <= now)
     executions_24h: dict[str, int] = dict.fromkeys(EXECUTION_STATUSES, 0)
     for status, count in db.session.execute(
-            select(Execution.status, func.count()).where(*in_window).group_by(Execution.status)):
+        select(Execution.status, func.count()).where(*in_window).group_by(Execution.status)
+    ):
         executions_24h[status] = count
     finished = executions_24h["succeeded"] + executions_24h["failed"]
-    mean = db.session.scalar(select(func.avg(Execution.duration_ms)).where(
-        *in_window, Execution.status.in_(FINISHED)))
+    mean = db.session.scalar(
+        select(func.avg(Execution.duration_ms)).where(*in_window, Execution.status.in_(FINISHED))
+    )
 
     # p95 and the hourly buckets need the rows themselves: one narrow query over the window.
-    rows = db.session.execute(select(Execution.scheduled_for, Execution.status, Execution.duration_ms)
-                              .where(*in_window, Execution.status.in_(FINISHED))).all()
+    rows = db.session.execute(
+        select(Execution.scheduled_for, Execution.status, Execution.duration_ms).where(
+            *in_window, Execution.status.in_(FINISHED)
+        )
+    ).all()
     first_hour = _hour(now) - timedelta(hours=23)
-    buckets: list[dict[str, Any]] = [{"hour": first_hour + timedelta(hours=i), "succeeded": 0, "failed": 0} for i in range(24)]
+    buckets: list[dict[str, Any]] = [
+        {"hour": first_hour + timedelta(hours=i), "succeeded": 0, "failed": 0} for i in range(24)
+    ]
     for scheduled_for, status, _ in rows:
         index = int((_hour(scheduled_for) - first_hour) / timedelta(hours=1))
         if 0 <= index < 24:
@@ -67,12 +76,16 @@ def stats() -> dict[str, Any]:
     upcoming = db.session.execute(
         select(Job.id, Job.name, Job.next_run_at, Job.timezone)
         .where(Job.owner_id == owner, Job.status == "active", Job.next_run_at.is_not(None))
-        .order_by(Job.next_run_at, Job.id).limit(10)).all()
+        .order_by(Job.next_run_at, Job.id)
+        .limit(10)
+    ).all()
     failures = db.session.execute(
         select(Execution.id, Execution.job_id, Job.name, Execution.finished_at, Execution.error)
         .join(Job, Job.id == Execution.job_id)
         .where(Execution.owner_id == owner, Execution.status == "failed")
-        .order_by(Execution.finished_at.desc().nulls_last(), Execution.id.desc()).limit(10)).all()
+        .order_by(Execution.finished_at.desc().nulls_last(), Execution.id.desc())
+        .limit(10)
+    ).all()
 
     return {
         "jobs_by_status": jobs_by_status,
@@ -80,10 +93,19 @@ def stats() -> dict[str, Any]:
         "success_rate_24h": executions_24h["succeeded"] / finished if finished else None,
         "duration_ms_mean_24h": float(mean) if mean is not None else None,
         "duration_ms_p95_24h": p95([duration for _, _, duration in rows if duration is not None]),
-        "upcoming": [{"job_id": id_, "name": name, "next_run_at": next_run_at, "timezone": zone}
-                     for id_, name, next_run_at, zone in upcoming],
-        "recent_failures": [{"execution_id": id_, "job_id": job_id, "job_name": name,
-                             "finished_at": finished_at, "error": error}
-                            for id_, job_id, name, finished_at, error in failures],
+        "upcoming": [
+            {"job_id": id_, "name": name, "next_run_at": next_run_at, "timezone": zone}
+            for id_, name, next_run_at, zone in upcoming
+        ],
+        "recent_failures": [
+            {
+                "execution_id": id_,
+                "job_id": job_id,
+                "job_name": name,
+                "finished_at": finished_at,
+                "error": error,
+            }
+            for id_, job_id, name, finished_at, error in failures
+        ],
         "runs_by_hour_24h": buckets,
     }

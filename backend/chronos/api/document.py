@@ -8,6 +8,7 @@ them to each operation as it is documented, so the document lists every status a
 answer and nothing else: flask-smorest's catch-all `default` response is dropped (it would make any
 status "documented", and a client could not tell what to expect).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,7 +19,7 @@ from apispec import BasePlugin
 UNLIMITED_TAGS = {"health"}
 URI_TOO_LONG = {
     "description": "The request line is longer than the web server accepts (gunicorn: 4094 bytes); "
-                   "the server answers with its own HTML page.",
+    "the server answers with its own HTML page.",
     "content": {"text/html": {"schema": {"type": "string"}}},
 }
 
@@ -26,8 +27,9 @@ URI_TOO_LONG = {
 class CommonResponses(BasePlugin):
     """Adds the statuses that API-wide rules give every operation (see the module docstring)."""
 
-    def operation_helper(self, path: str | None = None, operations: dict | None = None,
-                         **kwargs: Any) -> None:
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
         for method, operation in (operations or {}).items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue

@@ -1,4 +1,5 @@
 """Execution history: the user's executions, one execution with its attempts, and its log lines."""
+
 from __future__ import annotations
 
 from typing import Any, cast
@@ -49,8 +50,10 @@ def owned_execution(execution_id: int) -> Execution:
 def list_executions(args: dict[str, Any]) -> dict[str, Any]:
     """All of the user's executions, newest first; filter by `status` and `job_id`; planned slots
     not yet due only with `include=planned`."""
-    statement = history(select(Execution).where(Execution.owner_id == current_user_id())
-                        .options(joinedload(Execution.job)), args)
+    statement = history(
+        select(Execution).where(Execution.owner_id == current_user_id()).options(joinedload(Execution.job)),
+        args,
+    )
     if args.get("job_id"):
         statement = statement.where(Execution.job_id == args["job_id"])
     return page_of(statement.order_by(Execution.id.desc()), args)

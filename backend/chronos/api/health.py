@@ -1,4 +1,5 @@
 """Health: liveness, readiness (database, queue, workers) and the combined check. No auth, no limits."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,8 +36,10 @@ def live() -> dict[str, str]:
 
 @blp.route("/health/ready", methods=["GET"])
 @blp.response(200, ReadySchema)
-@blp.alt_response(503, description="Not ready: database or queue unreachable (or no worker, "
-                                    "when READY_REQUIRES_WORKER is set).")
+@blp.alt_response(
+    503,
+    description="Not ready: database or queue unreachable (or no worker, when READY_REQUIRES_WORKER is set).",
+)
 def ready() -> tuple[dict[str, Any], int]:
     """Ready when the database and the queue answer; workers seen in the last 60 s are reported,
     and required only when READY_REQUIRES_WORKER is true."""
@@ -45,6 +48,5 @@ def ready() -> tuple[dict[str, Any], int]:
     ok = database == "ok" and queue == "ok"
     if current_app.config.get("READY_REQUIRES_WORKER") and not workers:
         ok = False
-    body = {"status": "ok" if ok else "error", "database": database, "queue": queue,
-            "workers": workers}
+    body = {"status": "ok" if ok else "error", "database": database, "queue": queue, "workers": workers}
     return body, 200 if ok else 503

@@ -1,4 +1,5 @@
 """Jobs: create, list, read, edit, pause/resume, run now, rotate the signing secret, delete."""
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,9 @@ def _plan_soon(job: Job) -> None:
     try:
         tasks.request_planning()
     except Exception:  # Redis only carries work in flight: the job row is the truth
-        log.warning("Could not queue planning for job %s; the periodic planner will plan it.", job.id,
-                    exc_info=True)
+        log.warning(
+            "Could not queue planning for job %s; the periodic planner will plan it.", job.id, exc_info=True
+        )
 
 
 def _set_status(job: Job, status: str) -> None:
@@ -76,18 +78,45 @@ def _unmask(changes: dict[str, Any], job: Job) -> None:
 
 @blp.route("/jobs", methods=["POST"])
 @protected(blp)
-@blp.arguments(JobCreateSchema, examples={
-    "cron": {"summary": "A weekly cron job in a time zone", "value": {
-        "name": "Weekly Newsletter", "description": "Send newsletter every Monday", "job_type": "recurring",
-        "schedule_type": "cron", "cron_expression": "0 9 * * 1", "timezone": "Europe/Berlin",
-        "payload": {"template": "weekly_digest"}}},
-    "http": {"summary": "A one-time HTTP call", "value": {
-        "name": "Ping", "job_type": "one_time", "schedule_type": "once", "run_at": "2030-01-01T09:00:00+01:00",
-        "handler": "http", "target": {"url": "https://example.org/hook", "method": "POST"}}},
-    "interval": {"summary": "Every five minutes, retried twice", "value": {
-        "name": "Sync", "schedule_type": "interval", "interval_seconds": 300, "max_retries": 2,
-        "retry_backoff_seconds": [30, 120], "overlap_policy": "forbid"}},
-})
+@blp.arguments(
+    JobCreateSchema,
+    examples={
+        "cron": {
+            "summary": "A weekly cron job in a time zone",
+            "value": {
+                "name": "Weekly Newsletter",
+                "description": "Send newsletter every Monday",
+                "job_type": "recurring",
+                "schedule_type": "cron",
+                "cron_expression": "0 9 * * 1",
+                "timezone": "Europe/Berlin",
+                "payload": {"template": "weekly_digest"},
+            },
+        },
+        "http": {
+            "summary": "A one-time HTTP call",
+            "value": {
+                "name": "Ping",
+                "job_type": "one_time",
+                "schedule_type": "once",
+                "run_at": "2030-01-01T09:00:00+01:00",
+                "handler": "http",
+                "target": {"url": "https://example.org/hook", "method": "POST"},
+            },
+        },
+        "interval": {
+            "summary": "Every five minutes, retried twice",
+            "value": {
+                "name": "Sync",
+                "schedule_type": "interval",
+                "interval_seconds": 300,
+                "max_retries": 2,
+                "retry_backoff_seconds": [30, 120],
+                "overlap_policy": "forbid",
+            },
+        },
+    },
+)
 @blp.response(201, JobWithSecretSchema)
 def create_job(data: dict[str, Any]) -> Job:
     """Create a job. The response carries its `signing_secret`, shown this once."""
@@ -126,11 +155,16 @@ def get_job(job_id: int) -> Job:
 
 @blp.route("/jobs/<int:job_id>", methods=["PATCH"])
 @protected(blp)
-@blp.arguments(JobPatchSchema, examples={
-    "pause": {"summary": "Pause", "value": {"status": "paused"}},
-    "reschedule": {"summary": "A new schedule", "value": {"schedule_type": "cron", "cron_expression": "*/15 * * * *",
-                                                          "timezone": "UTC"}},
-})
+@blp.arguments(
+    JobPatchSchema,
+    examples={
+        "pause": {"summary": "Pause", "value": {"status": "paused"}},
+        "reschedule": {
+            "summary": "A new schedule",
+            "value": {"schedule_type": "cron", "cron_expression": "*/15 * * * *", "timezone": "UTC"},
+        },
+    },
+)
 @blp.response(200, JobSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")

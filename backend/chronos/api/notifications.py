@@ -1,4 +1,5 @@
 """Notifications: what was sent to whom about an execution or a job, and whether it was delivered."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,8 +29,10 @@ NotificationPageSchema = page_schema(NotificationSchema, "NotificationPage")
 def execution_notifications(args: dict[str, Any], execution_id: int) -> dict[str, Any]:
     """An execution's notifications, oldest first (404 for another user's execution)."""
     execution = owned_execution(execution_id)
-    return page_of(select(Notification).where(Notification.execution_id == execution.id)
-                   .order_by(Notification.id.asc()), args)
+    return page_of(
+        select(Notification).where(Notification.execution_id == execution.id).order_by(Notification.id.asc()),
+        args,
+    )
 
 
 @blp.route("/jobs/<int:job_id>/notifications", methods=["GET"])
@@ -40,5 +43,6 @@ def execution_notifications(args: dict[str, Any], execution_id: int) -> dict[str
 def job_notifications(args: dict[str, Any], job_id: int) -> dict[str, Any]:
     """A job's notifications across its executions, newest first (404 for another user's job)."""
     job = owned_job(job_id)
-    return page_of(select(Notification).where(Notification.job_id == job.id)
-                   .order_by(Notification.id.desc()), args)
+    return page_of(
+        select(Notification).where(Notification.job_id == job.id).order_by(Notification.id.desc()), args
+    )

@@ -1,4 +1,5 @@
 """The list envelope: one page of a query's rows and the count of all of them."""
+
 from __future__ import annotations
 
 from typing import Any

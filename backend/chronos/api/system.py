@@ -4,6 +4,7 @@ Every signed-in user sees the figures about their own jobs (overdue runs, latene
 timeout); the scheduler's machinery (workers, queue, safety sync, database and Redis) is for those
 `may_see_system_details` admits. The figures and the verdict come from `chronos.health`.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,7 +17,9 @@ from .. import health
 from ..schemas.ops import SystemStatusSchema
 from .auth import current_user_id, protected
 
-blp = Blueprint("system", __name__, description="The scheduler's health: workers, queue, lateness, overdue runs.")
+blp = Blueprint(
+    "system", __name__, description="The scheduler's health: workers, queue, lateness, overdue runs."
+)
 
 
 def may_see_system_details() -> bool:

@@ -1,4 +1,5 @@
 """Test runs: try an unsaved job's action once, before saving it. A worker makes the call, never the web."""
+
 from __future__ import annotations
 
 import logging
@@ -50,10 +51,17 @@ def create_test_run(data: dict[str, Any]) -> TestRun:
             target = unmask_target(target, job.target)
         except MaskedCredentialError as exc:
             abort(422, messages={"json": {"target": {"url": [str(exc)]}}})
-    test_run = TestRun(owner_id=owner, job_id=job.id if job else None,
-                       name=data["name"] or (job.name if job else "Test run"), handler=data["handler"],
-                       target=target, payload=data.get("payload"), timeout_seconds=data["timeout_seconds"],
-                       status="pending", logs=[])
+    test_run = TestRun(
+        owner_id=owner,
+        job_id=job.id if job else None,
+        name=data["name"] or (job.name if job else "Test run"),
+        handler=data["handler"],
+        target=target,
+        payload=data.get("payload"),
+        timeout_seconds=data["timeout_seconds"],
+        status="pending",
+        logs=[],
+    )
     db.session.add(test_run)
     db.session.commit()
     try:

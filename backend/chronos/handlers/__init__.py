@@ -14,6 +14,7 @@ and imports that module where the worker starts (``CHRONOS_HANDLER_MODULES=myapp
 All calls of a worker process run on one long-lived event loop, so a handler must never block it:
 await asynchronous I/O, or push blocking work off the loop with ``await asyncio.to_thread(...)``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -133,8 +134,9 @@ def load_builtin_handlers() -> None:
             return
         importlib.import_module(f"{__name__}.log")
         importlib.import_module(f"{__name__}.http")
-        for module in filter(None, (m.strip() for m in
-                                    os.environ.get("CHRONOS_HANDLER_MODULES", "").split(","))):
+        for module in filter(
+            None, (m.strip() for m in os.environ.get("CHRONOS_HANDLER_MODULES", "").split(","))
+        ):
             importlib.import_module(module)
         _loaded = True
 

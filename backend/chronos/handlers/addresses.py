@@ -8,6 +8,7 @@ job could read cloud metadata, an admin port on localhost or a database on the p
 The `http` handler applies it to the *resolved* address at connection time (see `handlers/http.py`);
 this module only judges addresses and parses host strings.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -19,11 +20,13 @@ from dataclasses import dataclass, field
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Cloud metadata services; judged before link-local / private so the reason says what they are.
-METADATA_ADDRESSES = frozenset({
-    ipaddress.ip_address("169.254.169.254"),   # AWS, GCP, Azure, OpenStack, …
-    ipaddress.ip_address("fd00:ec2::254"),     # AWS IMDS over IPv6
-    ipaddress.ip_address("100.100.100.200"),   # Alibaba Cloud
-})
+METADATA_ADDRESSES = frozenset(
+    {
+        ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack, …
+        ipaddress.ip_address("fd00:ec2::254"),  # AWS IMDS over IPv6
+        ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
+    }
+)
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 SITE_LOCAL = ipaddress.ip_network("fec0::/10")
 UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")

@@ -9,6 +9,7 @@ targets reuses their kept-alive connections instead of opening one per call (mea
 caller's app context; a batch whose settings differ gets resources of its own, and the old ones
 close once their calls are done.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -51,7 +52,9 @@ class CallLoop:
         """Run the calls on the loop; each outcome with the monotonic time its call finished."""
         resources = batch_resources()
         settings = _settings(resources)
-        future = asyncio.run_coroutine_threadsafe(self._submit(resources, settings, calls), self._ensure_loop())
+        future = asyncio.run_coroutine_threadsafe(
+            self._submit(resources, settings, calls), self._ensure_loop()
+        )
         return future.result()
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
@@ -64,8 +67,9 @@ class CallLoop:
                 threading.Thread(target=self._loop.run_forever, name="chronos-calls", daemon=True).start()
             return self._loop
 
-    async def _submit(self, resources: list[BatchResource], settings: tuple[Hashable, ...],
-                      calls: list[Call]) -> list[Finished]:
+    async def _submit(
+        self, resources: list[BatchResource], settings: tuple[Hashable, ...], calls: list[Call]
+    ) -> list[Finished]:
         if self._server is None or self._server[0] != settings:
             if self._server is not None:
                 self._server[1].put_nowait(None)  # the old resources close after their calls
@@ -76,8 +80,9 @@ class CallLoop:
         self._server[1].put_nowait((calls, done))
         return await done
 
-    async def _serve(self, resources: list[BatchResource], settings: tuple[Hashable, ...],
-                     inbox: asyncio.Queue[Any]) -> None:
+    async def _serve(
+        self, resources: list[BatchResource], settings: tuple[Hashable, ...], inbox: asyncio.Queue[Any]
+    ) -> None:
         """Hold the resources open; run each batch in a task that inherits them (context variables)."""
         running: set[asyncio.Task[None]] = set()
         try:

@@ -35,6 +35,7 @@ whose resolver and socket factory enforce the address rule on host names; IP lit
 legacy spellings such as ``http://2130706433/``, are checked here before the request. Redirects
 are followed by hand (at most `MAX_REDIRECTS`), each hop through the same checks.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -71,11 +72,24 @@ MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Framing and routing headers are ours to set: a user value could desynchronise the request.
-RESERVED_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "host", "upgrade",
-                              "te", "trailer", "keep-alive", "proxy-connection"})
+RESERVED_HEADERS = frozenset(
+    {
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "host",
+        "upgrade",
+        "te",
+        "trailer",
+        "keep-alive",
+        "proxy-connection",
+    }
+)
 MAX_STORED_HEADERS = 64
-USERINFO_WITH_AUTHORIZATION = ("target.url carries a user name and password and target.headers an "
-                               "Authorization header: keep one of the two.")
+USERINFO_WITH_AUTHORIZATION = (
+    "target.url carries a user name and password and target.headers an "
+    "Authorization header: keep one of the two."
+)
 MAX_STORED_HEADER_CHARS = 2048
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -284,15 +298,24 @@ async def send(call: Call, safe: SafeSession) -> Outcome:
             return _refused(call, refusal, summary)
         headers = CIMultiDict(request.headers)
         headers.update(chronos_headers(call, request.body))
-        call.log("info", f"{request.method} {summary['url']}",
-                 {"attempt": call.attempt, "redirect": hop, "headers": mask_headers(headers)})
+        call.log(
+            "info",
+            f"{request.method} {summary['url']}",
+            {"attempt": call.attempt, "redirect": hop, "headers": mask_headers(headers)},
+        )
         started = time.perf_counter()
         try:
             async with session.request(
-                request.method, request.url, data=request.body or None, headers=headers,
-                allow_redirects=False, timeout=aiohttp.ClientTimeout(total=max(0.001, deadline - loop.time())),
+                request.method,
+                request.url,
+                data=request.body or None,
+                headers=headers,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=max(0.001, deadline - loop.time())),
             ) as response:
-                excerpt = b"" if request.method == "HEAD" else await _read_excerpt(response, settings.excerpt_bytes)
+                excerpt = (
+                    b"" if request.method == "HEAD" else await _read_excerpt(response, settings.excerpt_bytes)
+                )
                 status, reason = response.status, response.reason
                 response_headers = _stored_headers(response.headers)
                 location = response.headers.get("Location")
@@ -318,8 +341,11 @@ async def send(call: Call, safe: SafeSession) -> Outcome:
 
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         reason = reason or _phrase(status)
-        call.log("info" if 200 <= status < 400 else "warning", f"HTTP {status} {reason} in {elapsed_ms} ms",
-                 {"http_status": status, "elapsed_ms": elapsed_ms})
+        call.log(
+            "info" if 200 <= status < 400 else "warning",
+            f"HTTP {status} {reason} in {elapsed_ms} ms",
+            {"http_status": status, "elapsed_ms": elapsed_ms},
+        )
 
         if status in REDIRECT_STATUSES and location:
             if hop == MAX_REDIRECTS:
@@ -334,14 +360,23 @@ async def send(call: Call, safe: SafeSession) -> Outcome:
                 return Outcome(ok=False, error=error, result=summary, retryable=False)
             continue
 
-        result = {"http_status": status, "headers": response_headers,
-                  "body_excerpt": excerpt.decode("utf-8", errors="replace"), **summary}
+        result = {
+            "http_status": status,
+            "headers": response_headers,
+            "body_excerpt": excerpt.decode("utf-8", errors="replace"),
+            **summary,
+        }
         if 200 <= status < 300:
             return Outcome(ok=True, result=result)
         error = f"HTTP {status} {reason}".strip()
         final = 400 <= status < 500 and status not in (408, 429) and not _retry_on_client_error(call)
-        return Outcome(ok=False, error=error, result=result, retryable=not final,
-                       retry_after=parse_retry_after(retry_after_header))
+        return Outcome(
+            ok=False,
+            error=error,
+            result=result,
+            retryable=not final,
+            retry_after=parse_retry_after(retry_after_header),
+        )
     raise AssertionError("unreachable: the loop returns on its last hop")
 
 

@@ -1,4 +1,5 @@
 """The default handler: records the job's payload in the execution log. Always succeeds."""
+
 from __future__ import annotations
 
 from . import Call, Outcome, register

@@ -9,6 +9,7 @@ in a URL are checked by the `http` handler before the request, see `http.py`.)
 One session serves every `http` call of a batch (its pool keeps connections alive across calls);
 `client_session` opens it and makes it the current one for the calls run inside it.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -94,8 +95,9 @@ class SafeResolver(AbstractResolver):
         self.policy = policy
         self._resolver = resolver or aiohttp.ThreadedResolver()
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         """Resolve `host` and drop forbidden addresses; raise AddressRefused if none remain."""
         results = await self._resolver.resolve(host, port, family)
         allowed: list[ResolveResult] = []
@@ -107,8 +109,9 @@ class SafeResolver(AbstractResolver):
             else:
                 refused.append(f"{ip}, {forbidden_reason(ip)}")
         if not allowed:
-            raise AddressRefused(f"{host} resolves to {refused[0] if refused else 'nothing'}"
-                                 " (not in HTTP_ALLOWLIST)")
+            raise AddressRefused(
+                f"{host} resolves to {refused[0] if refused else 'nothing'} (not in HTTP_ALLOWLIST)"
+            )
         return allowed
 
     async def close(self) -> None:

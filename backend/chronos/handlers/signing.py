@@ -5,6 +5,7 @@ Every `http` call carries ``X-Chronos-Timestamp: <unix seconds>`` and
 secret over ``f"{timestamp}.".encode() + body`` (the exact bytes sent). Signing the timestamp lets a
 receiver refuse replays older than a few minutes; see `docs/webhooks.md`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,14 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return SIGNATURE_PREFIX + digest
 
 
-def verify(secret: str, timestamp: str | int, body: bytes, signature: str,
-           tolerance_seconds: float = DEFAULT_TOLERANCE_SECONDS, now: float | None = None) -> bool:
+def verify(
+    secret: str,
+    timestamp: str | int,
+    body: bytes,
+    signature: str,
+    tolerance_seconds: float = DEFAULT_TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> bool:
     """True when `signature` is valid for `body` and `timestamp` is within `tolerance_seconds` of now."""
     try:
         sent_at = int(timestamp)

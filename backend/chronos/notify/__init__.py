@@ -8,6 +8,7 @@ through the channels (`channels.py`) with the message built from the execution's
 those run out it is recorded `failed` with the error. Like the executor, this package touches only
 rows: what it leaves for the queue it returns.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,20 @@ from .channels import DeliveryError, sanitize, send_email, send_webhook
 from .messages import MissingExecution, build_email, facts_for, webhook_body
 from .records import KINDS, Swept, claim, mark_failed, mark_sent, recipients, record_notifications, sweep
 
-__all__ = ["KINDS", "DeliveryError", "Sent", "Swept", "build_email", "deliver", "recipients",
-           "record_notifications", "sanitize", "send", "sweep", "webhook_body"]
+__all__ = [
+    "KINDS",
+    "DeliveryError",
+    "Sent",
+    "Swept",
+    "build_email",
+    "deliver",
+    "recipients",
+    "record_notifications",
+    "sanitize",
+    "send",
+    "sweep",
+    "webhook_body",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +79,17 @@ def send(notification_id: int) -> Sent:
             raise DeliveryError(f"Unknown channel {notification.channel!r}.", retryable=False)
     except Exception as exc:  # noqa: BLE001 (every failure is recorded on the row, never raised)
         retryable = exc.retryable if isinstance(exc, DeliveryError) else False
-        message = str(exc) if isinstance(exc, DeliveryError | MissingExecution) else f"{type(exc).__name__}: {exc}"
+        message = (
+            str(exc) if isinstance(exc, DeliveryError | MissingExecution) else f"{type(exc).__name__}: {exc}"
+        )
         status, retry_in = mark_failed(notification, sanitize(message, config), retryable)
         return Sent(status, retry_in)
     mark_sent(notification_id)
-    log.info("Notification %s (%s, %s) sent for execution %s", notification_id, notification.channel,
-             notification.kind, notification.execution_id)
+    log.info(
+        "Notification %s (%s, %s) sent for execution %s",
+        notification_id,
+        notification.channel,
+        notification.kind,
+        notification.execution_id,
+    )
     return Sent("sent")

@@ -1,4 +1,5 @@
 """The channels a notice goes out on: SMTP e-mail (or the console in development) and webhooks."""
+
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,9 @@ def send_email(message: EmailMessage, config: Any) -> None:
         return
     host = config.get("SMTP_HOST")
     if not host:
-        raise DeliveryError("SMTP not configured: set SMTP_HOST (or MAIL_CONSOLE=true for development).",
-                            retryable=False)
+        raise DeliveryError(
+            "SMTP not configured: set SMTP_HOST (or MAIL_CONSOLE=true for development).", retryable=False
+        )
     port = int(config.get("SMTP_PORT") or 25)
     timeout = float(config.get("SMTP_TIMEOUT_SECONDS") or 10)
     where = f"SMTP {host}:{port}"
@@ -49,8 +51,9 @@ def send_email(message: EmailMessage, config: Any) -> None:
     tls = ssl.create_default_context(cafile=config.get("SMTP_CA_FILE") or None)
     try:
         if config.get("SMTP_SSL"):
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, local_hostname=local_hostname, timeout=timeout,
-                                                  context=tls)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, port, local_hostname=local_hostname, timeout=timeout, context=tls
+            )
         else:
             smtp = smtplib.SMTP(host, port, local_hostname=local_hostname, timeout=timeout)
         with smtp:
@@ -62,12 +65,14 @@ def send_email(message: EmailMessage, config: Any) -> None:
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         detail = "; ".join(f"{rcpt}: {code} {_decode(text)}" for rcpt, (code, text) in exc.recipients.items())
-        raise DeliveryError(f"{where} refused the recipient: {detail}",
-                            retryable=any(400 <= code < 500 for code in codes)) from exc
+        raise DeliveryError(
+            f"{where} refused the recipient: {detail}", retryable=any(400 <= code < 500 for code in codes)
+        ) from exc
     except smtplib.SMTPResponseException as exc:
         # 4xx is "try again later"; 5xx (bad credentials, rejected sender) will not pass by itself.
-        raise DeliveryError(f"{where} answered {exc.smtp_code} {_decode(exc.smtp_error)}",
-                            retryable=exc.smtp_code < 500) from exc
+        raise DeliveryError(
+            f"{where} answered {exc.smtp_code} {_decode(exc.smtp_error)}", retryable=exc.smtp_code < 500
+        ) from exc
     except (smtplib.SMTPException, OSError) as exc:  # OSError covers refused, reset and timeouts
         raise DeliveryError(f"{where} unavailable: {type(exc).__name__}: {exc}", retryable=True) from exc
 
@@ -97,10 +102,19 @@ def send_webhook(facts: Facts, url: str, config: Any, attempt: int = 1) -> None:
     execution = db.session.get(Execution, facts.execution_id)
     assert job is not None and execution is not None
     call = Call(
-        execution_id=facts.execution_id, job_id=facts.job_id, job_name=facts.job_name,
-        attempt=attempt, scheduled_for=execution.scheduled_for, trigger=execution.trigger, handler="http",
-        target={"url": url, "method": "POST", "headers": {"Content-Type": "application/json"},
-                "body": json.dumps(webhook_body(facts))},
+        execution_id=facts.execution_id,
+        job_id=facts.job_id,
+        job_name=facts.job_name,
+        attempt=attempt,
+        scheduled_for=execution.scheduled_for,
+        trigger=execution.trigger,
+        handler="http",
+        target={
+            "url": url,
+            "method": "POST",
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(webhook_body(facts)),
+        },
         payload=None,
         timeout_seconds=float(config.get("NOTIFY_WEBHOOK_TIMEOUT_SECONDS") or WEBHOOK_TIMEOUT_SECONDS),
         signing_secret=job.signing_secret,
@@ -116,7 +130,9 @@ def sanitize(text: str, config: Any) -> str:
     if not password:
         return text
     username = config.get("SMTP_USERNAME") or ""
-    forms = {password,
-             base64.b64encode(password.encode()).decode(),
-             base64.b64encode(f"\0{username}\0{password}".encode()).decode()}
+    forms = {
+        password,
+        base64.b64encode(password.encode()).decode(),
+        base64.b64encode(f"\0{username}\0{password}".encode()).decode(),
+    }
     return masking.scrub(text, forms, min_chars=1)  # an operator's password is masked however short

@@ -1,4 +1,5 @@
 """What a notice says: the facts of an execution, formatted for people, as e-mail and webhook JSON."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,15 +83,24 @@ def facts_for(notification: Notification) -> Facts:
     http_status = result.get("http_status") if isinstance(result, dict) else None
     base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
     return Facts(
-        kind=notification.kind, event=EVENTS[notification.kind], execution_id=execution.id, job_id=job.id,
-        job_name=job.name, schedule=describe_schedule(job), timezone=job.timezone or "UTC",
+        kind=notification.kind,
+        event=EVENTS[notification.kind],
+        execution_id=execution.id,
+        job_id=job.id,
+        job_name=job.name,
+        schedule=describe_schedule(job),
+        timezone=job.timezone or "UTC",
         scheduled_for=format_time(execution.scheduled_for, zone),
         finished_at=format_time(execution.finished_at, zone),
-        scheduled_for_utc=_iso(execution.scheduled_for), finished_at_utc=_iso(execution.finished_at),
-        trigger=execution.trigger, status=execution.status, attempts=execution.attempt,
+        scheduled_for_utc=_iso(execution.scheduled_for),
+        finished_at_utc=_iso(execution.finished_at),
+        trigger=execution.trigger,
+        status=execution.status,
+        attempts=execution.attempt,
         error=(execution.error or None) and execution.error[:MAX_ERROR_CHARS],
         http_status=http_status if isinstance(http_status, int) else None,
-        link=f"{base}/executions/{execution.id}", suppressed_count=notification.suppressed_count,
+        link=f"{base}/executions/{execution.id}",
+        suppressed_count=notification.suppressed_count,
         notification_id=notification.id,
     )
 
@@ -119,7 +129,9 @@ def build_email(facts: Facts, recipient: str, config: Any) -> EmailMessage:
     message["X-Chronos-Event"] = facts.event
     context = {"facts": facts}
     message.set_content(_templates.get_template("email/notification.txt").render(context))
-    message.add_alternative(_templates.get_template("email/notification.html").render(context), subtype="html")
+    message.add_alternative(
+        _templates.get_template("email/notification.html").render(context), subtype="html"
+    )
     return message
 
 
@@ -128,11 +140,22 @@ def webhook_body(facts: Facts) -> dict[str, Any]:
     return {
         "text": facts.text_line,
         "event": facts.event,
-        "job": {"id": facts.job_id, "name": facts.job_name, "schedule": facts.schedule,
-                "timezone": facts.timezone},
-        "execution": {"id": facts.execution_id, "status": facts.status, "trigger": facts.trigger,
-                      "scheduled_for": facts.scheduled_for_utc, "finished_at": facts.finished_at_utc,
-                      "attempts": facts.attempts, "error": facts.error, "http_status": facts.http_status,
-                      "url": facts.link},
+        "job": {
+            "id": facts.job_id,
+            "name": facts.job_name,
+            "schedule": facts.schedule,
+            "timezone": facts.timezone,
+        },
+        "execution": {
+            "id": facts.execution_id,
+            "status": facts.status,
+            "trigger": facts.trigger,
+            "scheduled_for": facts.scheduled_for_utc,
+            "finished_at": facts.finished_at_utc,
+            "attempts": facts.attempts,
+            "error": facts.error,
+            "http_status": facts.http_status,
+            "url": facts.link,
+        },
         "suppressed_count": facts.suppressed_count,
     }

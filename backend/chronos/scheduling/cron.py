@@ -11,6 +11,7 @@ DST rules (the same as Vixie cron's):
 * Spring forward: a local time that does not exist (02:30 on 2026-03-08 in America/New_York) fires
   at the first instant after the gap (03:00 local), so the day's run is never lost.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,11 +34,15 @@ class ScheduleError(ValueError):
 def load_zone(name: str) -> ZoneInfo:
     """The IANA zone of that name, or ScheduleError."""
     if not isinstance(name, str) or not name or name != name.strip():
-        raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.") from None
+        raise ScheduleError(
+            f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'."
+        ) from None
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):
-        raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.") from None
+        raise ScheduleError(
+            f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'."
+        ) from None
 
 
 def _croniter(expression: str, start: datetime) -> croniter:
@@ -55,12 +60,14 @@ def validate_cron(expression: str) -> str:
     if normalised.startswith("@"):
         if normalised.lower() not in NICKNAMES:
             raise ScheduleError(
-                f"Unknown nickname {normalised!r}; use one of {', '.join(sorted(NICKNAMES))}.")
+                f"Unknown nickname {normalised!r}; use one of {', '.join(sorted(NICKNAMES))}."
+            )
         return normalised.lower()
     if len(fields) not in (5, 6):
         raise ScheduleError(
             f"A cron expression has 5 fields (minute hour day-of-month month day-of-week), "
-            f"or 6 with seconds first; got {len(fields)}.")
+            f"or 6 with seconds first; got {len(fields)}."
+        )
     seconds_first = len(fields) == 6
     try:
         valid = croniter.is_valid(normalised, second_at_beginning=seconds_first)
@@ -71,10 +78,14 @@ def validate_cron(expression: str) -> str:
         valid = possible = False
     if not valid:
         # croniter decides what is valid; the diagnosis only names the part it refused.
-        raise ScheduleError(field_problem(fields) or
-                            f"Invalid cron expression {normalised!r}: a field is out of range or malformed.")
+        raise ScheduleError(
+            field_problem(fields)
+            or f"Invalid cron expression {normalised!r}: a field is out of range or malformed."
+        )
     if not possible:
-        raise ScheduleError(f"Cron expression {normalised!r} never fires: that day never occurs in that month.")
+        raise ScheduleError(
+            f"Cron expression {normalised!r} never fires: that day never occurs in that month."
+        )
     # Possible in principle; make sure it fires within the search horizon too.
     start = datetime(2026, 1, 1, tzinfo=UTC)
     try:
@@ -101,10 +112,21 @@ _FIVE = (
     _Field("minute", 0, 59),
     _Field("hour", 0, 23),
     _Field("day-of-month", 1, 31, extra=frozenset({"?", "L"})),
-    _Field("month", 1, 12, ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
-           "a month name (JAN–DEC)"),
-    _Field("day-of-week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), "a day name (SUN–SAT)",
-           frozenset({"?"})),
+    _Field(
+        "month",
+        1,
+        12,
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+        "a month name (JAN–DEC)",
+    ),
+    _Field(
+        "day-of-week",
+        0,
+        7,
+        ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"),
+        "a day name (SUN–SAT)",
+        frozenset({"?"}),
+    ),
 )
 
 
@@ -126,7 +148,11 @@ def _part_problem(spec: _Field, text: str) -> str | None:
         base, slash, step = item.partition("/")
         if slash:
             if not step.isdigit():
-                return f"step {step!r} in {item!r} is not a number." if step else f"{item!r} has no step after '/'."
+                return (
+                    f"step {step!r} in {item!r} is not a number."
+                    if step
+                    else f"{item!r} has no step after '/'."
+                )
             if int(step) == 0:
                 return "step 0 is out of range (a step is 1 or more)."
         if slash and not base:
@@ -240,6 +266,7 @@ def next_firings(job: Any, after: datetime, count: int = 1) -> list[datetime]:
 
 # --- in words ----------------------------------------------------------------------------------
 
+
 def format_time(value: datetime | None, zone: ZoneInfo) -> str:
     """'Mon 07 Dec 2026 09:00:00 EST (UTC-05:00)' in the job's zone; '—' for no time."""
     if value is None:
@@ -259,9 +286,15 @@ def zone_or_utc(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-_NICKNAMES = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-              "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
-              "@hourly": "0 * * * *"}
+_NICKNAMES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 
 
 def describe_schedule(job: Any) -> str:

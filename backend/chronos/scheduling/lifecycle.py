@@ -4,6 +4,7 @@ Routes parse, call one of these and serialize; the rules that decide what an edi
 to a job's schedule live here, beside the planner that plans what they leave. Nothing here
 commits: the caller commits once, so a change and what it implies are one transaction.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -34,9 +35,14 @@ def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
     if edited:
         job.version = (job.version or 1) + 1
         if job.id is not None:
-            db.session.execute(delete(Execution).where(
-                Execution.job_id == job.id, Execution.status == "pending",
-                Execution.trigger == "schedule", Execution.scheduled_for > now))
+            db.session.execute(
+                delete(Execution).where(
+                    Execution.job_id == job.id,
+                    Execution.status == "pending",
+                    Execution.trigger == "schedule",
+                    Execution.scheduled_for > now,
+                )
+            )
     job.planned_until = None
     if job.status != "active":
         job.next_run_at = None

@@ -13,6 +13,7 @@ Why the grace is larger than the safety sync's period: a firing whose task Redis
 queued again by the sync within `SAFETY_SYNC_SECONDS` + `RECOVERY_GRACE_SECONDS`; it must still run
 then (losing Redis loses no firing), so only a longer delay counts as a misfire.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -47,9 +48,13 @@ def newest_missed_slots(job_ids: list[int], now: datetime) -> dict[int, datetime
         return {}
     rows = db.session.execute(
         select(Execution.job_id, func.max(Execution.scheduled_for))
-        .where(Execution.job_id.in_(job_ids), Execution.trigger.in_(SCHEDULED_TRIGGERS),
-               Execution.scheduled_for < missed_before(now))
-        .group_by(Execution.job_id)).all()
+        .where(
+            Execution.job_id.in_(job_ids),
+            Execution.trigger.in_(SCHEDULED_TRIGGERS),
+            Execution.scheduled_for < missed_before(now),
+        )
+        .group_by(Execution.job_id)
+    ).all()
     return {job_id: newest for job_id, newest in rows}
 
 

@@ -6,6 +6,7 @@ rows go in with `ON CONFLICT DO NOTHING` on the unique slot index, so a slot pla
 has exactly one execution. The planner only writes rows; it returns the new ones to queue, and
 `tasks.py` hands them to Huey once they are committed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -70,12 +71,14 @@ def plan_due_jobs(job_ids: list[int] | None = None) -> Planned:
 def _plan_round(job_ids: list[int] | None, planned: Planned) -> int:
     now = db_now()
     horizon = now + timedelta(seconds=current_app.config["PLANNER_LOOKAHEAD_SECONDS"])
-    query = (select(Job)
-             .where(Job.status == "active", Job.next_run_at.is_not(None), Job.next_run_at <= horizon)
-             .order_by(Job.id)
-             .limit(JOBS_PER_ROUND)
-             # Another planner's jobs are skipped, not waited for: it is planning them right now.
-             .with_for_update(skip_locked=True))
+    query = (
+        select(Job)
+        .where(Job.status == "active", Job.next_run_at.is_not(None), Job.next_run_at <= horizon)
+        .order_by(Job.id)
+        .limit(JOBS_PER_ROUND)
+        # Another planner's jobs are skipped, not waited for: it is planning them right now.
+        .with_for_update(skip_locked=True)
+    )
     if job_ids is not None:
         query = query.where(Job.id.in_(job_ids))
     jobs = list(db.session.scalars(query))
@@ -88,19 +91,37 @@ def _plan_round(job_ids: list[int] | None, planned: Planned) -> int:
     for job in jobs:
         plan = plan_job_slots(job, now, horizon)
         rows.extend(plan.rows)
-        updates.append({"job_id": job.id, "next_run_at": plan.next_run_at,
-                        "planned_until": plan.planned_until,
-                        "status": "completed" if plan.completed else job.status})
+        updates.append(
+            {
+                "job_id": job.id,
+                "next_run_at": plan.next_run_at,
+                "planned_until": plan.planned_until,
+                "status": "completed" if plan.completed else job.status,
+            }
+        )
     inserted = _insert_executions(rows)
     # One executemany on the table (the ORM's per-statement session sync is far too slow here).
     jobs_table = Job.__table__
     db.session.execute(
-        update(jobs_table).where(jobs_table.c.id == bindparam("b_job_id"))
-        .values(next_run_at=bindparam("b_next_run_at", type_=UTCDateTime()),
-                planned_until=bindparam("b_planned_until", type_=UTCDateTime()),
-                status=bindparam("b_status", type_=String()), updated_at=bindparam("b_now", type_=UTCDateTime())),
-        [{"b_job_id": u["job_id"], "b_next_run_at": u["next_run_at"], "b_planned_until": u["planned_until"],
-          "b_status": u["status"], "b_now": now} for u in updates])
+        update(jobs_table)
+        .where(jobs_table.c.id == bindparam("b_job_id"))
+        .values(
+            next_run_at=bindparam("b_next_run_at", type_=UTCDateTime()),
+            planned_until=bindparam("b_planned_until", type_=UTCDateTime()),
+            status=bindparam("b_status", type_=String()),
+            updated_at=bindparam("b_now", type_=UTCDateTime()),
+        ),
+        [
+            {
+                "b_job_id": u["job_id"],
+                "b_next_run_at": u["next_run_at"],
+                "b_planned_until": u["planned_until"],
+                "b_status": u["status"],
+                "b_now": now,
+            }
+            for u in updates
+        ],
+    )
     db.session.commit()
     # Only committed rows go to the queue: a task must never find its row missing.
     planned.inserted += len(inserted)
@@ -122,11 +143,21 @@ def plan_job_slots(job: Job, now: datetime, horizon: datetime) -> _Plan:
         run_latest = job.misfire_policy == "run_once"
         skipped = missed - 1 if run_latest else missed
         if skipped > 0:
-            plan.rows.append({**base, "scheduled_for": start, "trigger": "schedule", "status": "skipped",
-                              "reason": "missed", "missed_count": skipped, "finished_at": now})
+            plan.rows.append(
+                {
+                    **base,
+                    "scheduled_for": start,
+                    "trigger": "schedule",
+                    "status": "skipped",
+                    "reason": "missed",
+                    "missed_count": skipped,
+                    "finished_at": now,
+                }
+            )
         if run_latest:
-            plan.rows.append({**base, "scheduled_for": last_missed, "trigger": "catch_up",
-                              "status": "pending"})
+            plan.rows.append(
+                {**base, "scheduled_for": last_missed, "trigger": "catch_up", "status": "pending"}
+            )
         log.info("Job %s missed %s slot(s) since %s (%s).", job.id, missed, start, job.misfire_policy)
         following = _next_after(job, last_missed)
     else:
@@ -177,18 +208,36 @@ def _insert_executions(rows: list[dict[str, Any]]) -> list[tuple[int, datetime, 
     """Insert slot rows, skipping slots that already have one; (id, scheduled_for, status) of new rows."""
     if not rows:
         return []
-    columns = ("job_id", "owner_id", "job_version", "scheduled_for", "trigger", "status", "reason",
-               "missed_count", "finished_at")
+    columns = (
+        "job_id",
+        "owner_id",
+        "job_version",
+        "scheduled_for",
+        "trigger",
+        "status",
+        "reason",
+        "missed_count",
+        "finished_at",
+    )
     stamp = utcnow()
     values: list[dict[str, Any]] = [
-        {**{c: row.get(c) for c in columns}, "attempt": 0, "attempts": [], "created_at": stamp,
-         "updated_at": stamp}
-        for row in rows]
+        {
+            **{c: row.get(c) for c in columns},
+            "attempt": 0,
+            "attempts": [],
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        for row in rows
+    ]
     table = Execution.__table__
-    statement = (insert_for_dialect(table)
-                 .on_conflict_do_nothing(index_elements=["job_id", "scheduled_for"],
-                                         index_where=text("trigger <> 'manual'"))
-                 .returning(table.c.id, table.c.scheduled_for, table.c.status))
+    statement = (
+        insert_for_dialect(table)
+        .on_conflict_do_nothing(
+            index_elements=["job_id", "scheduled_for"], index_where=text("trigger <> 'manual'")
+        )
+        .returning(table.c.id, table.c.scheduled_for, table.c.status)
+    )
     # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues")
     # with a cached statement, and returns only the rows actually inserted.
     result = db.session.connection().execute(statement, values)
@@ -198,8 +247,16 @@ def _insert_executions(rows: list[dict[str, Any]]) -> list[tuple[int, datetime, 
 def trigger_manual(job: Job) -> Execution:
     """Create (and commit) a `manual` execution of the job, due now; the caller queues it."""
     now = db_now()
-    execution = Execution(job_id=job.id, owner_id=job.owner_id, job_version=job.version, scheduled_for=now,
-                          trigger="manual", status="pending", attempt=0, attempts=[])
+    execution = Execution(
+        job_id=job.id,
+        owner_id=job.owner_id,
+        job_version=job.version,
+        scheduled_for=now,
+        trigger="manual",
+        status="pending",
+        attempt=0,
+        attempts=[],
+    )
     db.session.add(execution)
     db.session.commit()
     return execution

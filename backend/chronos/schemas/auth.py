@@ -1,4 +1,5 @@
 """Accounts and tokens: what registering, signing in and out take, and what they answer."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,11 @@ from .common import Schema
 
 class RegisterSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=320))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(
-        min=8, max=1024, error="Must be between {min} and {max} characters."))
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=8, max=1024, error="Must be between {min} and {max} characters."),
+    )
 
     @ma.pre_load
     def _strip(self, data: Any, **_: Any) -> Any:
@@ -35,8 +39,9 @@ class LoginSchema(Schema):
 
 
 class LogoutSchema(Schema):
-    refresh_token = fields.String(validate=validate.Length(max=4096),
-                                  metadata={"description": "Also revoke this refresh token."})
+    refresh_token = fields.String(
+        validate=validate.Length(max=4096), metadata={"description": "Also revoke this refresh token."}
+    )
 
 
 class UserSchema(ma.Schema):

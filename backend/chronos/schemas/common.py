@@ -1,4 +1,5 @@
 """What every schema shares: the base input schema, pagination, and field checks used in several."""
+
 from __future__ import annotations
 
 import json
@@ -39,10 +40,16 @@ def check_url(value: str) -> None:
 
 
 class PageQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
-                          metadata={"description": "Page number, from 1."})
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100),
-                           metadata={"description": "Items per page, 1 to 100."})
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": "Page number, from 1."},
+    )
+    limit = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Items per page, 1 to 100."},
+    )
 
 
 class PageSchema(ma.Schema):

@@ -5,6 +5,7 @@ one-time job a `run_at` in the future, ...) live in `validate_job`, which a new 
 its input and `PATCH /jobs/{id}` runs on the stored job merged with the patch, so a job is always
 validated as a whole. Schedules are checked with `scheduling/cron.py`, the same code the planner uses.
 """
+
 from __future__ import annotations
 
 import re
@@ -73,19 +74,30 @@ def _not_blank(value: str) -> None:
 
 class TargetSchema(Schema):
     url = fields.String(required=True, validate=[validate.Length(max=2048), check_url])
-    method = fields.String(validate=validate.OneOf(HTTP_METHODS),
-                           metadata={"description": "Default POST."})
+    method = fields.String(validate=validate.OneOf(HTTP_METHODS), metadata={"description": "Default POST."})
     headers = fields.Dict(
-        keys=fields.String(validate=[validate.Length(min=1, max=256),
-                                     validate.Regexp(_HEADER_NAME, error="Not a valid header name.")]),
-        values=fields.String(validate=[validate.Length(max=8192),
-                                       validate.Regexp(r"^[^\r\n\x00]*$",
-                                                       error="Header values may not contain line breaks.")]),
+        keys=fields.String(
+            validate=[
+                validate.Length(min=1, max=256),
+                validate.Regexp(_HEADER_NAME, error="Not a valid header name."),
+            ]
+        ),
+        values=fields.String(
+            validate=[
+                validate.Length(max=8192),
+                validate.Regexp(r"^[^\r\n\x00]*$", error="Header values may not contain line breaks."),
+            ]
+        ),
         validate=validate.Length(max=50),
-        metadata={"description": f"Credential values (names containing {', '.join(CREDENTIAL_WORDS)}) are "
-                                 f"shown as {MASK!r}; send {MASK!r} back to keep one."})
-    body = fields.Raw(allow_none=True, metadata={
-        "description": "A string or any JSON value; without it the job's payload is sent as JSON."})
+        metadata={
+            "description": f"Credential values (names containing {', '.join(CREDENTIAL_WORDS)}) are "
+            f"shown as {MASK!r}; send {MASK!r} back to keep one."
+        },
+    )
+    body = fields.Raw(
+        allow_none=True,
+        metadata={"description": "A string or any JSON value; without it the job's payload is sent as JSON."},
+    )
 
     @ma.pre_load
     def _upper_method(self, data: Any, **_: Any) -> Any:
@@ -98,8 +110,11 @@ class TargetSchema(Schema):
         # Both would be sent: the HTTP client refuses the combination at call time.
         has_user = bool(urlsplit(data.get("url") or "").username)
         if has_user and any(name.lower() == "authorization" for name in data.get("headers") or {}):
-            raise ValidationError("The URL carries a user name and password and the headers an "
-                                  "Authorization header: keep one of the two.", "url")
+            raise ValidationError(
+                "The URL carries a user name and password and the headers an "
+                "Authorization header: keep one of the two.",
+                "url",
+            )
 
     @ma.post_load
     def _defaults(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -108,8 +123,10 @@ class TargetSchema(Schema):
         return data
 
 
-_RUN_AT_ERRORS: dict[str, Any] = {"invalid": "Not a valid ISO 8601 date-time.",
-                  "invalid_awareness": "Must carry a UTC offset, e.g. 2026-12-01T09:00:00+01:00."}
+_RUN_AT_ERRORS: dict[str, Any] = {
+    "invalid": "Not a valid ISO 8601 date-time.",
+    "invalid_awareness": "Must carry a UTC offset, e.g. 2026-12-01T09:00:00+01:00.",
+}
 
 
 class JobInputSchema(Schema):
@@ -122,43 +139,68 @@ class JobInputSchema(Schema):
 
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), _not_blank])
     description = fields.String(load_default="", validate=validate.Length(max=10_000))
-    job_type = fields.String(validate=validate.OneOf(JOB_TYPES),
-                             metadata={"description": "Derived from schedule_type when omitted."})
-    schedule_type = fields.String(validate=validate.OneOf(SCHEDULE_TYPES),
-                                  metadata={"description": "Derived from job_type when omitted "
-                                                           "(one_time → once)."})
-    cron_expression = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={
-        "description": "5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, "
-                       "or @daily etc.; evaluated in `timezone`.", "example": "0 9 * * 1"})
-    interval_seconds = fields.Integer(strict=True, allow_none=True,
-                                      validate=validate.Range(min=1, max=MAX_INTERVAL_SECONDS))
-    run_at = fields.AwareDateTime(allow_none=True, error_messages=_RUN_AT_ERRORS,
-                                  metadata={"description": "ISO 8601 with a UTC offset; in the future."})
-    timezone = fields.String(load_default="UTC", validate=[validate.Length(max=64), _check_zone],
-                             metadata={"description": "IANA name; default UTC.", "example": "Europe/Berlin"})
-    handler = fields.String(load_default="log", validate=[validate.Length(max=64), _check_handler],
-                            metadata={"description": "What runs: 'log' (default) or 'http'."})
-    target = fields.Nested(TargetSchema, allow_none=True,
-                           metadata={"description": "The HTTP call, for handler 'http'."})
+    job_type = fields.String(
+        validate=validate.OneOf(JOB_TYPES),
+        metadata={"description": "Derived from schedule_type when omitted."},
+    )
+    schedule_type = fields.String(
+        validate=validate.OneOf(SCHEDULE_TYPES),
+        metadata={"description": "Derived from job_type when omitted (one_time → once)."},
+    )
+    cron_expression = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, "
+            "or @daily etc.; evaluated in `timezone`.",
+            "example": "0 9 * * 1",
+        },
+    )
+    interval_seconds = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_INTERVAL_SECONDS)
+    )
+    run_at = fields.AwareDateTime(
+        allow_none=True,
+        error_messages=_RUN_AT_ERRORS,
+        metadata={"description": "ISO 8601 with a UTC offset; in the future."},
+    )
+    timezone = fields.String(
+        load_default="UTC",
+        validate=[validate.Length(max=64), _check_zone],
+        metadata={"description": "IANA name; default UTC.", "example": "Europe/Berlin"},
+    )
+    handler = fields.String(
+        load_default="log",
+        validate=[validate.Length(max=64), _check_handler],
+        metadata={"description": "What runs: 'log' (default) or 'http'."},
+    )
+    target = fields.Nested(
+        TargetSchema, allow_none=True, metadata={"description": "The HTTP call, for handler 'http'."}
+    )
     payload = fields.Raw(allow_none=True, validate=_check_payload_size)
     timeout_seconds = fields.Integer(strict=True, load_default=30, validate=_check_timeout)
     max_retries = fields.Integer(strict=True, load_default=3, validate=validate.Range(min=0, max=10))
     retry_backoff_seconds = fields.List(
         fields.Integer(strict=True, validate=validate.Range(min=1, max=7 * 24 * 3600)),
-        load_default=lambda: list(DEFAULT_BACKOFF), validate=validate.Length(min=1, max=10),
-        metadata={"description": "Delay before retry n (the last repeats); default [60, 300, 900]."})
-    retry_on_client_error = fields.Boolean(load_default=False,
-                                           metadata={"description": "Retry HTTP 4xx answers too."})
+        load_default=lambda: list(DEFAULT_BACKOFF),
+        validate=validate.Length(min=1, max=10),
+        metadata={"description": "Delay before retry n (the last repeats); default [60, 300, 900]."},
+    )
+    retry_on_client_error = fields.Boolean(
+        load_default=False, metadata={"description": "Retry HTTP 4xx answers too."}
+    )
     overlap_policy = fields.String(load_default="allow", validate=validate.OneOf(OVERLAP_POLICIES))
     misfire_policy = fields.String(load_default="run_once", validate=validate.OneOf(MISFIRE_POLICIES))
     notify_on_failure = fields.Boolean(load_default=True)
     notify_on_recovery = fields.Boolean(load_default=False)
-    notify_emails = fields.List(fields.Email(validate=validate.Length(max=320)), load_default=list,
-                                validate=validate.Length(max=20))
+    notify_emails = fields.List(
+        fields.Email(validate=validate.Length(max=320)), load_default=list, validate=validate.Length(max=20)
+    )
     notify_webhook_url = fields.String(allow_none=True, validate=[validate.Length(max=2048), check_url])
-    status = fields.String(validate=validate.OneOf(("active", "paused"),
-                                                   error="Must be 'active' or 'paused'."),
-                           metadata={"description": "Pause or resume the job."})
+    status = fields.String(
+        validate=validate.OneOf(("active", "paused"), error="Must be 'active' or 'paused'."),
+        metadata={"description": "Pause or resume the job."},
+    )
 
     @ma.validates_schema
     def _target_size(self, data: dict[str, Any], **_: Any) -> None:
@@ -211,8 +253,11 @@ def validate_job(values: dict[str, Any], incoming: Iterable[str]) -> dict[str, A
     if schedule_type is None:
         error("schedule_type", "Missing data for required field: 'cron', 'interval' or 'once'.")
     elif (job_type == "one_time") != (schedule_type == "once"):
-        error("job_type", f"job_type {job_type!r} does not go with schedule_type {schedule_type!r}: "
-                          "a one_time job has schedule_type 'once', a recurring one 'cron' or 'interval'.")
+        error(
+            "job_type",
+            f"job_type {job_type!r} does not go with schedule_type {schedule_type!r}: "
+            "a one_time job has schedule_type 'once', a recurring one 'cron' or 'interval'.",
+        )
     values["job_type"], values["schedule_type"] = job_type, schedule_type
 
     if schedule_type == "cron":
@@ -293,13 +338,16 @@ class JobSchema(ma.Schema):
 
 
 class JobWithSecretSchema(JobSchema):
-    signing_secret = fields.String(metadata={
-        "description": "HMAC-SHA256 key for X-Chronos-Signature; shown only now."})
+    signing_secret = fields.String(
+        metadata={"description": "HMAC-SHA256 key for X-Chronos-Signature; shown only now."}
+    )
 
 
 class JobQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(JOB_STATUSES))
-    q = fields.String(validate=validate.Length(max=200), metadata={"description": "Name contains (any case)."})
+    q = fields.String(
+        validate=validate.Length(max=200), metadata={"description": "Name contains (any case)."}
+    )
 
 
 JobPageSchema = page_schema(JobSchema, "JobPageSchema")
@@ -312,23 +360,37 @@ def job_values(job: Any) -> dict[str, Any]:
 
 # --- test runs ---------------------------------------------------------------------------------
 
+
 class TestRunCreateSchema(Schema):
     """An unsaved job's action to try once: the editor's "Test run"."""
 
     __test__ = False  # not a pytest test class, whatever its name
 
-    handler = fields.String(load_default="log", validate=[validate.Length(max=64), _check_handler],
-                            metadata={"description": "What runs: 'log' (default) or 'http'."})
-    target = fields.Nested(TargetSchema, allow_none=True,
-                           metadata={"description": "The HTTP call, for handler 'http'."})
+    handler = fields.String(
+        load_default="log",
+        validate=[validate.Length(max=64), _check_handler],
+        metadata={"description": "What runs: 'log' (default) or 'http'."},
+    )
+    target = fields.Nested(
+        TargetSchema, allow_none=True, metadata={"description": "The HTTP call, for handler 'http'."}
+    )
     payload = fields.Raw(allow_none=True, validate=_check_payload_size)
     timeout_seconds = fields.Integer(strict=True, load_default=30, validate=_check_timeout)
-    name = fields.String(load_default="", validate=validate.Length(max=200),
-                         metadata={"description": "The job's name, as the handler sees it."})
-    job_id = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_ID),
-                            metadata={"description": "The saved job being edited: its stored secret "
-                                                     "header values replace '****', its signing secret "
-                                                     "signs the call."})
+    name = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "The job's name, as the handler sees it."},
+    )
+    job_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={
+            "description": "The saved job being edited: its stored secret "
+            "header values replace '****', its signing secret "
+            "signs the call."
+        },
+    )
 
     @ma.validates_schema
     def _whole(self, data: dict[str, Any], **_: Any) -> None:
@@ -364,8 +426,13 @@ class TestRunSchema(ma.Schema):
     started_at = fields.DateTime(allow_none=True, required=True)
     finished_at = fields.DateTime(allow_none=True, required=True)
     duration_ms = fields.Integer(allow_none=True, required=True)
-    result = fields.Raw(allow_none=True, required=True, metadata={
-        "description": "What the handler recorded: for 'http' the status, headers and a body excerpt."})
+    result = fields.Raw(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "What the handler recorded: for 'http' the status, headers and a body excerpt."
+        },
+    )
     error = fields.String(allow_none=True, required=True)
     logs = fields.List(fields.Nested(TestRunLogSchema), required=True)
 

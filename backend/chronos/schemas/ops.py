@@ -1,4 +1,5 @@
 """The operator's schemas: cron preview, the dashboard, health probes and the scheduler's status."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -45,8 +46,11 @@ class HourBucketSchema(ma.Schema):
 
 class DashboardSchema(ma.Schema):
     jobs_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
-    executions_24h = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                                 metadata={"description": "By status, for slots in the last 24 h."})
+    executions_24h = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "By status, for slots in the last 24 h."},
+    )
     success_rate_24h = fields.Float(allow_none=True, metadata={"description": "0..1; null with no runs."})
     duration_ms_mean_24h = fields.Float(allow_none=True)
     duration_ms_p95_24h = fields.Float(allow_none=True)
@@ -65,21 +69,28 @@ class HealthSchema(LiveSchema):
 
 
 class ReadySchema(HealthSchema):
-    workers = fields.Integer(allow_none=True, metadata={
-        "description": "Consumers seen in the last 60 s (null when the database is unreachable)."})
+    workers = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Consumers seen in the last 60 s (null when the database is unreachable)."},
+    )
 
 
 class LatenessSchema(ma.Schema):
     runs = fields.Integer(required=True, metadata={"description": "First attempts started in the last hour."})
-    p50_seconds = fields.Float(allow_none=True, required=True,
-                               metadata={"description": "Median of started_at − scheduled_for."})
+    p50_seconds = fields.Float(
+        allow_none=True, required=True, metadata={"description": "Median of started_at − scheduled_for."}
+    )
     p99_seconds = fields.Float(allow_none=True, required=True)
 
 
 class OverdueRunSchema(ma.Schema):
-    kind = fields.String(required=True, metadata={
-        "enum": ["execution", "job"],
-        "description": "execution: due, not picked up by a worker; job: its next run passed unplanned."})
+    kind = fields.String(
+        required=True,
+        metadata={
+            "enum": ["execution", "job"],
+            "description": "execution: due, not picked up by a worker; job: its next run passed unplanned.",
+        },
+    )
     execution_id = fields.Integer(allow_none=True, required=True)
     job_id = fields.Integer(required=True)
     job_name = fields.String(required=True)
@@ -91,8 +102,11 @@ class JobsHealthSchema(ma.Schema):
     """The signed-in user's own jobs."""
 
     overdue_count = fields.Integer(required=True)
-    overdue = fields.List(fields.Nested(OverdueRunSchema), required=True,
-                          metadata={"description": "The oldest overdue runs (at most 20)."})
+    overdue = fields.List(
+        fields.Nested(OverdueRunSchema),
+        required=True,
+        metadata={"description": "The oldest overdue runs (at most 20)."},
+    )
     running_over_timeout = fields.Integer(required=True)
     lateness = fields.Nested(LatenessSchema, required=True)
 
@@ -105,10 +119,14 @@ class WorkerStateSchema(ma.Schema):
 
 
 class QueueDepthSchema(ma.Schema):
-    ready = fields.Integer(allow_none=True, required=True,
-                           metadata={"description": "Tasks waiting for a worker (null: queue unreachable)."})
-    scheduled = fields.Integer(allow_none=True, required=True,
-                               metadata={"description": "Tasks waiting for their time."})
+    ready = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Tasks waiting for a worker (null: queue unreachable)."},
+    )
+    scheduled = fields.Integer(
+        allow_none=True, required=True, metadata={"description": "Tasks waiting for their time."}
+    )
 
 
 class SyncPassSchema(ma.Schema):
@@ -116,10 +134,16 @@ class SyncPassSchema(ma.Schema):
     started_at = fields.DateTime(required=True)
     finished_at = fields.DateTime(required=True)
     requeued = fields.Integer(required=True, metadata={"description": "Due executions queued again."})
-    expired = fields.Integer(required=True, metadata={
-        "description": "Running executions whose worker stopped responding, failed and retried."})
-    details = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
-                          metadata={"description": "Every count the pass reported, by name."})
+    expired = fields.Integer(
+        required=True,
+        metadata={"description": "Running executions whose worker stopped responding, failed and retried."},
+    )
+    details = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "Every count the pass reported, by name."},
+    )
 
 
 class SystemDetailsSchema(ma.Schema):
@@ -128,11 +152,16 @@ class SystemDetailsSchema(ma.Schema):
     database = fields.String(required=True, metadata={"example": "ok"})
     queue = fields.String(required=True, metadata={"example": "ok"})
     workers_alive = fields.Integer(required=True, metadata={"description": "Heart-beat in the last 60 s."})
-    workers = fields.List(fields.Nested(WorkerStateSchema), required=True,
-                          metadata={"description": "Workers seen in the last 24 h, most recent first."})
+    workers = fields.List(
+        fields.Nested(WorkerStateSchema),
+        required=True,
+        metadata={"description": "Workers seen in the last 24 h, most recent first."},
+    )
     queue_depth = fields.Nested(QueueDepthSchema, required=True)
-    overdue_count = fields.Integer(required=True, metadata={
-        "description": "Executions due but unclaimed, and jobs whose next run passed unplanned."})
+    overdue_count = fields.Integer(
+        required=True,
+        metadata={"description": "Executions due but unclaimed, and jobs whose next run passed unplanned."},
+    )
     running_over_timeout = fields.Integer(required=True)
     lateness = fields.Nested(LatenessSchema, required=True)
     last_sync = fields.Nested(SyncPassSchema, allow_none=True, required=True)
@@ -142,8 +171,13 @@ class SystemStatusSchema(ma.Schema):
     status = fields.String(required=True, metadata={"enum": ["ok", "degraded", "down"]})
     reasons = fields.List(fields.String(), required=True, metadata={"description": "Why, in words."})
     checked_at = fields.DateTime(required=True)
-    late_after_seconds = fields.Integer(required=True, metadata={
-        "description": "A run not started this long after its time is late."})
+    late_after_seconds = fields.Integer(
+        required=True, metadata={"description": "A run not started this long after its time is late."}
+    )
     jobs = fields.Nested(JobsHealthSchema, required=True)
-    system = fields.Nested(SystemDetailsSchema, allow_none=True, required=True, metadata={
-        "description": "Null for users who may not see the scheduler's own state."})
+    system = fields.Nested(
+        SystemDetailsSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Null for users who may not see the scheduler's own state."},
+    )
