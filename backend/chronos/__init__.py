@@ -65,5 +65,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_token_checks() -> None:
     @jwt.token_in_blocklist_loader
-    def _is_revoked(header: dict, payload: dict) -> bool:
+    def _is_revoked(header: dict[str, Any], payload: dict[str, Any]) -> bool:
         return db.session.get(RevokedToken, payload["jti"]) is not None

@@ -6,6 +6,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -66,7 +67,7 @@ def _frontend_dist() -> Path:
     return beside_source if beside_source.exists() else Path.cwd() / "frontend" / "dist"
 
 
-def load_config() -> dict:
+def load_config() -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     database_url = _env("DATABASE_URL") or f"sqlite:///{data_dir() / 'chronos.sqlite3'}"
     # Platforms hand out postgres:// URLs; SQLAlchemy wants an explicit psycopg 3 driver.

@@ -88,21 +88,21 @@ def register_error_handlers(app: Flask, jwt: JWTManager) -> None:
         return error_response(401, f"Invalid token: {reason}.")
 
     @jwt.expired_token_loader
-    def _expired(header: dict, payload: dict) -> Any:
+    def _expired(header: dict[str, Any], payload: dict[str, Any]) -> Any:
         return error_response(401, "Token has expired.")
 
     @jwt.revoked_token_loader
-    def _revoked(header: dict, payload: dict) -> Any:
+    def _revoked(header: dict[str, Any], payload: dict[str, Any]) -> Any:
         return error_response(401, "Token has been revoked.")
 
     @jwt.needs_fresh_token_loader
-    def _fresh(header: dict, payload: dict) -> Any:
+    def _fresh(header: dict[str, Any], payload: dict[str, Any]) -> Any:
         return error_response(401, "A fresh token is required.")
 
     @jwt.token_verification_failed_loader
-    def _claims(header: dict, payload: dict) -> Any:
+    def _claims(header: dict[str, Any], payload: dict[str, Any]) -> Any:
         return error_response(401, "Invalid token: its claims did not verify.")
 
     @jwt.user_lookup_error_loader
-    def _no_user(header: dict, payload: dict) -> Any:
+    def _no_user(header: dict[str, Any], payload: dict[str, Any]) -> Any:
         return error_response(401, "The token's user no longer exists.")

@@ -62,13 +62,13 @@ def rate_limit_key() -> str:
 
 def default_rate_limit() -> str:
     """Read per request, so each app (and test) gets its own configured default."""
-    return current_app.config["RATELIMIT_DEFAULT"]
+    return str(current_app.config["RATELIMIT_DEFAULT"])
 
 
 limiter = Limiter(key_func=rate_limit_key, default_limits=[default_rate_limit])
 
 
-def make_huey(config: dict | None = None) -> Huey:
+def make_huey(config: dict[str, Any] | None = None) -> Huey:
     """RedisHuey when REDIS_URL is set, SqliteHuey on the embedded default."""
     config = config or load_config()
     name = config["HUEY_NAME"]

@@ -89,7 +89,7 @@ class _Marker:
         self.message = message
 
 
-class _Duplicated(dict):
+class _Duplicated(dict[str, Any]):
     """An object that named a key twice."""
 
     duplicates: list[str]

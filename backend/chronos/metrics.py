@@ -136,7 +136,7 @@ def render_metrics(app: Flask) -> bytes:
     samples = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         samples = CollectorRegistry()
-        multiprocess.MultiProcessCollector(samples)
+        multiprocess.MultiProcessCollector(samples)  # type: ignore[no-untyped-call]
     state = CollectorRegistry()
     state.register(StateCollector(app))
     # The text format is a sequence of metric families, so two registries' outputs concatenate.

@@ -61,7 +61,7 @@ def insert_for_dialect(model: Any) -> Any:
     return (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(model)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out, on PostgreSQL (timestamptz) and SQLite (naive text) alike."""
 
     impl = DateTime(timezone=True)
@@ -151,7 +151,7 @@ class Job(TimestampMixin, Model):
 
     # What
     handler: Mapped[str] = mapped_column(String(64), default="log", nullable=False)
-    target: Mapped[dict | None] = mapped_column(JSON)
+    target: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     payload: Mapped[Any] = mapped_column(JSON, nullable=True)
     signing_secret: Mapped[str] = mapped_column(
         String(128), default=lambda: secrets.token_urlsafe(32), nullable=False
@@ -231,13 +231,13 @@ class Execution(TimestampMixin, Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     worker: Mapped[str | None] = mapped_column(String(128))
-    result: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     # Why a slot was skipped or cancelled ("paused", "overlap", "missed", "stale", ...).
     reason: Mapped[str | None] = mapped_column(String(32))
     missed_count: Mapped[int | None] = mapped_column(Integer)
     # Every attempt's outcome: [{"attempt", "started_at", "finished_at", "status", "error", ...}]
-    attempts: Mapped[list[dict]] = mapped_column(JSON, default=list, nullable=False)
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
 
     job: Mapped[Job] = relationship(back_populates="executions")
     logs: Mapped[list[ExecutionLog]] = relationship(
@@ -271,7 +271,7 @@ class ExecutionLog(Model):
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     level: Mapped[str] = mapped_column(String(16), default="info", nullable=False)
     message: Mapped[str] = mapped_column(Text, nullable=False)
-    data: Mapped[dict | None] = mapped_column(JSON)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     execution: Mapped[Execution] = relationship(back_populates="logs")
 
@@ -332,7 +332,7 @@ class SyncPass(Model):
     expired: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     # Every count the pass reported by name, so counts added to recovery later (missed slots, ...)
     # are recorded without a schema change.
-    details: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
 
     @classmethod
     def record(cls, worker: str, started_at: datetime, counts: dict[str, int]) -> None:
@@ -389,7 +389,7 @@ class TestRun(Model):
     job_id: Mapped[int | None] = mapped_column(BigId)
     name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
     handler: Mapped[str] = mapped_column(String(64), nullable=False)
-    target: Mapped[dict | None] = mapped_column(JSON)
+    target: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     payload: Mapped[Any] = mapped_column(JSON, nullable=True)
     timeout_seconds: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
@@ -398,10 +398,10 @@ class TestRun(Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     worker: Mapped[str | None] = mapped_column(String(128))
-    result: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     # The handler's log lines: [{"timestamp", "level", "message", "data"}]
-    logs: Mapped[list[dict]] = mapped_column(JSON, default=list, nullable=False)
+    logs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
 
     @classmethod
     def owned(cls, test_run_id: int, user_id: int) -> TestRun | None:

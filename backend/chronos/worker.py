@@ -156,7 +156,7 @@ def _serve_metrics() -> None:
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     start_http_server(int(port), addr=SETTINGS["CHRONOS_METRICS_ADDR"], registry=registry)
 
 

@@ -43,13 +43,16 @@ BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 LOGIN_FAILED = "Wrong e-mail address or password."
 
 
-def protected(blp: Blueprint, *, refresh: bool = False, any_type: bool = False) -> Callable:
+View = Callable[..., Any]
+
+
+def protected(blp: Blueprint, *, refresh: bool = False, any_type: bool = False) -> Callable[[View], View]:
     """Require a valid, unrevoked token (access by default) and document it on the route."""
 
-    def decorator(fn: Callable) -> Callable:
+    def decorator(fn: View) -> View:
         fn = jwt_required(refresh=refresh, verify_type=not any_type)(fn)
         fn = blp.alt_response(401, response="UNAUTHORIZED")(fn)
-        return Blueprint.doc(security=BEARER)(fn)
+        return cast(View, Blueprint.doc(security=BEARER)(fn))
 
     return decorator
 
@@ -60,7 +63,7 @@ def current_user_id() -> int:
 
 
 def _auth_limit() -> str:
-    return current_app.config["RATELIMIT_AUTH"]
+    return str(current_app.config["RATELIMIT_AUTH"])
 
 
 @lru_cache(maxsize=1)

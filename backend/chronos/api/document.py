@@ -28,7 +28,7 @@ class CommonResponses(BasePlugin):
     """Adds the statuses that API-wide rules give every operation (see the module docstring)."""
 
     def operation_helper(
-        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
     ) -> None:
         for method, operation in (operations or {}).items():
             if method not in ("get", "post", "put", "patch", "delete"):

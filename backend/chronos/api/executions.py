@@ -22,7 +22,7 @@ from .pagination import page_of
 blp = Blueprint("executions", __name__, description="Execution history and logs.")
 
 
-def history(statement: Select, args: dict[str, Any]) -> Select:
+def history(statement: Select[Any], args: dict[str, Any]) -> Select[Any]:
     """Filter an execution query as the history lists do: `status`, and planned slots only on request.
 
     The planner inserts slots up to its look-ahead before they are due; they are not history yet,

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from ..extensions import db
 
 
-def page_of(statement: Select, args: dict[str, Any]) -> dict[str, Any]:
+def page_of(statement: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
     """Run `statement` (already ordered) for one page and count all its rows: the list envelope."""
     page, limit = args["page"], args["limit"]
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))

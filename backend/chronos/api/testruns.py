@@ -23,7 +23,7 @@ QUEUE_DOWN = "Could not queue the test run: the queue is unreachable."
 
 
 def _limit() -> str:
-    return current_app.config["TEST_RUN_RATE_LIMIT"]
+    return str(current_app.config["TEST_RUN_RATE_LIMIT"])
 
 
 @blp.route("/test-runs", methods=["POST"])

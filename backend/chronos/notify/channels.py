@@ -84,7 +84,7 @@ def _decode(value: bytes | str) -> str:
 def _print_to_console(message: EmailMessage) -> None:
     # The development fallback: the plain-text part is what a developer wants to read.
     plain = message.get_body(preferencelist=("plain",))
-    body = plain.get_content() if plain is not None else ""  # type: ignore[attr-defined]
+    body = plain.get_content() if plain is not None else ""
     headers = "\n".join(f"{name}: {message[name]}" for name in ("From", "To", "Subject", "Date"))
     with _console_lock:
         sys.stdout.write(f"{'-' * 72}\n{headers}\n\n{body}\n(HTML alternative not shown)\n{'-' * 72}\n")

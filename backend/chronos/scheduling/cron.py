@@ -313,7 +313,7 @@ def describe_schedule(job: Any) -> str:
         return f"Every {_duration(job.interval_seconds)}"
     if job.schedule_type == "once":
         return f"Once, at {format_time(job.run_at, zone_or_utc(zone))}"
-    return job.schedule_type
+    return str(job.schedule_type)
 
 
 def _duration(seconds: int) -> str:
