@@ -253,7 +253,7 @@ def test_expired_lease_is_a_failed_attempt_that_is_retried(app):
     assert reload(row).status == "failed"
 
 
-def test_recovery_requeues_due_rows_nobody_claimed(app):
+def test_the_safety_sync_requeues_due_rows_nobody_claimed(app):
     job = make_job()
     lost = make_execution(job, scheduled_for=db_now() - timedelta(seconds=60))
     retry = make_execution(

@@ -2,7 +2,7 @@
 
 Consumers are `python -m chronos.worker` subprocesses (see conftest.py) with short leases and
 backoffs; targets are a real HTTP receiver on 127.0.0.1 or handlers registered through
-CHRONOS_HANDLER_MODULES. Periodic passes (planner, recovery) are triggered by enqueuing the same
+CHRONOS_HANDLER_MODULES. Periodic passes (planner, safety sync) are triggered by enqueuing the same
 Huey periodic tasks the consumers run every minute, so a real consumer runs them.
 """
 
@@ -102,7 +102,7 @@ def test_consumer_killed_mid_run_is_detected_and_retried(app, consumers, redis):
     first.wait(timeout=5)
     second = consumers.start(workers=1)
     assert reload(row).status == "running"  # the killed consumer's claim is still there
-    # Lease = timeout 3 s + grace 2 s; after it the periodic recovery takes the attempt as failed.
+    # Lease = timeout 3 s + grace 2 s; after it the periodic safety sync takes the attempt as failed.
     time.sleep(max(0.0, (reload(row).lease_expires_at - db_now()).total_seconds()) + 0.2)
     tasks.sync_periodically()
     wait_for(lambda: _settled([job.id]), timeout=15, message="execution finished")
@@ -128,7 +128,9 @@ def test_redis_flushed_with_firings_planned_still_runs_each_once(app, consumers,
     # popped a task would put it back on its schedule after the flush, which proves nothing.)
     redis.flushdb()
     consumers.start(workers=2)
-    time.sleep(max(0.0, (due - db_now()).total_seconds()) + 2.5)  # due, plus the recovery grace
+    time.sleep(
+        max(0.0, (due - db_now()).total_seconds()) + 2.5
+    )  # due, plus the re-queue grace (RECOVERY_GRACE_SECONDS)
     assert _statuses() == {"pending": 10}
     tasks.sync_periodically()
     wait_for(lambda: _settled(), timeout=15, message="all recovered firings finished")
