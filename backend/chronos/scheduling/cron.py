@@ -109,6 +109,8 @@ GAP_POLICIES = ("shift", "skip")
 ON_EXCLUDED = ("skip", "next_business_day")
 # A slot moved to the next business day looks this many days ahead before it gives up (skipped).
 MAX_MOVE_DAYS = 366
+# Jitter spreads bursts; a day is far more than that needs.
+MAX_JITTER_SECONDS = 86_400
 
 
 @dataclass(frozen=True)
