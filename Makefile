@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: start test fuzz-time install install-dev frontend lint clean
+.PHONY: help start test fuzz install install-dev frontend lint clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
 start: install frontend  ## Start Chronos (embedded SQLite default unless DATABASE_URL/REDIS_URL are set)
 	$(BIN)/chronos serve
@@ -13,8 +16,14 @@ test: install-dev frontend  ## Run every test: frontend unit, backend unit + int
 	CHRONOS_WORKER_TYPE=process $(BIN)/pytest -q tests/engine/test_guarantees.py tests/deploy  # the guarantees with forked workers too
 	$(BIN)/pytest
 
-fuzz-time: install-dev  ## The time property test with 20,000 cases instead of 2,000 (a few minutes)
-	CHRONOS_TIME_CASES=20000 $(BIN)/pytest -q -p no:cacheprovider tests/scheduling/test_cron_property.py
+# The fuzzers (tests/fuzz) also run inside `make test`, at CI size; this runs them with many more
+# examples, drawn afresh each time: FUZZ_EXAMPLES per API operation (4x that per property test),
+# and the time property test (tests/scheduling/test_cron_property.py) with TIME_CASES instead of 2,000.
+FUZZ_EXAMPLES ?= 1000
+TIME_CASES ?= 20000
+fuzz: install-dev  ## Run the fuzzers (schemathesis, hypothesis) much longer: FUZZ_EXAMPLES=1000 per operation
+	CHRONOS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q --timeout 7200 tests/fuzz
+	CHRONOS_TIME_CASES=$(TIME_CASES) $(BIN)/pytest -q --timeout 7200 -p no:cacheprovider tests/scheduling/test_cron_property.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +42,7 @@ frontend/node_modules: frontend/package-lock.json
 frontend: frontend/node_modules
 	cd frontend && npm run build
 
-lint: install-dev
+lint: install-dev  ## ruff and mypy
 	$(BIN)/ruff check backend tests e2e bench
 	$(BIN)/mypy
 

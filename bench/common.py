@@ -297,6 +297,23 @@ class Subprocesses:
                 tail = log_path.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{name} exited with {proc.returncode}; log {log_path}:\n{tail}")
 
+    def stop_named(self, prefix: str) -> None:
+        """SIGTERM (then SIGKILL) the children whose name starts with `prefix`; forget them."""
+        stopping = [(name, proc, log) for name, proc, log in self._children if name.startswith(prefix)]
+        for _, proc, _ in stopping:
+            if proc.returncode is None:
+                _signal_group(proc, signal.SIGTERM)
+        deadline = time.time() + self.grace_s
+        for _, proc, log_path in stopping:
+            _wait_unreaped(proc, deadline)
+            _signal_group(proc, signal.SIGKILL)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            log_path.unlink(missing_ok=True)
+        self._children = [child for child in self._children if not child[0].startswith(prefix)]
+
     def stop_all(self, keep_logs: bool = False) -> None:
         """SIGTERM every child's process group, SIGKILL what is left after the grace period.
 

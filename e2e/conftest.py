@@ -79,9 +79,41 @@ def _stop(process: subprocess.Popen, sig: int, timeout: float = 10) -> None:
             process.wait()
 
 
+class Stack:
+    """The running stack: its URL and database, and its consumer, which a test may stop and restart."""
+
+    def __init__(self, url: str, env: dict[str, str]) -> None:
+        self.url = url
+        self.env = env
+        self.database_url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+        self.worker: subprocess.Popen | None = None
+        self._starts = 0
+
+    def start_worker(self) -> None:
+        """Start a consumer and wait for its first heartbeat."""
+        self._starts += 1
+        with open(LOGS / f"worker-{self._starts}.log", "wb") as worker_log:
+            self.worker = subprocess.Popen([sys.executable, "-m", "chronos.worker"], env=self.env, cwd=ROOT,
+                                           stdout=worker_log, stderr=subprocess.STDOUT)
+        wait_for(lambda: self.sql("SELECT count(*) FROM worker_heartbeats WHERE last_seen > now() - "
+                                  "interval '5 seconds'")[0][0] > 0, 30, message="the consumer's heartbeat")
+
+    def stop_worker(self) -> None:
+        """Stop the consumer gracefully (it hands back running executions and forgets its heartbeat)."""
+        if self.worker is not None:
+            _stop(self.worker, signal.SIGINT)
+            self.worker = None
+
+    def sql(self, statement: str, *params: Any) -> list[tuple]:
+        """Run one statement on the stack's database (for what a test cannot do through the app)."""
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            cursor = conn.execute(statement, params or None)
+            return cursor.fetchall() if cursor.description else []
+
+
 @pytest.fixture(scope="session")
-def live_server(_databases, frontend_dist: Path) -> Iterator[str]:
-    """gunicorn (2 workers) and one consumer on a database of their own; yields the base URL.
+def stack(_databases, frontend_dist: Path) -> Iterator[Stack]:
+    """gunicorn (2 workers) and one consumer on a database of their own.
 
     The stack gets its own PostgreSQL database (beside the run's) and Huey queue name: the backend
     suite truncates and create_all()s the run's database, which would clash with migrations here.
@@ -105,24 +137,28 @@ def live_server(_databases, frontend_dist: Path) -> Iterator[str]:
     }
     try:
         _create_schema(env)
-        with open(LOGS / "gunicorn.log", "wb") as web_log, open(LOGS / "worker.log", "wb") as worker_log:
+        running = Stack(url, env)
+        with open(LOGS / "gunicorn.log", "wb") as web_log:
             web = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "chronos.wsgi:app"],
                                    env=env, cwd=ROOT, stdout=web_log, stderr=subprocess.STDOUT)
-            worker = subprocess.Popen([sys.executable, "-m", "chronos.worker"], env=env, cwd=ROOT,
-                                      stdout=worker_log, stderr=subprocess.STDOUT)
             try:
+                running.start_worker()
                 wait_for(lambda: httpx.get(f"{url}/api/v1/openapi.json", timeout=1).status_code == 200, 30,
                          message="gunicorn")
                 wait_for(lambda: httpx.get(f"{url}/", timeout=1).status_code == 200, 10,
                          message="the app shell")
-                if worker.poll() is not None:
-                    raise RuntimeError(f"the consumer exited with {worker.returncode}; see {LOGS / 'worker.log'}")
-                yield url
+                yield running
             finally:
-                _stop(worker, signal.SIGINT)  # graceful: running attempts finish first
+                running.stop_worker()  # graceful: running attempts finish first
                 _stop(web, signal.SIGTERM)
     finally:
         _admin_execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def live_server(stack: Stack) -> str:
+    """The stack's base URL."""
+    return stack.url
 
 
 @pytest.fixture(scope="session")
@@ -154,12 +190,46 @@ def receiver() -> Iterator[Receiver]:
         yield running
 
 
+AXE = FRONTEND / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.x A/AA violations on the page as it is now, one line each (none is the goal).
+
+    axe is evaluated through the browser's debugging protocol, which the page's Content-Security-Policy
+    does not apply to: the app is checked with its real policy in force.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text())
+    violations = page.evaluate("""async () => {
+        const result = await axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
+        return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ` +
+            v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '));
+    }""")
+    return violations
+
+
 @pytest.fixture
-def shot(page):
-    """shot("jobs-list") saves a full-page screenshot under test-artifacts/screenshots/."""
+def axe(page):
+    """axe() asserts that the current page has no accessibility violations."""
+
+    def check(label: str = "") -> None:
+        page.wait_for_load_state("networkidle")
+        violations = axe_violations(page)
+        assert violations == [], f"{label or page.url}: " + "\n".join(violations)
+
+    return check
+
+
+@pytest.fixture
+def shot(page, axe):
+    """shot("jobs-list") checks the page with axe-core, then saves a full-page screenshot under
+    test-artifacts/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(name: str) -> Path:
+        axe(name)
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path

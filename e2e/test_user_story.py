@@ -1,6 +1,6 @@
 """Issue 5's user story, in a real browser against the real stack.
 
-register → sign in → build a weekly cron visually (words, next runs) → save → see it listed →
+register (which signs in) → build a weekly cron visually (words, next runs) → save → see it listed →
 a one-time HTTP job due in a few seconds → it turns `succeeded` in the history without a reload →
 its logs → pause, resume, run now → delete → sign out.
 """
@@ -21,7 +21,7 @@ BERLIN = ZoneInfo("Europe/Berlin")  # the browser's zone (browser_context_args)
 def test_new_user_schedules_a_job_watches_it_run_and_cleans_up(page: Page, receiver, shot) -> None:
     email = unique_email("story")
 
-    # Register, then sign in.
+    # Register: the new account is signed in at once.
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/sign-in\?next=%2F$"))
     page.get_by_role("link", name="Create an account").click()
@@ -30,11 +30,6 @@ def test_new_user_schedules_a_job_watches_it_run_and_cleans_up(page: Page, recei
     page.get_by_label("Password").fill(PASSWORD)
     shot("register")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("Account created. Sign in to continue.")).to_be_visible()
-    expect(page.get_by_label("Email")).to_have_value(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    shot("sign-in")
-    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_text(email)).to_be_visible()
 
@@ -54,6 +49,7 @@ def test_new_user_schedules_a_job_watches_it_run_and_cleans_up(page: Page, recei
     expect(next_runs).to_have_count(5)
     for text in next_runs.all_inner_texts():
         assert re.match(r"^(Wed|Fri), .* 09:30 (CET|CEST)", text), text
+    page.get_by_label("Action").select_option("http")
     page.get_by_label("URL").fill(f"{receiver.url}/weekly")
     shot("job-editor-weekly")
     page.get_by_role("button", name="Create job").click()
@@ -74,11 +70,13 @@ def test_new_user_schedules_a_job_watches_it_run_and_cleans_up(page: Page, recei
     page.get_by_label("One time").check()
     due = datetime.now(BERLIN) + timedelta(seconds=6)
     page.get_by_label("Run at").fill(due.strftime("%Y-%m-%dT%H:%M:%S"))
+    page.get_by_label("Action").select_option("http")
     page.get_by_label("URL").fill(f"{receiver.url}/ping")
     page.get_by_role("button", name="+ Add header").click()
     page.get_by_label("Header 1 name").fill("X-Story")
     page.get_by_label("Header 1 value").fill("one-time")
     page.get_by_label("Body").fill('{"hello": "world"}')
+    page.get_by_text("Advanced", exact=True).click()
     page.get_by_label("Max retries").fill("0")
     page.get_by_role("button", name="Create job").click()
     expect(page.get_by_role("heading", name="Ping the receiver")).to_be_visible()
@@ -140,6 +138,7 @@ def test_new_user_schedules_a_job_watches_it_run_and_cleans_up(page: Page, recei
     # Sign out; the app is closed again.
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have signed out.")).to_be_visible()
+    shot("sign-in")
     page.goto("/jobs")
     expect(page).to_have_url(re.compile(r"/sign-in\?next=%2Fjobs$"))
 

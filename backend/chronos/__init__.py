@@ -6,10 +6,12 @@ from typing import Any
 from flask import Flask
 
 from . import extensions
+from .api.document import CommonResponses
 from .config import load_config
 from .errors import register_error_handlers
 from .extensions import db, jwt, limiter, migrate
 from .handlers import load_builtin_handlers
+from .inputs import init_input_checks
 from .logs import configure_logging, init_request_ids
 from .metrics import init_metrics
 from .ratelimit import init_retry_after
@@ -33,10 +35,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     # `chronos.api` is also the name of the API package, so reach the Api object through its module.
     api = extensions.api
-    api.init_app(app, spec_kwargs={"info": {"description": "Chronos REST API: jobs, executions, logs."}})
+    api.init_app(app, spec_kwargs={"info": {"description": "Chronos REST API: jobs, executions, logs."},
+                                   "extra_plugins": [CommonResponses()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                        "bearerFormat": "JWT"})
     register_error_handlers(app, jwt)
+    init_input_checks(app)
     _register_token_checks()
     # Every handler is registered before the first request or task, never lazily (see handlers).
     load_builtin_handlers()

@@ -108,6 +108,10 @@ def load_config() -> dict:
         "MAX_PAYLOAD_BYTES": _int("MAX_PAYLOAD_BYTES", 64 * 1024),
         "MAX_TIMEOUT_SECONDS": _int("MAX_TIMEOUT_SECONDS", 3600),
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 256 * 1024),
+        # Test runs (the editor's "Test run"): per user, run by a worker, forgotten after a while.
+        "TEST_RUN_RATE_LIMIT": _env("TEST_RUN_RATE_LIMIT", "10 per minute"),
+        "TEST_RUN_MAX_WAIT_SECONDS": _int("TEST_RUN_MAX_WAIT_SECONDS", 600),
+        "TEST_RUN_RETENTION_HOURS": _int("TEST_RUN_RETENTION_HOURS", 24),
         # Engine
         "PLANNER_LOOKAHEAD_SECONDS": _int("PLANNER_LOOKAHEAD_SECONDS", 90),
         "LEASE_GRACE_SECONDS": _int("LEASE_GRACE_SECONDS", 30),

@@ -5,7 +5,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify
 from flask_jwt_extended import JWTManager
 from werkzeug.exceptions import HTTPException
 
@@ -73,18 +73,9 @@ def handle_unexpected(exc: Exception) -> Any:
     return error_response(500, "Internal server error.")
 
 
-def require_json_body() -> Any:
-    """Refuse an API request whose body is not JSON, before a schema reads it as empty."""
-    if (request.method in ("POST", "PUT", "PATCH") and request.path.startswith("/api/")
-            and (request.content_length or 0) > 0 and not request.is_json):
-        return error_response(400, "The request body must be JSON (Content-Type: application/json).")
-    return None
-
-
 def register_error_handlers(app: Flask, jwt: JWTManager) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
-    app.before_request(require_json_body)
 
     @jwt.unauthorized_loader
     def _missing(reason: str) -> Any:

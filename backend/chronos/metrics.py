@@ -56,18 +56,30 @@ class StateCollector(Collector):
             unclaimed = GaugeMetricFamily("chronos_unclaimed_executions",
                                           "Pending executions past their time that no worker has claimed.")
             depth = GaugeMetricFamily("chronos_queue_depth", "Tasks waiting in the queue.", labels=["kind"])
+            # The health page's figures (api/system.py), for alerting.
+            alive = GaugeMetricFamily("chronos_workers_alive", "Consumers that heart-beat in the last 60 s.")
+            over = GaugeMetricFamily("chronos_executions_over_timeout",
+                                     "Executions running longer than their job's timeout.")
             try:
+                from .api.health import count_workers
+                from .api.system import running_over_timeout
+
                 rows = db.session.execute(select(Execution.status, func.count()).group_by(Execution.status))
                 for status, count in rows:
                     by_status.add_metric([status], count)
                 grace = timedelta(seconds=self.app.config["RECOVERY_GRACE_SECONDS"])
+                now = db_now()
                 late = db.session.scalar(select(func.count()).select_from(Execution).where(
-                    Execution.status == "pending", Execution.scheduled_for < db_now() - grace))
+                    Execution.status == "pending", Execution.scheduled_for < now - grace))
                 unclaimed.add_metric([], late or 0)
+                alive.add_metric([], count_workers() or 0)
+                over.add_metric([], running_over_timeout(now, None))
             finally:
                 db.session.remove()
             yield by_status
             yield unclaimed
+            yield alive
+            yield over
             try:
                 depth.add_metric(["ready"], huey.pending_count())
                 depth.add_metric(["scheduled"], huey.scheduled_count())

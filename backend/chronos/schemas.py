@@ -29,6 +29,7 @@ from .models import (
     MISFIRE_POLICIES,
     OVERLAP_POLICIES,
     SCHEDULE_TYPES,
+    TEST_RUN_STATUSES,
     TRIGGERS,
     User,
     db_now,
@@ -169,7 +170,8 @@ class LoginSchema(Schema):
 
 
 class LogoutSchema(Schema):
-    refresh_token = fields.String(metadata={"description": "Also revoke this refresh token."})
+    refresh_token = fields.String(validate=validate.Length(max=4096),
+                                  metadata={"description": "Also revoke this refresh token."})
 
 
 class UserSchema(ma.Schema):
@@ -179,6 +181,16 @@ class UserSchema(ma.Schema):
 
 
 class TokenSchema(ma.Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "Access token lifetime, seconds."})
+    user = fields.Nested(UserSchema, required=True)
+
+
+class RegisteredSchema(UserSchema):
+    """A new account: the user (as before, at the top level) and tokens, so sign-up signs in."""
+
     access_token = fields.String(required=True)
     refresh_token = fields.String(required=True)
     token_type = fields.String(required=True, metadata={"example": "Bearer"})
@@ -239,7 +251,7 @@ class JobPatchSchema(Schema):
     schedule_type = fields.String(validate=validate.OneOf(SCHEDULE_TYPES),
                                   metadata={"description": "Derived from job_type when omitted "
                                                            "(one_time → once)."})
-    cron_expression = fields.String(allow_none=True, metadata={
+    cron_expression = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={
         "description": "5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, "
                        "or @daily etc.; evaluated in `timezone`.", "example": "0 9 * * 1"})
     interval_seconds = fields.Integer(strict=True, allow_none=True,
@@ -509,6 +521,154 @@ class LogQuerySchema(PageQuerySchema):
 
 ExecutionPageSchema = page_schema(ExecutionSchema, "ExecutionPageSchema")
 ExecutionLogPageSchema = page_schema(ExecutionLogSchema, "ExecutionLogPageSchema")
+
+
+# --- test runs ----------------------------------------------------------------------------------
+
+class TestRunCreateSchema(Schema):
+    """An unsaved job's action to try once: the editor's "Test run"."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    handler = fields.String(load_default="log", validate=[validate.Length(max=64), _check_handler],
+                            metadata={"description": "What runs: 'log' (default) or 'http'."})
+    target = fields.Nested(TargetSchema, allow_none=True,
+                           metadata={"description": "The HTTP call, for handler 'http'."})
+    payload = fields.Raw(allow_none=True, validate=_check_payload_size)
+    timeout_seconds = fields.Integer(strict=True, load_default=30, validate=_check_timeout)
+    name = fields.String(load_default="", validate=validate.Length(max=200),
+                         metadata={"description": "The job's name, as the handler sees it."})
+    job_id = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_ID),
+                            metadata={"description": "The saved job being edited: its stored secret "
+                                                     "header values replace '****', its signing secret "
+                                                     "signs the call."})
+
+    @ma.validates_schema
+    def _whole(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("handler") == "http" and not (data.get("target") or {}).get("url"):
+            raise ValidationError("The 'http' handler needs a target with a url.", "target")
+        if data.get("target"):
+            limit = current_app.config["MAX_PAYLOAD_BYTES"]
+            if json_size(data["target"]) > limit:
+                raise ValidationError(f"Too large: the limit is {limit} bytes serialised.", "target")
+
+
+class TestRunLogSchema(ma.Schema):
+    timestamp = fields.String(required=True, metadata={"description": "ISO 8601, UTC."})
+    level = fields.String(required=True)
+    message = fields.String(required=True)
+    data = fields.Raw(allow_none=True)
+
+
+class TestRunSchema(ma.Schema):
+    """A test run as its owner sees it (secret-looking target header values masked, always)."""
+
+    __test__ = False
+
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": list(TEST_RUN_STATUSES)})
+    job_id = fields.Integer(allow_none=True, required=True)
+    name = fields.String(required=True)
+    handler = fields.String(required=True)
+    target = fields.Nested(TargetSchema, allow_none=True, required=True)
+    payload = fields.Raw(allow_none=True, required=True)
+    timeout_seconds = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    started_at = fields.DateTime(allow_none=True, required=True)
+    finished_at = fields.DateTime(allow_none=True, required=True)
+    duration_ms = fields.Integer(allow_none=True, required=True)
+    result = fields.Raw(allow_none=True, required=True, metadata={
+        "description": "What the handler recorded: for 'http' the status, headers and a body excerpt."})
+    error = fields.String(allow_none=True, required=True)
+    logs = fields.List(fields.Nested(TestRunLogSchema), required=True)
+
+    @ma.post_dump
+    def _mask(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if data.get("target"):
+            data["target"] = mask_target(data["target"])
+        return data
+
+
+# --- system status ------------------------------------------------------------------------------
+
+class LatenessSchema(ma.Schema):
+    runs = fields.Integer(required=True, metadata={"description": "First attempts started in the last hour."})
+    p50_seconds = fields.Float(allow_none=True, required=True,
+                               metadata={"description": "Median of started_at − scheduled_for."})
+    p99_seconds = fields.Float(allow_none=True, required=True)
+
+
+class OverdueRunSchema(ma.Schema):
+    kind = fields.String(required=True, metadata={
+        "enum": ["execution", "job"],
+        "description": "execution: due, not picked up by a worker; job: its next run passed unplanned."})
+    execution_id = fields.Integer(allow_none=True, required=True)
+    job_id = fields.Integer(required=True)
+    job_name = fields.String(required=True)
+    timezone = fields.String(required=True, metadata={"description": "The job's time zone."})
+    due_at = fields.DateTime(required=True)
+
+
+class JobsHealthSchema(ma.Schema):
+    """The signed-in user's own jobs."""
+
+    overdue_count = fields.Integer(required=True)
+    overdue = fields.List(fields.Nested(OverdueRunSchema), required=True,
+                          metadata={"description": "The oldest overdue runs (at most 20)."})
+    running_over_timeout = fields.Integer(required=True)
+    lateness = fields.Nested(LatenessSchema, required=True)
+
+
+class WorkerStateSchema(ma.Schema):
+    name = fields.String(required=True)
+    last_seen = fields.DateTime(required=True)
+    seconds_since = fields.Integer(required=True)
+    alive = fields.Boolean(required=True)
+
+
+class QueueDepthSchema(ma.Schema):
+    ready = fields.Integer(allow_none=True, required=True,
+                           metadata={"description": "Tasks waiting for a worker (null: queue unreachable)."})
+    scheduled = fields.Integer(allow_none=True, required=True,
+                               metadata={"description": "Tasks waiting for their time."})
+
+
+class SyncPassSchema(ma.Schema):
+    worker = fields.String(required=True)
+    started_at = fields.DateTime(required=True)
+    finished_at = fields.DateTime(required=True)
+    requeued = fields.Integer(required=True, metadata={"description": "Due executions queued again."})
+    expired = fields.Integer(required=True, metadata={
+        "description": "Running executions whose worker stopped responding, failed and retried."})
+    details = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                          metadata={"description": "Every count the pass reported, by name."})
+
+
+class SystemDetailsSchema(ma.Schema):
+    """The scheduler itself: for administrators."""
+
+    database = fields.String(required=True, metadata={"example": "ok"})
+    queue = fields.String(required=True, metadata={"example": "ok"})
+    workers_alive = fields.Integer(required=True, metadata={"description": "Heart-beat in the last 60 s."})
+    workers = fields.List(fields.Nested(WorkerStateSchema), required=True,
+                          metadata={"description": "Workers seen in the last 24 h, most recent first."})
+    queue_depth = fields.Nested(QueueDepthSchema, required=True)
+    overdue_count = fields.Integer(required=True, metadata={
+        "description": "Executions due but unclaimed, and jobs whose next run passed unplanned."})
+    running_over_timeout = fields.Integer(required=True)
+    lateness = fields.Nested(LatenessSchema, required=True)
+    last_sync = fields.Nested(SyncPassSchema, allow_none=True, required=True)
+
+
+class SystemStatusSchema(ma.Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok", "degraded", "down"]})
+    reasons = fields.List(fields.String(), required=True, metadata={"description": "Why, in words."})
+    checked_at = fields.DateTime(required=True)
+    late_after_seconds = fields.Integer(required=True, metadata={
+        "description": "A run not started this long after its time is late."})
+    jobs = fields.Nested(JobsHealthSchema, required=True)
+    system = fields.Nested(SystemDetailsSchema, allow_none=True, required=True, metadata={
+        "description": "Null for users who may not see the scheduler's own state."})
 
 
 # --- cron preview -------------------------------------------------------------------------------

@@ -68,6 +68,24 @@ def purge_revoked_tokens() -> None:
         db.session.commit()
 
 
+@huey.task()
+def run_test_run(test_run_id: int) -> None:
+    """Make a test run's call (the editor's "Test run") and record what happened."""
+    from . import testruns
+
+    with _context():
+        testruns.run(test_run_id)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def purge_test_runs() -> None:
+    """Fail test runs nobody picked up (dropping their secrets) and delete old ones."""
+    from . import testruns
+
+    with _context():
+        testruns.purge()
+
+
 # --- notifications ---
 # Owned by the notifications work (notify.py); the engine calls notify.execution_failed /
 # execution_recovered, which only enqueue `deliver_notifications`.

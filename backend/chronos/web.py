@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, Response, abort, send_file
+from werkzeug.routing import PathConverter
 
 # Paths that are never a client route: a miss there is a real 404, not the app shell.
 NOT_CLIENT_ROUTES = ("api/", "api-docs/", "assets/", "metrics", "health")
@@ -47,6 +48,13 @@ def _add_headers(headers: object, path: str, url: str) -> None:
             headers[name] = value  # type: ignore[index]
 
 
+class ClientPath(PathConverter):
+    """Any path but the API's: an /api/ path no operation names is a 404 whatever the method
+    (were it the shell's, a PATCH to /api/v1/jobs/abc would answer 405, as if the path existed)."""
+
+    regex = r"(?!api(?:/|$))[^/].*?"
+
+
 def register_frontend(app: Flask) -> None:
     """Serve `FRONTEND_DIST` with WhiteNoise and route every client path to its index.html."""
     dist = Path(app.config["FRONTEND_DIST"])
@@ -58,8 +66,10 @@ def register_frontend(app: Flask) -> None:
             app.wsgi_app, root=str(dist), index_file=True, max_age=3600,
             immutable_file_test=_is_immutable, add_headers_function=_add_headers)
 
+    app.url_map.converters["client_path"] = ClientPath
+
     @app.get("/", defaults={"path": ""}, endpoint="spa")
-    @app.get("/<path:path>", endpoint="spa")
+    @app.get("/<client_path:path>", endpoint="spa")
     def spa(path: str) -> Response:
         """The app shell for a client route; a 404 for API, asset and file-like paths."""
         last = path.rsplit("/", 1)[-1]

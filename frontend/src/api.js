@@ -190,9 +190,11 @@ export async function signIn(email, password) {
   return tokens.user;
 }
 
-/** Create an account (does not sign in). */
-export function register(email, password) {
-  return send('POST', '/auth/register', { body: { email, password } });
+/** Create an account and sign in with the tokens it comes with. */
+export async function register(email, password) {
+  const account = await send('POST', '/auth/register', { body: { email, password } });
+  store(account, account.user);
+  return account.user;
 }
 
 /** Sign out: revoke the access and refresh tokens on the server, then forget them here. */

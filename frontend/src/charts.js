@@ -1,6 +1,7 @@
 // Small charts with uPlot: runs per hour (stacked bars) and durations of recent runs.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { browserZone, formatDay, formatTime } from './time.js';
 
 function cssVar(name, fallback) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
@@ -17,11 +18,17 @@ function responsive(chart, container, height) {
   return () => { observer.disconnect(); chart.destroy(); };
 }
 
+/** Time-axis labels in the browser's zone and clock style (uPlot's own are 12-hour: "2pm"). */
+function timeLabels(u, splits, axisIndex, space, increment) {
+  const zone = browserZone();
+  return splits.map((s) => (increment >= 86400 ? formatDay(s * 1000, zone) : formatTime(s * 1000, zone)));
+}
+
 function axes(valueLabel) {
   const text = cssVar('--text-muted', '#667085');
   const grid = cssVar('--border', '#e4e7ec');
   return [
-    { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+    { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: timeLabels },
     { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: valueLabel, size: 56 },
   ];
 }
@@ -36,7 +43,8 @@ export function runsByHourChart(container, rows) {
   const bars = uPlot.paths.bars({ size: [0.7, 40] });
   const chart = new uPlot({
     ...sizeOf(container, height),
-    legend: { show: true },
+    // No live legend: it reads "Time: --" until hovered. The page writes the key beside the chart.
+    legend: { show: false },
     cursor: { points: { show: false } },
     scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(4, max)] } },
     axes: axes('runs'),
@@ -57,7 +65,7 @@ export function durationChart(container, points) {
   const ys = points.map((p) => p.duration_ms);
   const chart = new uPlot({
     ...sizeOf(container, height),
-    legend: { show: true },
+    legend: { show: false },
     scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(10, max * 1.15)] } },
     axes: axes('ms'),
     series: [

@@ -39,15 +39,31 @@ export function setChildren(el, ...children) {
   append(el, children);
 }
 
-/** Announce a status message to screen readers and show it as a toast. */
+const MAX_TOASTS = 3;
+const TOAST_MS = { info: 5000, success: 5000, warn: 8000, error: 10000 };
+
+/**
+ * Announce a status message to screen readers and show it as a toast under the top bar.
+ * At most a few at once, each dismissible and gone after a few seconds; an error removes the
+ * success and info messages before it (a stale "Saved" must not sit above "Could not save").
+ */
 export function announce(message, tone = 'info') {
   const region = document.getElementById('toasts');
   if (!region) return;
-  const toast = h('div', { class: `toast toast-${tone}` }, message);
+  if (tone === 'error' || tone === 'warn') {
+    region.querySelectorAll('.toast-success, .toast-info').forEach((old) => old.remove());
+  }
+  const close = h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss message' }, '×');
+  const toast = h('div', { class: `toast toast-${tone}` }, h('span', {}, message), close);
+  close.addEventListener('click', () => toast.remove());
   region.appendChild(toast);
-  // A few at a time: older ones make room.
-  while (region.children.length > 3) region.firstElementChild.remove();
-  setTimeout(() => toast.remove(), 5000);
+  while (region.children.length > MAX_TOASTS) region.firstElementChild.remove();
+  setTimeout(() => toast.remove(), TOAST_MS[tone] || TOAST_MS.info);
+}
+
+/** Remove every toast (on navigation: a message belongs to the page it was about). */
+export function clearToasts() {
+  document.getElementById('toasts')?.replaceChildren();
 }
 
 /** A status badge: the colour helps, the word carries the meaning. */

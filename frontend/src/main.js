@@ -3,6 +3,7 @@ import './styles.css';
 import { currentUser, isSignedIn, onSessionChange, signOut } from './api.js';
 import { announce } from './dom.js';
 import { currentPath, navigate, route, start } from './router.js';
+import { startStatusBanner, statusAfterNavigation } from './status.js';
 import * as signIn from './views/sign-in.js';
 import * as register from './views/register.js';
 import * as dashboard from './views/dashboard.js';
@@ -10,6 +11,7 @@ import * as jobs from './views/jobs.js';
 import * as jobEditor from './views/job-editor.js';
 import * as jobDetail from './views/job-detail.js';
 import * as execution from './views/execution.js';
+import * as health from './views/health.js';
 import * as notFound from './views/not-found.js';
 
 route('/sign-in', signIn.render, { public: true, title: 'Sign in' });
@@ -20,6 +22,7 @@ route('/jobs/new', jobEditor.render, { title: 'New job' });
 route('/jobs/:id/edit', jobEditor.render, { title: 'Edit job' });
 route('/jobs/:id', jobDetail.render, { title: 'Job' });
 route('/executions/:id', execution.render, { title: 'Execution' });
+route('/system', health.render, { title: 'Scheduler health' });
 route('/404', notFound.render, { public: true, title: 'Not found' });
 
 const nav = document.getElementById('main-nav');
@@ -34,7 +37,8 @@ function showAccount() {
 
 function markCurrentNav() {
   const path = location.pathname;
-  const current = path === '/' ? 'dashboard' : path === '/jobs/new' ? 'new' : path.startsWith('/jobs') ? 'jobs' : '';
+  const current = path === '/' ? 'dashboard' : path === '/jobs/new' ? 'new' : path.startsWith('/jobs') ? 'jobs'
+    : path === '/system' ? 'system' : '';
   nav.querySelectorAll('a').forEach((a) => {
     if (a.dataset.nav === current) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -56,4 +60,7 @@ window.addEventListener('chronos:session-expired', () => {
 });
 
 showAccount();
-start(document.getElementById('main'), { afterRender: () => { showAccount(); markCurrentNav(); } });
+startStatusBanner(document.getElementById('system-banner'));
+start(document.getElementById('main'), {
+  afterRender: () => { showAccount(); markCurrentNav(); statusAfterNavigation(); },
+});

@@ -1,5 +1,6 @@
 // History-API routes (/jobs/12, /executions/34): e-mails link straight to them.
 import { isSignedIn } from './api.js';
+import { announce, clearToasts } from './dom.js';
 
 const routes = [];
 let outlet = null;
@@ -27,10 +28,13 @@ function match(pathname) {
   return null;
 }
 
-/** Go to a URL inside the app. */
-export function navigate(url, { replace = false, state = null } = {}) {
+let flash = null;
+
+/** Go to a URL inside the app; `flash: [message, tone]` is announced on the page it leads to. */
+export function navigate(url, { replace = false, state = null, flash: message = null } = {}) {
   if (replace) history.replaceState(state, '', url);
   else history.pushState(state, '', url);
+  flash = message;
   return render();
 }
 
@@ -64,6 +68,8 @@ async function render() {
     try { cleanup(); } catch (err) { console.warn(err); }
     cleanup = null;
   }
+  // Toasts belong to the page they were about; the next page starts without them.
+  clearToasts();
   const view = document.createElement('div');
   view.className = 'view';
   outlet.replaceChildren(view);
@@ -75,6 +81,7 @@ async function render() {
     return;
   }
   cleanup = typeof result === 'function' ? result : null;
+  if (flash) { announce(...flash); flash = null; }
   onRendered(found);
   // After an in-app navigation, move focus to the new page's heading so screen readers announce it
   // (a first page load leaves focus at the start, where the skip link is).

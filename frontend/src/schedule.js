@@ -1,25 +1,38 @@
-// A job's schedule and next run, in words, for lists and detail pages.
+// A job's schedule and its times, in words, for lists and detail pages (all through time.js).
 import { describeCron } from './cron-builder.js';
 import { h } from './dom.js';
-import { describeInterval, formatInZone, formatRelative } from './time.js';
+import { lateAfterSeconds } from './status.js';
+import { describeInterval, formatDateTime, formatRelative, isLate, localTimeNote } from './time.js';
 
-/** "At 09:00, only on Monday" / "Every 5 minutes" / "Once, Mon 7 Dec 2026, 09:00 CET". */
+/** "At 09:00, only on Monday" / "Every 5 minutes" / "Once, Mon, 7 Dec 2026, 09:00 CET". */
 export function describeSchedule(job) {
   if (job.schedule_type === 'cron') {
     const { text } = describeCron(job.cron_expression || '');
     return text || job.cron_expression || '—';
   }
   if (job.schedule_type === 'interval') return describeInterval(job.interval_seconds);
-  if (job.schedule_type === 'once') return `Once, ${formatInZone(job.run_at, job.timezone)}`;
+  if (job.schedule_type === 'once') return `Once, ${formatDateTime(job.run_at, job.timezone)}`;
   return '—';
 }
 
-/** A <time> with the instant in the job's zone and how far away it is. */
-export function timeCell(iso, timeZone, { empty = '—' } = {}) {
+/** The word "late", for a run past its time that nothing has started. */
+export function lateBadge() {
+  return h('span', { class: 'badge badge-late' }, 'late');
+}
+
+/**
+ * A <time> with the instant in the job's zone, the viewer's own time when it differs, how far away
+ * it is, and "late" when `pending` says it should have started by now.
+ */
+export function timeCell(iso, timeZone, { empty = '—', pending = false, seconds = false } = {}) {
   if (!iso) return h('span', { class: 'muted' }, empty);
+  const note = localTimeNote(iso, timeZone);
+  const late = pending && isLate(iso, lateAfterSeconds());
   return h('span', { class: 'time-cell' },
-    h('time', { datetime: iso, title: new Date(iso).toISOString() }, formatInZone(iso, timeZone)),
-    h('span', { class: 'relative', 'data-relative': iso }, formatRelative(iso)));
+    h('time', { datetime: iso, title: new Date(iso).toISOString() }, formatDateTime(iso, timeZone, { seconds })),
+    note ? h('span', { class: 'local-time' }, `· ${note}`) : null,
+    h('span', { class: 'relative', 'data-relative': iso }, formatRelative(iso)),
+    late ? lateBadge() : null);
 }
 
 /** Keep every "in 4 min" on the page current. Returns a stop function. */

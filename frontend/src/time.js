@@ -1,4 +1,7 @@
-// Time formatting and time-zone math for the browser (pure functions, unit-tested).
+// Every time the app shows goes through this module (pure functions, unit-tested), so a time reads
+// the same on every page: the date and clock style of the browser's locale (Intl), the job's zone
+// as its IANA name and abbreviation ("Europe/Berlin (CET)"), the viewer's own time beside it when
+// the zones differ ("09:00 CET · 03:00 your time"), and relative times ("in 3 h") where they help.
 
 const UNITS = [
   { limit: 60, size: 1, short: 's' },
@@ -30,20 +33,136 @@ export function formatRelative(when, now = Date.now()) {
   return diff > 0 ? `in ${text}` : `${text} ago`;
 }
 
-/** A date-time in a zone, with the zone's abbreviation: "Mon, 7 Dec 2026, 09:00 CET". */
-export function formatInZone(when, timeZone = undefined, { seconds = false } = {}) {
-  if (!when) return '—';
-  const date = new Date(when);
-  if (Number.isNaN(date.getTime())) return '—';
+// Intl names a zone by the conventions of the locale asked ("GMT-5" for New York in en-GB, "GMT+1"
+// for Berlin in en-US): ask the locales whose people use the zone, and keep the first real letters.
+const ABBREVIATION_LOCALES = ['en-US', 'en-GB', 'en-AU', 'en-IN', 'en-NZ', 'en-ZA', 'en-IE', 'en-CA', 'ja-JP'];
+const abbreviations = new Map();
+
+function toDate(when) {
+  if (when === null || when === undefined || when === '') return null;
+  const date = when instanceof Date ? when : new Date(when);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** "UTC+05:30"-style text for an offset in minutes ("UTC" for zero, "UTC+9" for whole hours). */
+export function offsetName(minutes) {
+  if (!minutes) return 'UTC';
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `UTC${sign}${Math.floor(abs / 60)}${abs % 60 ? `:${String(abs % 60).padStart(2, '0')}` : ''}`;
+}
+
+/** The zone's abbreviation at that instant: "CET" or "CEST", "EST" or "EDT", else "UTC+9". */
+export function zoneAbbreviation(when, timeZone) {
+  const date = toDate(when) || new Date();
+  const zone = timeZone || browserZone();
+  let offset;
   try {
-    return new Intl.DateTimeFormat('en-GB', {
-      timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric',
-      hour: '2-digit', minute: '2-digit', second: seconds ? '2-digit' : undefined,
-      hourCycle: 'h23', timeZoneName: 'short',
-    }).format(date);
+    offset = zoneOffsetMinutes(date.getTime(), zone);
   } catch {
-    return date.toISOString();
+    return zone;
   }
+  const key = `${zone}|${offset}`;
+  if (abbreviations.has(key)) return abbreviations.get(key);
+  let found = null;
+  for (const locale of ABBREVIATION_LOCALES) {
+    const name = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' })
+      .formatToParts(date).find((part) => part.type === 'timeZoneName')?.value;
+    if (name && /^[A-Z]{2,5}$/.test(name)) { found = name; break; }
+  }
+  const result = found || offsetName(offset);
+  abbreviations.set(key, result);
+  return result;
+}
+
+/** The zone as one name everywhere: its IANA name with its abbreviation now, "Europe/Berlin (CET)". */
+export function formatZone(timeZone, when = Date.now()) {
+  const zone = timeZone || 'UTC';
+  const abbreviation = zoneAbbreviation(when, zone);
+  return abbreviation === zone ? zone : `${zone} (${abbreviation})`;
+}
+
+function formatter(locale, options) {
+  let resolved = locale;
+  try {
+    new Intl.DateTimeFormat(locale);
+  } catch {
+    resolved = 'en-GB';
+  }
+  // A 24-hour clock reads 09:30 in every format (Intl would write 9:30 for a time alone), a
+  // 12-hour one 9:30 AM.
+  const twelve = new Intl.DateTimeFormat(resolved, { hour: 'numeric' }).resolvedOptions().hourCycle === 'h12'
+    || new Intl.DateTimeFormat(resolved, { hour: 'numeric' }).resolvedOptions().hourCycle === 'h11';
+  const hour = options.hour && !twelve ? '2-digit' : options.hour;
+  return new Intl.DateTimeFormat(resolved, { ...options, hour });
+}
+
+/**
+ * A date and time in a zone, in the browser locale's style, with the zone's abbreviation:
+ * "Wed, 9 Dec 2026, 09:30 CET" (en-GB), "Wed, Dec 9, 2026, 9:30 AM EST" (en-US).
+ */
+export function formatDateTime(when, timeZone, { seconds = false, weekday = true, locale } = {}) {
+  const date = toDate(when);
+  if (!date) return '—';
+  const zone = timeZone || browserZone();
+  const text = formatter(locale, {
+    timeZone: zone, weekday: weekday ? 'short' : undefined, day: 'numeric', month: 'short', year: 'numeric',
+    hour: 'numeric', minute: '2-digit', second: seconds ? '2-digit' : undefined,
+  }).format(date);
+  return `${text} ${zoneAbbreviation(date, zone)}`;
+}
+
+/** The clock alone, in the locale's style: "09:30", "09:30:05.120", with the zone's abbreviation if asked. */
+export function formatTime(when, timeZone, { seconds = false, ms = false, zone = false, locale } = {}) {
+  const date = toDate(when);
+  if (!date) return '—';
+  const tz = timeZone || browserZone();
+  const text = formatter(locale, {
+    timeZone: tz, hour: 'numeric', minute: '2-digit', second: seconds || ms ? '2-digit' : undefined,
+    fractionalSecondDigits: ms ? 3 : undefined,
+  }).format(date);
+  return zone ? `${text} ${zoneAbbreviation(date, tz)}` : text;
+}
+
+/** The day alone, in the locale's style: "9 Dec" (en-GB), "Dec 9" (en-US). */
+export function formatDay(when, timeZone, { locale } = {}) {
+  const date = toDate(when);
+  if (!date) return '—';
+  return formatter(locale, { timeZone: timeZone || browserZone(), day: 'numeric', month: 'short' }).format(date);
+}
+
+function dayKey(date, timeZone) {
+  const p = wallClockParts(date.getTime(), timeZone);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/**
+ * The viewer's own time of an instant shown in another zone — "03:30 your time", with the weekday
+ * when the date differs ("Tue 23:30 your time") — or '' when both zones read the same clock.
+ */
+export function localTimeNote(when, timeZone, { viewerZone, locale } = {}) {
+  const date = toDate(when);
+  if (!date || !timeZone) return '';
+  const mine = viewerZone || browserZone();
+  if (zoneOffsetMinutes(date.getTime(), mine) === zoneOffsetMinutes(date.getTime(), timeZone)) return '';
+  const time = formatTime(date, mine, { locale });
+  if (dayKey(date, mine) === dayKey(date, timeZone)) return `${time} your time`;
+  const day = formatter(locale, { timeZone: mine, weekday: 'short' }).format(date);
+  return `${day} ${time} your time`;
+}
+
+/** A date-time in the job's zone with the viewer's beside it: "Wed, 9 Dec 2026, 09:30 CET · 03:30 your time". */
+export function formatWithLocal(when, timeZone, options = {}) {
+  const text = formatDateTime(when, timeZone, options);
+  const note = localTimeNote(when, timeZone, options);
+  return note ? `${text} · ${note}` : text;
+}
+
+/** Whether something due at `when` has waited longer than `lateAfterSeconds` without starting. */
+export function isLate(when, lateAfterSeconds, now = Date.now()) {
+  const date = toDate(when);
+  if (!date) return false;
+  return new Date(now).getTime() - date.getTime() > lateAfterSeconds * 1000;
 }
 
 /** Milliseconds as "85 ms", "1.2 s", "2 min 3 s". */

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
-  describeInterval, formatDuration, formatRelative, isoToZonedLocal, zonedLocalToIso, zoneOffsetMinutes,
+  describeInterval, formatDateTime, formatDay, formatDuration, formatRelative, formatTime, formatWithLocal, formatZone,
+  isLate, isoToZonedLocal, localTimeNote, offsetName, zoneAbbreviation, zonedLocalToIso, zoneOffsetMinutes,
 } from '../src/time.js';
 
 const NOW = Date.UTC(2026, 11, 7, 12, 0, 0);
@@ -64,4 +65,83 @@ describe('durations and intervals in words', () => {
 
 test('a wall-clock time that happens twice (fall back) means its first occurrence', () => {
   expect(zonedLocalToIso('2026-11-01T01:30', 'America/New_York')).toBe('2026-11-01T01:30:00-04:00');
+});
+
+describe('one way to write a zone', () => {
+  const winter = '2026-12-09T08:30:00Z';
+  const summer = '2026-07-09T08:30:00Z';
+
+  test.each([
+    ['Europe/Berlin', winter, 'CET'], ['Europe/Berlin', summer, 'CEST'],
+    ['America/New_York', winter, 'EST'], ['America/New_York', summer, 'EDT'],
+    ['Asia/Kolkata', winter, 'IST'], ['Australia/Sydney', winter, 'AEDT'],
+    ['UTC', winter, 'UTC'], ['Asia/Kathmandu', winter, 'UTC+5:45'], ['America/Sao_Paulo', winter, 'UTC-3'],
+  ])('%s at %s → %s, whatever the browser locale', (zone, when, abbreviation) => {
+    expect(zoneAbbreviation(when, zone)).toBe(abbreviation);
+  });
+
+  test('the IANA name as it is, with the abbreviation', () => {
+    expect(formatZone('America/New_York', winter)).toBe('America/New_York (EST)');
+    expect(formatZone('Europe/Berlin', summer)).toBe('Europe/Berlin (CEST)');
+    expect(formatZone('UTC', winter)).toBe('UTC');
+  });
+
+  test('offsets without a known abbreviation', () => {
+    expect(offsetName(0)).toBe('UTC');
+    expect(offsetName(540)).toBe('UTC+9');
+    expect(offsetName(-210)).toBe('UTC-3:30');
+  });
+});
+
+describe('date and clock follow the browser locale', () => {
+  const at = '2026-12-09T08:30:05Z';
+
+  test('24-hour day-first in en-GB, 12-hour month-first in en-US; the zone is always named the same', () => {
+    expect(formatDateTime(at, 'Europe/Berlin', { locale: 'en-GB' })).toBe('Wed, 9 Dec 2026, 09:30 CET');
+    expect(formatDateTime(at, 'Europe/Berlin', { locale: 'en-US' })).toBe('Wed, Dec 9, 2026, 9:30 AM CET');
+    expect(formatDateTime(at, 'America/New_York', { locale: 'en-GB' })).toBe('Wed, 9 Dec 2026, 03:30 EST');
+    expect(formatDateTime(at, 'America/New_York', { locale: 'en-GB', seconds: true }))
+      .toBe('Wed, 9 Dec 2026, 03:30:05 EST');
+    expect(formatDateTime(null, 'UTC')).toBe('—');
+  });
+
+  test('the day alone', () => {
+    expect(formatDay(at, 'Europe/Berlin', { locale: 'en-GB' })).toBe('9 Dec');
+    expect(formatDay(at, 'Europe/Berlin', { locale: 'en-US' })).toBe('Dec 9');
+  });
+
+  test('the clock alone', () => {
+    expect(formatTime(at, 'Europe/Berlin', { locale: 'en-GB' })).toBe('09:30');
+    expect(formatTime(at, 'Europe/Berlin', { locale: 'en-US' })).toBe('9:30 AM');
+    expect(formatTime('2026-12-09T08:30:05.120Z', 'UTC', { locale: 'en-GB', ms: true })).toBe('08:30:05.120');
+    expect(formatTime(at, 'America/New_York', { locale: 'en-GB', zone: true })).toBe('03:30 EST');
+  });
+});
+
+describe("the viewer's own time beside the job's", () => {
+  test('zones that differ: "09:00 CET · 03:00 your time"', () => {
+    const at = '2026-12-09T08:00:00Z';
+    expect(localTimeNote(at, 'Europe/Berlin', { viewerZone: 'America/New_York', locale: 'en-GB' }))
+      .toBe('03:00 your time');
+    expect(formatWithLocal(at, 'Europe/Berlin', { viewerZone: 'America/New_York', locale: 'en-GB' }))
+      .toBe('Wed, 9 Dec 2026, 09:00 CET · 03:00 your time');
+  });
+
+  test('another day for the viewer is said', () => {
+    expect(localTimeNote('2026-12-09T02:00:00Z', 'Asia/Tokyo', { viewerZone: 'America/New_York', locale: 'en-GB' }))
+      .toBe('Tue 21:00 your time');
+  });
+
+  test('the same clock (another zone name, same offset) needs no note', () => {
+    expect(localTimeNote('2026-12-09T08:00:00Z', 'Europe/Paris', { viewerZone: 'Europe/Berlin' })).toBe('');
+    expect(localTimeNote('2026-12-09T08:00:00Z', 'UTC', { viewerZone: 'UTC' })).toBe('');
+  });
+});
+
+test('late: due longer ago than the allowance, and not otherwise', () => {
+  const now = Date.UTC(2026, 11, 9, 12, 0, 0);
+  expect(isLate(new Date(now - 51_000).toISOString(), 10, now)).toBe(true);
+  expect(isLate(new Date(now - 5_000).toISOString(), 10, now)).toBe(false);
+  expect(isLate(new Date(now + 60_000).toISOString(), 10, now)).toBe(false);
+  expect(isLate(null, 10, now)).toBe(false);
 });

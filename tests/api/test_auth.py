@@ -32,9 +32,25 @@ def test_register_returns_the_user_without_the_hash(client):
     assert response.status_code == 201
     body = response.get_json()
     assert body["email"] == "alice@example.com"
-    assert set(body) == {"id", "email", "created_at"}
+    assert set(body) == {"id", "email", "created_at", "access_token", "refresh_token", "token_type",
+                         "expires_in", "user"}
+    assert body["user"] == {"id": body["id"], "email": "alice@example.com", "created_at": body["created_at"]}
     stored = db.session.get(User, body["id"])
     assert stored.password_hash.startswith("scrypt:") and PASSWORD not in stored.password_hash
+    assert stored.password_hash not in response.get_data(as_text=True)
+
+
+def test_register_signs_in_with_tokens_like_login(client):
+    response = client.post(f"{API}/auth/register", json={"email": "ada@example.com", "password": PASSWORD})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 15 * 60
+    me = client.get(f"{API}/auth/me", headers=bearer(body["access_token"]))
+    assert me.status_code == 200 and me.get_json()["email"] == "ada@example.com"
+    # The refresh token rotates like one from login.
+    refreshed = client.post(f"{API}/auth/refresh", headers=bearer(body["refresh_token"]))
+    assert refreshed.status_code == 200
+    assert client.post(f"{API}/auth/refresh", headers=bearer(body["refresh_token"])).status_code == 401
 
 
 def test_duplicate_email_in_another_case_is_409(client, auth):

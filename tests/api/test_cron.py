@@ -56,6 +56,20 @@ def test_invalid_expression_or_zone_is_valid_false_with_the_reason(client, body,
     assert "next_runs" not in result
 
 
+def test_the_error_names_the_part_of_the_expression(client):
+    body = preview(client, cron_expression="0 25 * * *").get_json()
+    assert body == {"valid": False, "error": "hour: 25 is out of range 0–23."}
+    body = preview(client, cron_expression="0 9 * * MOX").get_json()
+    assert body["error"] == "day-of-week: 'MOX' is not a day name (SUN–SAT)."
+
+
+def test_job_create_gives_the_same_message_on_the_field(client, alice):
+    response = client.post(f"{API}/jobs", headers=alice, json={
+        "name": "Bad hour", "schedule_type": "cron", "cron_expression": "0 25 * * *"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"cron_expression": ["hour: 25 is out of range 0–23."]}
+
+
 @pytest.mark.parametrize("body,field", [
     ({"cron_expression": "* * * * *", "count": 0}, "count"),
     ({"cron_expression": "* * * * *", "count": 51}, "count"),

@@ -29,6 +29,19 @@ def test_metrics_report_executions_by_status_and_unclaimed_ones(app):
     assert "chronos_queue_depth" in body
 
 
+def test_metrics_report_workers_alive_and_runs_past_their_timeout(app):
+    from chronos.models import WorkerHeartbeat
+
+    _job_with_executions(["running"])
+    db.session.query(Execution).update({"started_at": utcnow() - timedelta(minutes=5)})
+    db.session.add_all([WorkerHeartbeat(worker="a:1", last_seen=utcnow()),
+                        WorkerHeartbeat(worker="b:2", last_seen=utcnow() - timedelta(minutes=5))])
+    db.session.commit()
+    body = app.test_client().get("/metrics").get_data(as_text=True)
+    assert "chronos_workers_alive 1.0" in body
+    assert "chronos_executions_over_timeout 1.0" in body
+
+
 def test_metrics_time_api_requests_by_route(app):
     client = app.test_client()
     client.get("/api/v1/nope")

@@ -119,6 +119,35 @@ def test_invalid_expressions_say_why(expression: str, words: str) -> None:
         validate_cron(expression)
 
 
+@pytest.mark.parametrize("expression,message", [
+    ("0 25 * * *", "hour: 25 is out of range 0–23."),
+    ("61 * * * *", "minute: 61 is out of range 0–59."),
+    ("0 0 0 * *", "day-of-month: 0 is out of range 1–31."),
+    ("0 0 * 13 *", "month: 13 is out of range 1–12."),
+    ("0 0 * * 8", "day-of-week: 8 is out of range 0–7."),
+    ("0 0 * * MOX", "day-of-week: 'MOX' is not a day name (SUN–SAT)."),
+    ("0 0 * FOO *", "month: 'FOO' is not a month name (JAN–DEC)."),
+    ("*/0 * * * *", "minute: step 0 is out of range (a step is 1 or more)."),
+    ("1,,2 * * * *", "minute: '1,,2' has an empty item in its list."),
+    ("0 0 1-32/2 * *", "day-of-month: 32 is out of range 1–31."),
+    ("0 x * * *", "hour: 'x' is not a number."),
+    ("0 0 * * 1#9", "day-of-week: '1#9': the week after '#' must be 1–5."),
+    # Six fields: the first is seconds, and the parts keep their names.
+    ("75 0 9 * * 1", "second: 75 is out of range 0–59."),
+    ("0 0 25 * * 1", "hour: 25 is out of range 0–23."),
+])
+def test_invalid_expression_names_the_part(expression: str, message: str) -> None:
+    with pytest.raises(ScheduleError) as raised:
+        validate_cron(expression)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("expression", ["0 9 * * MON-FRI", "0 0 L * *", "0 0 15W * *", "0 0 * * 5#3",
+                                        "0 0 ? * *", "0 23-1 * * *", "*/90 * * * *", "0 0 * JAN,jul *"])
+def test_what_croniter_accepts_stays_valid(expression: str) -> None:
+    assert validate_cron(expression) == expression
+
+
 def test_validate_cron_refuses_non_strings() -> None:
     with pytest.raises(ScheduleError):
         validate_cron(None)  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, limiter
 from ..models import RevokedToken, User
-from ..schemas import LoginSchema, LogoutSchema, RegisterSchema, TokenSchema, UserSchema
+from ..schemas import LoginSchema, LogoutSchema, RegisteredSchema, RegisterSchema, TokenSchema, UserSchema
 
 blp = Blueprint("auth", __name__, description="Accounts and tokens.")
 
@@ -89,12 +89,14 @@ def _signed_in_user() -> User:
 
 @blp.route("/auth/register", methods=["POST"])
 @limiter.limit(_auth_limit, key_func=get_remote_address)
-@blp.arguments(RegisterSchema)
-@blp.response(201, UserSchema)
+@blp.arguments(RegisterSchema, example={"email": "ada@example.com", "password": "correct horse battery"})
+@blp.response(201, RegisteredSchema)
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-def register(data: dict[str, Any]) -> User:
-    """Create an account. The e-mail address is unique whatever its case."""
+def register(data: dict[str, Any]) -> dict[str, Any]:
+    """Create an account and sign in: the user's fields, and tokens as login gives them.
+
+    The e-mail address is unique whatever its case."""
     if db.session.scalar(select(User.id).where(User.email == data["email"])) is not None:
         abort(409, message="An account with this e-mail address already exists.")
     user = User(email=data["email"])
@@ -105,12 +107,12 @@ def register(data: dict[str, Any]) -> User:
     except IntegrityError:  # a concurrent registration of the same address won the race
         db.session.rollback()
         abort(409, message="An account with this e-mail address already exists.")
-    return user
+    return {"id": user.id, "email": user.email, "created_at": user.created_at, **_tokens(user)}
 
 
 @blp.route("/auth/login", methods=["POST"])
 @limiter.limit(_auth_limit, key_func=get_remote_address)
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema, example={"email": "ada@example.com", "password": "correct horse battery"})
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")

@@ -28,7 +28,8 @@ MAX_PREVIEW_RUNS = 100
 
 
 @blp.route("/cron/preview", methods=["POST"])
-@blp.arguments(CronPreviewSchema)
+@blp.arguments(CronPreviewSchema, example={"cron_expression": "0 9 * * 1-5", "timezone": "America/New_York",
+                                            "count": 3})
 @blp.response(200, CronPreviewResultSchema)
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def preview(data: dict[str, Any]) -> dict[str, Any]:

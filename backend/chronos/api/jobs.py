@@ -87,7 +87,18 @@ def _unmask(changes: dict[str, Any], job: Job) -> None:
 
 @blp.route("/jobs", methods=["POST"])
 @protected(blp)
-@blp.arguments(JobCreateSchema)
+@blp.arguments(JobCreateSchema, examples={
+    "cron": {"summary": "A weekly cron job in a time zone", "value": {
+        "name": "Weekly Newsletter", "description": "Send newsletter every Monday", "job_type": "recurring",
+        "schedule_type": "cron", "cron_expression": "0 9 * * 1", "timezone": "Europe/Berlin",
+        "payload": {"template": "weekly_digest"}}},
+    "http": {"summary": "A one-time HTTP call", "value": {
+        "name": "Ping", "job_type": "one_time", "schedule_type": "once", "run_at": "2030-01-01T09:00:00+01:00",
+        "handler": "http", "target": {"url": "https://example.org/hook", "method": "POST"}}},
+    "interval": {"summary": "Every five minutes, retried twice", "value": {
+        "name": "Sync", "schedule_type": "interval", "interval_seconds": 300, "max_retries": 2,
+        "retry_backoff_seconds": [30, 120], "overlap_policy": "forbid"}},
+})
 @blp.response(201, JobWithSecretSchema)
 def create_job(data: dict[str, Any]) -> Job:
     """Create a job. The response carries its `signing_secret`, shown this once."""
@@ -126,7 +137,11 @@ def get_job(job_id: int) -> Job:
 
 @blp.route("/jobs/<int:job_id>", methods=["PATCH"])
 @protected(blp)
-@blp.arguments(JobPatchSchema)
+@blp.arguments(JobPatchSchema, examples={
+    "pause": {"summary": "Pause", "value": {"status": "paused"}},
+    "reschedule": {"summary": "A new schedule", "value": {"schedule_type": "cron", "cron_expression": "*/15 * * * *",
+                                                          "timezone": "UTC"}},
+})
 @blp.response(200, JobSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")

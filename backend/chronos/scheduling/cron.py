@@ -88,7 +88,9 @@ def validate_cron(expression: str) -> str:
     except (CroniterError, ValueError, TypeError, KeyError, IndexError):
         valid = possible = False
     if not valid:
-        raise ScheduleError(f"Invalid cron expression {normalised!r}: a field is out of range or malformed.")
+        # croniter decides what is valid; the diagnosis only names the part it refused.
+        raise ScheduleError(field_problem(fields) or
+                            f"Invalid cron expression {normalised!r}: a field is out of range or malformed.")
     if not possible:
         raise ScheduleError(f"Cron expression {normalised!r} never fires: that day never occurs in that month.")
     # Possible in principle; make sure it fires within the search horizon too.
@@ -100,6 +102,88 @@ def validate_cron(expression: str) -> str:
     if first - start > timedelta(days=366 * _SEARCH_YEARS):
         raise ScheduleError(f"Cron expression {normalised!r} never fires.")
     return normalised
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    low: int
+    high: int
+    names: tuple[str, ...] = ()  # JAN..DEC or SUN..SAT, numbered from `low`
+    noun: str = ""
+    extra: frozenset[str] = frozenset()  # special words croniter accepts in this field
+
+
+_SECOND = _Field("second", 0, 59)
+_FIVE = (
+    _Field("minute", 0, 59),
+    _Field("hour", 0, 23),
+    _Field("day-of-month", 1, 31, extra=frozenset({"?", "L"})),
+    _Field("month", 1, 12, ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+           "a month name (JAN–DEC)"),
+    _Field("day-of-week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), "a day name (SUN–SAT)",
+           frozenset({"?"})),
+)
+
+
+def field_problem(fields: list[str]) -> str | None:
+    """The first part of a 5- or 6-field expression that is wrong, in words ("hour: 25 is out of
+    range 0–23"), as crontab.guru says it; None when no single part can be blamed."""
+    layout = (_SECOND, *_FIVE) if len(fields) == 6 else _FIVE
+    for spec, text in zip(layout, fields):
+        problem = _part_problem(spec, text)
+        if problem:
+            return f"{spec.name}: {problem}"
+    return None
+
+
+def _part_problem(spec: _Field, text: str) -> str | None:
+    for item in text.split(","):
+        if not item:
+            return f"{text!r} has an empty item in its list."
+        base, slash, step = item.partition("/")
+        if slash:
+            if not step.isdigit():
+                return f"step {step!r} in {item!r} is not a number." if step else f"{item!r} has no step after '/'."
+            if int(step) == 0:
+                return "step 0 is out of range (a step is 1 or more)."
+        if slash and not base:
+            return f"{item!r} has nothing before '/'."
+        if base == "*" or base.upper() in spec.extra:
+            continue
+        if spec.name == "day-of-week" and "#" in base:
+            day, _, nth = base.partition("#")
+            problem = _value_problem(spec, day)
+            if problem:
+                return problem
+            if not nth.isdigit() or not 1 <= int(nth) <= 5:
+                return f"{base!r}: the week after '#' must be 1–5."
+            continue
+        if spec.name == "day-of-month" and base.upper().endswith("W") and base[:-1].isdigit():
+            base = base[:-1]
+        bounds = base.split("-")
+        if len(bounds) > 2:
+            return f"{item!r} is not a number, a range (a-b) or a step (*/n)."
+        for bound in bounds:
+            problem = _value_problem(spec, bound)
+            if problem:
+                return problem
+    return None
+
+
+def _value_problem(spec: _Field, value: str) -> str | None:
+    if value.isdigit():
+        number = int(value)
+        if not spec.low <= number <= spec.high:
+            return f"{number} is out of range {spec.low}–{spec.high}."
+        return None
+    if value.upper() in spec.names:
+        return None
+    if value.isalpha() and spec.names:
+        return f"{value!r} is not {spec.noun}."
+    if not value:
+        return "a range needs a number on each side of '-'."
+    return f"{value!r} is not a number."
 
 
 # --- DST policy and the slots of a cron expression ---------------------------------------------

@@ -85,4 +85,14 @@ def recover() -> Recovered:
         # They are all overdue: queue them for now, grouped so a backlog still travels in batches.
         enqueue_executions([(row.id, now) for row in lost])
         outcome.requeued = len(lost)
+    # The health page shows the last pass and what it did (every count, by name); recording it must
+    # never fail the pass itself.
+    from dataclasses import asdict
+
+    from ..models import SyncPass
+    try:
+        SyncPass.record(executor.worker_name, now, asdict(outcome))
+    except Exception:  # a record lost is only a gap on the health page
+        db.session.rollback()
+        log.warning("Could not record the safety sync pass.", exc_info=True)
     return outcome

@@ -3,7 +3,8 @@ import { get } from '../api.js';
 import { runsByHourChart } from '../charts.js';
 import { badge, h } from '../dom.js';
 import { tickRelativeTimes, timeCell } from '../schedule.js';
-import { formatDuration, formatRelative } from '../time.js';
+import { firstJobChoices } from '../templates.js';
+import { formatDateTime, formatDuration, formatRelative } from '../time.js';
 
 function stat(label, value, hint) {
   return h('div', { class: 'stat card' },
@@ -24,6 +25,13 @@ export function percent(rate) {
   return `${value.toFixed(value >= 99.95 || value === 0 ? 0 : 1)}%`;
 }
 
+/** The chart's key, written once (the chart's own legend would show "Time: --" until hovered). */
+function chartLegend() {
+  return h('ul', { class: 'chart-legend' },
+    h('li', {}, h('span', { class: 'swatch swatch-succeeded', 'aria-hidden': 'true' }), 'Succeeded'),
+    h('li', {}, h('span', { class: 'swatch swatch-failed', 'aria-hidden': 'true' }), 'Failed'));
+}
+
 export async function render(view) {
   view.append(h('div', { class: 'page-head' },
     h('h1', {}, 'Dashboard'),
@@ -39,6 +47,14 @@ export async function render(view) {
     return undefined;
   }
   const byStatus = stats.jobs_by_status || {};
+  // A first visit: no jobs yet, so no numbers worth showing; offer a first job instead.
+  if (!total(byStatus)) {
+    body.replaceChildren(
+      h('p', { class: 'lead' }, 'Welcome to Chronos. Nothing is scheduled yet.'),
+      firstJobChoices());
+    body.removeAttribute('aria-busy');
+    return undefined;
+  }
   const runs = stats.executions_24h || {};
   const runsTotal = total(runs);
   const failedRuns = typeof runs === 'object' ? (runs.failed || 0) : null;
@@ -46,6 +62,8 @@ export async function render(view) {
   const chartBox = h('div', { class: 'chart', role: 'img',
     'aria-label': `Runs per hour over the last 24 hours: ${runsTotal} in total${failedRuns !== null ? `, ${failedRuns} failed` : ''}.` });
 
+  const hourly = stats.runs_by_hour_24h || [];
+  const hasRuns = hourly.some((row) => (row.succeeded || 0) + (row.failed || 0) > 0);
   const upcoming = stats.upcoming || [];
   const failures = stats.recent_failures || [];
 
@@ -59,13 +77,13 @@ export async function render(view) {
         `p95 ${formatDuration(stats.duration_ms_p95_24h)}`)),
     h('section', { class: 'card', 'aria-labelledby': 'runs-title' },
       h('h2', { id: 'runs-title' }, 'Runs per hour'),
-      (stats.runs_by_hour_24h || []).length ? chartBox : h('p', { class: 'muted' }, 'No runs in the last 24 hours.')),
+      hasRuns ? [chartBox, chartLegend()] : h('p', { class: 'muted' }, 'No runs in the last 24 hours.')),
     h('div', { class: 'grid-2' },
       h('section', { class: 'card', 'aria-labelledby': 'upcoming-title' },
         h('h2', { id: 'upcoming-title' }, 'Next runs'),
         upcoming.length ? h('ul', { class: 'list' }, upcoming.map((item) => h('li', {},
           h('a', { href: `/jobs/${item.job_id ?? item.id}` }, item.name || item.job_name || `Job ${item.job_id ?? item.id}`),
-          timeCell(item.next_run_at, item.timezone))))
+          timeCell(item.next_run_at, item.timezone, { pending: true }))))
           : h('p', { class: 'muted' }, 'Nothing scheduled. ', h('a', { href: '/jobs/new' }, 'Create a job'), '.')),
       h('section', { class: 'card', 'aria-labelledby': 'failures-title' },
         h('h2', { id: 'failures-title' }, 'Recent failures'),
@@ -75,11 +93,12 @@ export async function render(view) {
               item.job_name || item.name || `Execution ${item.execution_id ?? item.id}`),
             item.error ? h('p', { class: 'muted small clamp' }, item.error) : null),
           h('span', { class: 'time-cell' }, badge(item.status || 'failed'),
-            h('span', { class: 'relative' }, formatRelative(item.finished_at || item.scheduled_for))))))
+            h('time', { class: 'relative', datetime: item.finished_at || '',
+              title: formatDateTime(item.finished_at) }, formatRelative(item.finished_at))))))
           : h('p', { class: 'muted' }, 'No recent failures.'))));
   body.removeAttribute('aria-busy');
 
   const stops = [tickRelativeTimes(view)];
-  if ((stats.runs_by_hour_24h || []).length) stops.push(runsByHourChart(chartBox, stats.runs_by_hour_24h));
+  if (hasRuns) stops.push(runsByHourChart(chartBox, hourly));
   return () => stops.forEach((stop) => stop());
 }

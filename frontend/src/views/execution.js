@@ -2,7 +2,7 @@
 // Refreshes every 2 s until the execution has finished.
 import { get } from '../api.js';
 import { badge, h } from '../dom.js';
-import { formatDuration, formatInZone } from '../time.js';
+import { formatDateTime, formatDuration, formatTime, formatZone } from '../time.js';
 
 const POLL_MS = 2000;
 const FINISHED = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
@@ -18,12 +18,13 @@ function details(execution) {
   const rows = [
     ['Job', h('a', { href: `/jobs/${execution.job_id}` }, execution.job_name || `Job ${execution.job_id}`)],
     ['Trigger', execution.trigger.replace('_', ' ')],
-    ['Scheduled for', formatInZone(execution.scheduled_for, execution.job_timezone, { seconds: true })],
-    ['Started', execution.started_at ? formatInZone(execution.started_at, execution.job_timezone, { seconds: true }) : '—'],
-    ['Finished', execution.finished_at ? formatInZone(execution.finished_at, execution.job_timezone, { seconds: true }) : '—'],
+    ['Time zone', formatZone(execution.job_timezone, execution.scheduled_for)],
+    ['Scheduled for', formatDateTime(execution.scheduled_for, execution.job_timezone, { seconds: true })],
+    ['Started', execution.started_at ? formatDateTime(execution.started_at, execution.job_timezone, { seconds: true }) : '—'],
+    ['Finished', execution.finished_at ? formatDateTime(execution.finished_at, execution.job_timezone, { seconds: true }) : '—'],
     ['Duration', formatDuration(execution.duration_ms)],
     ['Attempts', String(execution.attempt ?? 0)],
-    execution.next_attempt_at ? ['Next attempt', formatInZone(execution.next_attempt_at, execution.job_timezone, { seconds: true })] : null,
+    execution.next_attempt_at ? ['Next attempt', formatDateTime(execution.next_attempt_at, execution.job_timezone, { seconds: true })] : null,
     result.http_status ? ['HTTP status', String(result.http_status)] : null,
     result.url ? ['URL', h('code', { class: 'break' }, `${result.method || ''} ${result.url}`.trim())] : null,
     execution.reason ? ['Reason', execution.reason] : null,
@@ -31,7 +32,7 @@ function details(execution) {
   return h('dl', { class: 'settings' }, rows.map(([t, v]) => h('div', {}, h('dt', {}, t), h('dd', {}, v))));
 }
 
-function logsByAttempt(lines) {
+function logsByAttempt(lines, timeZone) {
   if (!lines.length) return [h('p', { class: 'muted' }, 'No log lines yet.')];
   const groups = new Map();
   for (const line of lines) {
@@ -42,8 +43,8 @@ function logsByAttempt(lines) {
   return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([attempt, group]) => h('section', { class: 'attempt' },
     h('h3', {}, attempt ? `Attempt ${attempt}` : 'Before the first attempt'),
     h('ol', { class: 'log' }, group.map((line) => h('li', { class: `log-line log-${line.level}` },
-      h('time', { datetime: line.timestamp }, new Date(line.timestamp).toLocaleTimeString([], {
-        hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3 })),
+      h('time', { datetime: line.timestamp, title: formatDateTime(line.timestamp, timeZone, { seconds: true }) },
+        formatTime(line.timestamp, timeZone, { ms: true })),
       h('span', { class: `level level-${line.level}` }, line.level),
       h('span', { class: 'message' }, line.message),
       line.data && Object.keys(line.data).length
@@ -114,7 +115,7 @@ export async function render(view, params) {
           h('h2', { id: 'exec-result' }, 'Result'), h('pre', {}, pretty(extra))));
       }
       outcomeSlot.replaceChildren(...outcome);
-      logSlot.replaceChildren(...logsByAttempt(logs.items || []));
+      logSlot.replaceChildren(...logsByAttempt(logs.items || [], execution.job_timezone));
       if (logs.total > (logs.items || []).length) {
         logSlot.append(h('p', { class: 'muted small' }, `Showing the first ${logs.items.length} of ${logs.total} lines.`));
       }

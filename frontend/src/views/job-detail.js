@@ -1,15 +1,17 @@
 // Job detail: settings, a live execution history (polled every 2 s while the tab is visible),
 // and a chart of recent durations.
-import { get } from '../api.js';
+import { currentUser, get, post } from '../api.js';
 import { durationChart } from '../charts.js';
-import { announce, badge, h } from '../dom.js';
+import { announce, badge, confirmDialog, h } from '../dom.js';
 import { jobActions } from '../job-actions.js';
 import { navigate } from '../router.js';
-import { describeSchedule, tickRelativeTimes, timeCell } from '../schedule.js';
-import { formatDuration, formatInZone } from '../time.js';
+import { describeSchedule, lateBadge, tickRelativeTimes, timeCell } from '../schedule.js';
+import { lateAfterSeconds } from '../status.js';
+import { browserZone, formatDateTime, formatDuration, formatTime, formatZone, isLate } from '../time.js';
 
 const POLL_MS = 2000;
 const HISTORY_LIMIT = 20;
+const UPCOMING_LIMIT = 5;
 const FINISHED = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
 
 // The signing secret of a job just created: shown once, kept only in memory, never in the URL.
@@ -29,7 +31,8 @@ function takeSecret(jobId) {
   return null;
 }
 
-function secretCallout(secret) {
+/** The signing secret, shown once (after creating or rotating): calm, and dismissible. */
+function secretCallout(secret, onDismiss) {
   const code = h('code', { class: 'secret', id: 'signing-secret' }, secret);
   const copy = h('button', { type: 'button', class: 'btn btn-sm' }, 'Copy');
   copy.addEventListener('click', async () => {
@@ -43,20 +46,31 @@ function secretCallout(secret) {
       getSelection().addRange(range);
     }
   });
-  return h('section', { class: 'callout', role: 'region', 'aria-labelledby': 'secret-title' },
-    h('h2', { id: 'secret-title' }, 'Signing secret — shown only once'),
-    h('p', {}, 'Chronos signs each HTTP call with this key (header X-Chronos-Signature, HMAC-SHA256). ',
-      'Copy it now to verify calls in your receiver; it will not be shown again.'),
+  const dismiss = h('button', { type: 'button', class: 'btn btn-sm btn-ghost' }, 'Dismiss');
+  const box = h('section', { class: 'callout', role: 'region', 'aria-labelledby': 'secret-title' },
+    h('div', { class: 'callout-head' }, h('h2', { id: 'secret-title' }, 'Signing secret — shown only once'), dismiss),
+    h('p', {}, 'Chronos signs each HTTP call with this key (X-Chronos-Signature, HMAC-SHA256), so your receiver ',
+      'can check a call is genuine. Copy it now if you need it; you can always rotate it for a new one.'),
     h('div', { class: 'secret-row' }, code, copy));
+  dismiss.addEventListener('click', () => { box.remove(); onDismiss(); });
+  return box;
+}
+
+/** Who hears about a failure, in words: the listed addresses, or the owner when there are none. */
+export function failureNotice(job, ownerEmail) {
+  if (!job.notify_on_failure) return 'Nobody is e-mailed';
+  const emails = job.notify_emails || [];
+  if (emails.length) return `E-mail ${emails.join(', ')}`;
+  return ownerEmail ? `E-mail you (${ownerEmail})` : "E-mail the job's owner";
 }
 
 function settingsList(job) {
   const rows = [
     ['Schedule', describeSchedule(job)],
     job.schedule_type === 'cron' ? ['Cron expression', h('code', {}, job.cron_expression)] : null,
-    ['Time zone', job.timezone],
+    ['Time zone', formatZone(job.timezone, job.next_run_at || Date.now())],
     ['Next run', timeCell(job.status === 'active' ? job.next_run_at : null, job.timezone,
-      { empty: job.status === 'paused' ? 'Paused' : '—' })],
+      { empty: job.status === 'paused' ? 'Paused' : '—', pending: job.status === 'active' })],
     ['Last run', job.last_run_at ? h('span', {}, timeCell(job.last_run_at, job.timezone), ' ',
       job.last_status ? badge(job.last_status) : null) : 'Never'],
     job.handler === 'http' && job.target
@@ -66,21 +80,29 @@ function settingsList(job) {
     ['Retries', job.max_retries ? `${job.max_retries}, after ${(job.retry_backoff_seconds || []).join(', ')} s` : 'None'],
     ['Overlap', job.overlap_policy],
     ['Missed runs', job.misfire_policy === 'skip' ? 'Skip' : 'Run once'],
-    ['On failure', job.notify_on_failure && (job.notify_emails || []).length
-      ? `E-mail ${job.notify_emails.join(', ')}` : 'No e-mail'],
+    ['On failure', failureNotice(job, currentUser()?.email)],
+    job.notify_webhook_url ? ['Webhook', h('code', { class: 'break' }, job.notify_webhook_url)] : null,
   ].filter(Boolean);
   return h('dl', { class: 'settings' }, rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))));
+}
+
+/** Due (or due again) longer ago than the allowance, and no worker has started it. */
+function overdue(execution) {
+  if (execution.status === 'pending') return isLate(execution.scheduled_for, lateAfterSeconds());
+  if (execution.status === 'retrying') return isLate(execution.next_attempt_at, lateAfterSeconds());
+  return false;
 }
 
 function executionRow(execution, timeZone) {
   return h('tr', { 'data-id': String(execution.id) },
     h('td', { 'data-label': 'Run' }, h('a', { href: `/executions/${execution.id}`, 'data-key': `x${execution.id}` },
       `#${execution.id}`)),
-    h('td', { 'data-label': 'Status' }, badge(execution.status)),
+    h('td', { 'data-label': 'Status' }, h('span', { class: 'badges' }, badge(execution.status),
+      overdue(execution) ? lateBadge() : null)),
     h('td', { 'data-label': 'Trigger' }, execution.trigger.replace('_', ' ')),
-    h('td', { 'data-label': 'Scheduled for' }, formatInZone(execution.scheduled_for, timeZone, { seconds: true })),
+    h('td', { 'data-label': 'Scheduled for' }, formatDateTime(execution.scheduled_for, timeZone, { seconds: true })),
     h('td', { 'data-label': 'Started' }, execution.started_at
-      ? formatInZone(execution.started_at, timeZone, { seconds: true }) : '—'),
+      ? formatDateTime(execution.started_at, timeZone, { seconds: true }) : '—'),
     h('td', { 'data-label': 'Duration' }, formatDuration(execution.duration_ms)),
     h('td', { 'data-label': 'Attempts' }, String(execution.attempt ?? 0)));
 }
@@ -96,7 +118,12 @@ export async function render(view, params, query) {
   }
   if (query.created) announce(`Created “${job.name}”.`, 'success');
   if (query.saved) announce('Changes saved.', 'success');
-  const secret = takeSecret(job.id);
+  const secretSlot = h('div', {});
+  function showSecret(secret) {
+    secretSlot.replaceChildren();
+    // Only an HTTP call is signed: for any other action the secret means nothing to the user.
+    if (secret && job.handler === 'http') secretSlot.append(secretCallout(secret, () => { heading.setAttribute('tabindex', '-1'); heading.focus(); }));
+  }
 
   const heading = h('h1', {});
   const statusSlot = h('span', {});
@@ -116,28 +143,56 @@ export async function render(view, params, query) {
   let historyPage = 1;
   newer.addEventListener('click', () => { historyPage = Math.max(1, historyPage - 1); poll(); });
   older.addEventListener('click', () => { historyPage += 1; poll(); });
+  // Slots the planner has already planned (pending, not yet due) are not history: shown apart.
+  const upcomingList = h('ol', { class: 'upcoming' });
+  const upcomingSection = h('section', { class: 'card', 'aria-labelledby': 'upcoming-title', hidden: true },
+    h('h2', { id: 'upcoming-title' }, 'Upcoming'),
+    h('p', { class: 'muted small' }, 'Runs already planned. Each moves to the history when it happens.'),
+    upcomingList);
   const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Durations of recent runs' });
   const chartSection = h('section', { class: 'card', 'aria-labelledby': 'chart-title', hidden: true },
     h('h2', { id: 'chart-title' }, 'Duration of recent runs'), chartBox);
+
+  const rotate = h('button', { type: 'button', class: 'btn btn-sm' }, 'Rotate signing secret');
+  rotate.addEventListener('click', async () => {
+    const ok = await confirmDialog({
+      title: 'Rotate the signing secret?',
+      message: 'Calls are signed with a new secret from now on; a receiver checking the old one will refuse them.',
+      confirmLabel: 'Rotate secret',
+    });
+    if (!ok) return;
+    try {
+      const rotated = await post(`/jobs/${job.id}/rotate-secret`);
+      showSecret(rotated.signing_secret);
+      announce('Signing secret rotated.', 'success');
+    } catch (err) {
+      announce(err.message, 'error');
+    }
+  });
 
   // (Element.append would print a null as the text "null".)
   view.append(...[
     h('p', { class: 'crumbs' }, h('a', { href: '/jobs' }, '← Jobs')),
     h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, heading, statusSlot),
-      h('div', { class: 'head-actions' }, h('a', { class: 'btn btn-sm', href: `/jobs/${job.id}/edit` }, 'Edit'), actionSlot)),
-    secret ? secretCallout(secret) : null,
+      h('div', { class: 'head-actions' }, h('a', { class: 'btn btn-sm', href: `/jobs/${job.id}/edit` }, 'Edit'), actionSlot,
+        rotate)),
+    secretSlot,
     job.description ? h('p', { class: 'lead' }, job.description) : null,
     h('section', { class: 'card', 'aria-labelledby': 'settings-title' }, h('h2', { id: 'settings-title' }, 'Settings'), settingsSlot),
+    upcomingSection,
     h('section', { class: 'card', 'aria-labelledby': 'history-title' },
       h('div', { class: 'section-head' }, h('h2', { id: 'history-title' }, 'Execution history'), liveNote),
       h('div', { class: 'table-wrap' }, table), emptyNote, pager),
     chartSection].filter(Boolean));
 
+  let shownLate = false;
   function showJob() {
+    shownLate = job.status === 'active' && isLate(job.next_run_at, lateAfterSeconds());
     heading.textContent = job.name;
     statusSlot.replaceChildren(badge(job.status));
+    rotate.hidden = job.handler !== 'http';
     actionSlot.replaceChildren(jobActions(job, { onDone: (action, result) => {
-      if (action === 'delete') { navigate('/jobs'); return; }
+      if (action === 'delete') { navigate('/jobs', { flash: [`Deleted “${job.name}”.`, 'success'] }); return; }
       if (action === 'execute') { poll(); return; }
       if (result && result.id) job = result;
       showJob();
@@ -146,6 +201,7 @@ export async function render(view, params, query) {
     settingsSlot.replaceChildren(settingsList(job));
   }
   showJob();
+  showSecret(takeSecret(job.id));
 
   let lastRows = '';
   let lastChart = '';
@@ -155,7 +211,7 @@ export async function render(view, params, query) {
   let stopped = false;
 
   function showExecutions(items) {
-    const rows = JSON.stringify(items.map((e) => [e.id, e.status, e.started_at, e.duration_ms, e.attempt]));
+    const rows = JSON.stringify(items.map((e) => [e.id, e.status, e.started_at, e.duration_ms, e.attempt, overdue(e)]));
     if (rows !== lastRows) {
       lastRows = rows;
       // Keep keyboard focus on the same link when the rows are rebuilt.
@@ -184,6 +240,19 @@ export async function render(view, params, query) {
     }
   }
 
+  let lastUpcoming = '';
+  function showUpcoming(items) {
+    const now = Date.now();
+    const future = items.filter((e) => new Date(e.scheduled_for) > now)
+      .sort((a, b) => new Date(a.scheduled_for) - new Date(b.scheduled_for)).slice(0, UPCOMING_LIMIT);
+    const key = JSON.stringify(future.map((e) => e.id));
+    if (key === lastUpcoming) return;
+    lastUpcoming = key;
+    upcomingList.replaceChildren(...future.map((e) => h('li', {}, timeCell(e.scheduled_for, job.timezone,
+      { seconds: true }))));
+    upcomingSection.hidden = !future.length;
+  }
+
   let pollSeq = 0;
   // One polling loop: a poll started by a click supersedes one in flight (its result is dropped).
   async function poll() {
@@ -191,21 +260,24 @@ export async function render(view, params, query) {
     if (stopped) return;
     const seq = ++pollSeq;
     try {
-      const [fresh, page] = await Promise.all([
+      const [fresh, page, planned] = await Promise.all([
         get(`/jobs/${job.id}`),
         get(`/jobs/${job.id}/executions`, { page: historyPage, limit: HISTORY_LIMIT }),
+        get(`/jobs/${job.id}/executions`, { include: 'planned', status: 'pending', limit: UPCOMING_LIMIT * 2 }),
       ]);
       if (stopped || seq !== pollSeq) return;
+      const late = (j) => j.status === 'active' && isLate(j.next_run_at, lateAfterSeconds());
       const statusChanged = fresh.status !== job.status || fresh.next_run_at !== job.next_run_at
-        || fresh.last_status !== job.last_status;
+        || fresh.last_status !== job.last_status || late(fresh) !== shownLate;
       job = fresh;
       if (statusChanged) showJob();
       showExecutions(page.items || []);
+      showUpcoming(planned.items || []);
       const total = page.total ?? 0;
       pager.hidden = total <= HISTORY_LIMIT;
       newer.disabled = historyPage <= 1;
       older.disabled = historyPage * HISTORY_LIMIT >= total;
-      liveNote.textContent = `Live: updated ${new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}.`;
+      liveNote.textContent = `Live: updated ${formatTime(new Date(), browserZone(), { seconds: true })}.`;
     } catch (err) {
       if (stopped || seq !== pollSeq) return;
       if (err.status === 404) { navigate('/jobs', { replace: true }); return; }

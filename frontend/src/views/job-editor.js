@@ -1,15 +1,28 @@
-// Create and edit a job: the schedule (visual cron builder, interval or one time), what to run,
-// retries and notifications. Server validation errors appear next to their fields.
-import { get, patch, post } from '../api.js';
+// Create and edit a job, in sections: the basics (name, when, what) first, and "Advanced" (retries,
+// overlap, missed runs, notifications) folded away; the save button stays in reach in a sticky
+// footer. "Test run" tries the action through a worker before saving. Every field's error, from the
+// browser, the live cron check or the server, stays next to its field until that field is fixed.
+import { currentUser, get, patch, post } from '../api.js';
 import { createCronBuilder, describeCron } from '../cron-builder.js';
 import { debounce, h } from '../dom.js';
-import { clearErrors, showErrors } from '../forms.js';
+import { clearErrors, flattenErrors, showErrors, showFieldError } from '../forms.js';
 import { navigate } from '../router.js';
-import { allZones, browserZone, formatInZone, formatRelative, isoToZonedLocal, zonedLocalToIso } from '../time.js';
+import { templateJob } from '../templates.js';
+import {
+  allZones, browserZone, formatDateTime, formatRelative, formatTime, formatWithLocal, formatZone, isoToZonedLocal,
+  localTimeNote, zonedLocalToIso,
+} from '../time.js';
 import { rememberSecret } from './job-detail.js';
 
 const INTERVAL_UNITS = [[1, 'seconds'], [60, 'minutes'], [3600, 'hours'], [86400, 'days']];
 const SCHEDULE_KEYS = ['schedule_type', 'job_type', 'cron_expression', 'interval_seconds', 'run_at', 'timezone'];
+// Fields folded into "Advanced": an error in one opens it.
+const ADVANCED_FIELDS = ['timeout_seconds', 'max_retries', 'retry_backoff_seconds', 'overlap_policy', 'misfire_policy',
+  'notify_on_failure', 'notify_on_recovery', 'notify_emails', 'notify_webhook_url'];
+const TEST_POLL_MS = 1000;
+// After this long still waiting, say plainly that no worker seems to be running; stop at the second.
+const TEST_NO_WORKER_MS = 10_000;
+const TEST_GIVE_UP_MS = 60_000;
 
 function field(input, label, { hint, className = 'field' } = {}) {
   const hintId = hint ? `${input.id}-hint` : null;
@@ -40,7 +53,7 @@ function splitInterval(seconds) {
   return [seconds, 1];
 }
 
-export async function render(view, params) {
+export async function render(view, params, query = {}) {
   const editing = Boolean(params.id);
   let job = null;
   if (editing) {
@@ -52,16 +65,19 @@ export async function render(view, params) {
       return undefined;
     }
   }
-  const zone = job?.timezone || browserZone();
+  // A template ("Create your first job") prefills a new job; nothing is saved until "Create job".
+  const template = !editing && query.template ? templateJob(query.template) : null;
+  const prefill = job || template;
+  const zone = prefill?.timezone || browserZone();
 
   // --- basics
   const name = h('input', { id: 'job-name', 'data-field': 'name', required: true, maxlength: '200',
-    value: job?.name || '', autocomplete: 'off' });
+    value: prefill?.name || '', autocomplete: 'off' });
   const description = h('textarea', { id: 'job-description', 'data-field': 'description', rows: '2' });
   description.value = job?.description || '';
 
   // --- schedule
-  const initialType = job?.schedule_type || 'cron';
+  const initialType = prefill?.schedule_type || 'cron';
   const typeRadios = [['cron', 'Recurring (cron)'], ['interval', 'Every fixed interval'], ['once', 'One time']]
     .map(([value, label]) => {
       const input = h('input', { type: 'radio', name: 'schedule_type', id: `schedule-${value}`, value });
@@ -72,7 +88,7 @@ export async function render(view, params) {
     h('legend', {}, 'Schedule type'), h('div', { class: 'segment-row' }, typeRadios));
 
   const timezone = h('select', { id: 'job-timezone', 'data-field': 'timezone' },
-    allZones().map((z) => h('option', { value: z }, z.replace(/_/g, ' '))));
+    allZones().map((z) => h('option', { value: z }, z)));
   if (![...timezone.options].some((o) => o.value === zone)) timezone.append(h('option', { value: zone }, zone));
   timezone.value = zone;
 
@@ -83,7 +99,8 @@ export async function render(view, params) {
     h('h3', { id: 'preview-title' }, 'Schedule in words'), words,
     h('h3', {}, 'Next 5 runs'), previewStatus, nextList);
 
-  const builder = createCronBuilder({ idPrefix: 'cron', expression: job?.cron_expression || '', onChange: () => schedulePreview() });
+  const builder = createCronBuilder({ idPrefix: 'cron', expression: prefill?.cron_expression || '',
+    onChange: () => schedulePreview() });
   const cronPanel = h('div', { class: 'cron-layout' }, builder.element, previewPanel);
 
   const [intervalCount, intervalUnit] = splitInterval(job?.interval_seconds || 300);
@@ -94,16 +111,17 @@ export async function render(view, params) {
   const intervalPanel = h('div', { class: 'grid-2' }, field(intervalInput, 'Every'), field(unitSelect, 'Unit'));
 
   const runAt = h('input', { id: 'job-run-at', type: 'datetime-local', 'data-field': 'run_at', step: '1',
-    value: job?.run_at ? isoToZonedLocal(job.run_at, zone) : '' });
+    value: job?.run_at ? isoToZonedLocal(job.run_at, zone) : template?.run_at_local || '' });
   const runAtHint = h('p', { class: 'hint', id: 'job-run-at-hint' });
   runAt.setAttribute('aria-describedby', 'job-run-at-hint');
   const oncePanel = h('div', { class: 'field' }, h('label', { for: 'job-run-at' }, 'Run at'), runAt, runAtHint);
 
   // --- what to run
-  const handlerChoices = [['http', 'HTTP request'], ['log', 'Log the payload (test)']];
+  // A first job needs no URL: writing to the run's log is the default, calling a URL one choice away.
+  const handlerChoices = [['log', 'Log a message (no setup needed)'], ['http', 'Call a URL (HTTP request)']];
   // A deployment's own handler (registered in Python) stays selectable for its jobs.
   if (job && !handlerChoices.some(([value]) => value === job.handler)) handlerChoices.push([job.handler, job.handler]);
-  const handler = select('job-handler', 'handler', handlerChoices, job?.handler || 'http');
+  const handler = select('job-handler', 'handler', handlerChoices, prefill?.handler || 'log');
   const method = select('target-method', 'target.method',
     ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'].map((m) => [m, m]), job?.target?.method || 'POST');
   const url = h('input', { id: 'target-url', type: 'url', 'data-field': 'target.url', placeholder: 'https://example.com/hook',
@@ -119,7 +137,7 @@ export async function render(view, params) {
     h('fieldset', { class: 'plain' }, h('legend', {}, 'Headers'), headerRows, addHeader),
     field(body, 'Body', { hint: 'Sent as is. Leave empty to send the payload as JSON.' }));
   const payload = h('textarea', { id: 'job-payload', 'data-field': 'payload', rows: '4', class: 'mono' });
-  payload.value = job?.payload != null ? JSON.stringify(job.payload, null, 2) : '';
+  payload.value = prefill?.payload != null ? JSON.stringify(prefill.payload, null, 2) : '';
   const payloadField = field(payload, 'Payload (JSON)', { hint: 'Recorded in the execution log; sent as the body of an HTTP call without one.' });
 
   let headerCount = 0;
@@ -155,6 +173,46 @@ export async function render(view, params) {
   notify.checked = job ? Boolean(job.notify_on_failure) : true;
   const emails = h('input', { id: 'job-emails', 'data-field': 'notify_emails', type: 'text', autocomplete: 'off',
     value: (job?.notify_emails || []).join(', '), placeholder: 'ops@example.com, me@example.com' });
+  const emailsHint = h('p', { class: 'hint', id: 'job-emails-hint', 'aria-live': 'polite' });
+  emails.setAttribute('aria-describedby', 'job-emails-hint');
+  const recovery = h('input', { id: 'job-notify-recovery', type: 'checkbox', 'data-field': 'notify_on_recovery' });
+  recovery.checked = Boolean(job?.notify_on_recovery);
+  const webhook = h('input', { id: 'job-webhook', type: 'url', 'data-field': 'notify_webhook_url', autocomplete: 'off',
+    value: job?.notify_webhook_url || '', placeholder: 'https://hooks.example.com/…' });
+
+  // --- test run
+  const testButton = h('button', { type: 'button', class: 'btn' }, 'Test run');
+  const testOutcome = h('div', { class: 'test-outcome', id: 'test-run-outcome', 'aria-live': 'polite' });
+  const testPanel = h('div', { class: 'test-run' },
+    h('div', { class: 'test-run-head' }, testButton,
+      h('p', { class: 'hint' }, 'Runs the action once now, through a worker, without saving the job.')),
+    testOutcome);
+
+  const advanced = h('details', { class: 'card advanced', id: 'advanced' },
+    h('summary', {}, h('span', { class: 'summary-title' }, 'Advanced'),
+      h('span', { class: 'muted small' }, ' retries, overlap, missed runs, notifications')),
+    h('div', { class: 'stack' },
+      h('section', { class: 'stack', 'aria-labelledby': 'sec-reliability' },
+        h('h2', { id: 'sec-reliability' }, 'Retries and limits'),
+        h('div', { class: 'grid-3' },
+          field(timeout, 'Timeout (seconds)'),
+          field(retries, 'Max retries'),
+          field(backoff, 'Retry backoff (seconds)', { hint: 'Comma-separated, e.g. 60, 300, 900; the last repeats.' })),
+        h('div', { class: 'grid-2' },
+          field(overlap, 'If the previous run is still going'),
+          field(misfire, 'If runs were missed while Chronos was down'))),
+      h('section', { class: 'stack', 'aria-labelledby': 'sec-notify' },
+        h('h2', { id: 'sec-notify' }, 'Notifications'),
+        h('div', { class: 'check' }, notify, h('label', { for: 'job-notify' }, 'E-mail when a run finally fails')),
+        h('div', { class: 'field' }, h('label', { for: 'job-emails' }, 'Recipients'), emails, emailsHint),
+        h('div', { class: 'check' }, recovery,
+          h('label', { for: 'job-notify-recovery' }, 'Also e-mail when it works again after a failure')),
+        field(webhook, 'Webhook for notices (optional)', { hint: 'Also POST each notice here (Slack-compatible JSON).' }))));
+  // Open when editing a job whose advanced settings are not the defaults, so nothing is hidden.
+  advanced.open = Boolean(job && (job.max_retries !== 3 || job.timeout_seconds !== 30 || job.overlap_policy !== 'allow'
+    || job.misfire_policy !== 'run_once' || (job.notify_emails || []).length || !job.notify_on_failure
+    || job.notify_on_recovery || job.notify_webhook_url
+    || JSON.stringify(job.retry_backoff_seconds) !== JSON.stringify([60, 300, 900])));
 
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, editing ? 'Save changes' : 'Create job');
   const form = h('form', { class: 'stack editor', novalidate: true },
@@ -170,24 +228,17 @@ export async function render(view, params) {
     h('section', { class: 'card stack', 'aria-labelledby': 'sec-what' },
       h('h2', { id: 'sec-what' }, 'What to run'),
       field(handler, 'Action'),
-      httpPanel, payloadField),
-    h('section', { class: 'card stack', 'aria-labelledby': 'sec-reliability' },
-      h('h2', { id: 'sec-reliability' }, 'Retries and limits'),
-      h('div', { class: 'grid-3' },
-        field(timeout, 'Timeout (seconds)'),
-        field(retries, 'Max retries'),
-        field(backoff, 'Retry backoff (seconds)', { hint: 'Comma-separated, e.g. 60, 300, 900; the last repeats.' })),
-      h('div', { class: 'grid-2' },
-        field(overlap, 'If the previous run is still going'),
-        field(misfire, 'If runs were missed while Chronos was down'))),
-    h('section', { class: 'card stack', 'aria-labelledby': 'sec-notify' },
-      h('h2', { id: 'sec-notify' }, 'Notifications'),
-      h('div', { class: 'check' }, notify, h('label', { for: 'job-notify' }, 'Send an e-mail when a run finally fails')),
-      field(emails, 'Recipients', { hint: 'Comma-separated e-mail addresses.' })),
-    h('div', { class: 'form-actions' }, submit,
+      httpPanel, payloadField, testPanel),
+    advanced,
+    h('div', { class: 'form-actions sticky-actions' }, submit,
       h('a', { class: 'btn btn-ghost', href: editing ? `/jobs/${job.id}` : '/jobs' }, 'Cancel')));
 
-  view.append(h('div', { class: 'page-head' }, h('h1', {}, editing ? `Edit “${job.name}”` : 'New job')), form);
+  // (Element.append would print a null as the text "null".)
+  view.append(...[h('div', { class: 'page-head' }, h('h1', {}, editing ? `Edit “${job.name}”` : 'New job')),
+    template ? h('p', { class: 'notice' }, `Prefilled from “${query.template.replace(/-/g, ' ')}”: change anything, `
+      + 'then create it.') : null,
+    form].filter(Boolean));
+  const zoneHint = form.querySelector('#job-timezone-hint');
 
   // --- behaviour
   const scheduleType = () => form.querySelector('input[name="schedule_type"]:checked').value;
@@ -206,16 +257,34 @@ export async function render(view, params) {
   function updateRunAtHint() {
     const iso = zonedLocalToIso(runAt.value, timezone.value);
     runAtHint.textContent = iso
-      ? `${formatInZone(iso, timezone.value)} (${formatRelative(iso)}).`
-      : `Date and time in ${timezone.value}.`;
+      ? `${formatWithLocal(iso, timezone.value)} (${formatRelative(iso)}).`
+      : `Date and time in ${formatZone(timezone.value)}.`;
   }
 
+  function updateZoneHint() {
+    const mine = browserZone();
+    zoneHint.textContent = `The schedule is read in ${formatZone(timezone.value)}, daylight saving included. `
+      + (timezone.value === mine ? 'This is your zone.' : `Your zone is ${formatZone(mine)}.`);
+  }
+
+  function updateEmailsHint() {
+    const listed = emails.value.split(/[,;\s]+/).filter(Boolean).length;
+    const me = currentUser()?.email;
+    emailsHint.textContent = !notify.checked ? 'Nobody will be e-mailed when a run fails.'
+      : listed ? 'Comma-separated e-mail addresses; only they are told.'
+        : `With no addresses, the e-mail goes to you${me ? `, ${me}` : ''}. Add addresses to tell others instead.`;
+  }
+
+  // What the live check last said about the cron expression: kept, so a later save that fails on
+  // another field (an empty URL) still shows it.
+  let cronProblem = null;
   let previewController = null;
   async function preview() {
     const expression = builder.getExpression();
     const described = describeCron(expression);
     const input = builder.inputs.expression;
     const showInvalid = (message) => {
+      cronProblem = message;
       words.textContent = 'Not a valid schedule yet.';
       nextList.replaceChildren();
       previewStatus.textContent = 'Fix the cron expression to see when it runs.';
@@ -229,6 +298,7 @@ export async function render(view, params) {
       box.textContent = message;
     };
     const clearInvalid = () => {
+      cronProblem = null;
       input.removeAttribute('aria-invalid');
       const box = form.querySelector('#cron-expression-error');
       if (box) box.remove();
@@ -255,17 +325,26 @@ export async function render(view, params) {
     }
     clearInvalid();
     words.textContent = described.text || result.expression || expression;
-    previewStatus.textContent = `In ${timezone.value}:`;
-    nextList.replaceChildren(...(result.next_runs || []).map((iso) => h('li', {},
-      h('time', { datetime: iso }, formatInZone(iso, timezone.value)),
-      h('span', { class: 'relative' }, formatRelative(iso)))));
+    previewStatus.textContent = `In ${formatZone(timezone.value)}:`;
+    nextList.replaceChildren(...(result.next_runs || []).map((iso) => {
+      const note = localTimeNote(iso, timezone.value);
+      return h('li', {},
+        h('time', { datetime: iso }, formatDateTime(iso, timezone.value)),
+        note ? h('span', { class: 'local-time' }, `· ${note}`) : null,
+        h('span', { class: 'relative' }, formatRelative(iso)));
+    }));
   }
   const schedulePreview = debounce(preview, 300);
 
   form.addEventListener('change', (event) => {
     if (event.target.name === 'schedule_type' || event.target === handler) showPanels();
-    if (event.target === timezone) { updateRunAtHint(); if (scheduleType() === 'cron') schedulePreview(); }
+    if (event.target === timezone) {
+      updateRunAtHint(); updateZoneHint();
+      if (scheduleType() === 'cron') schedulePreview();
+    }
+    if (event.target === notify) updateEmailsHint();
   });
+  emails.addEventListener('input', updateEmailsHint);
   form.querySelectorAll('input[name="schedule_type"]').forEach((r) => r.addEventListener('change', () => {
     if (r.checked && r.value === 'cron') schedulePreview();
   }));
@@ -285,7 +364,9 @@ export async function render(view, params) {
       overlap_policy: overlap.value,
       misfire_policy: misfire.value,
       notify_on_failure: notify.checked,
+      notify_on_recovery: recovery.checked,
       notify_emails: emails.value.split(/[,;\s]+/).map((e) => e.trim()).filter(Boolean),
+      notify_webhook_url: webhook.value.trim() || null,
     };
     if (!data.name) errors.name = ['Give the job a name.'];
     if (type === 'cron') data.cron_expression = builder.getExpression();
@@ -307,25 +388,32 @@ export async function render(view, params) {
     const steps = parseBackoff(backoff.value);
     if (!steps) errors.retry_backoff_seconds = ['Enter whole seconds separated by commas, e.g. 60, 300, 900.'];
     else data.retry_backoff_seconds = steps;
-    if (data.handler === 'http') {
+    Object.assign(data, readAction(errors));
+    return { data, errors };
+  }
+
+  /** What runs (handler, target or payload), as a job and a test run take it; problems into `errors`. */
+  function readAction(errors) {
+    const action = { handler: handler.value };
+    if (action.handler === 'http') {
       const headers = {};
       headerRows.querySelectorAll('.header-row').forEach((row) => {
         const key = row.querySelector('.header-name').value.trim();
         if (key) headers[key] = row.querySelector('.header-value').value;
       });
-      data.target = { url: url.value.trim(), method: method.value, headers };
-      if (body.value.trim()) data.target.body = body.value;
-      if (!data.target.url) errors['target.url'] = ['Enter the URL to call.'];
+      action.target = { url: url.value.trim(), method: method.value, headers };
+      if (body.value.trim()) action.target.body = body.value;
+      if (!action.target.url) errors['target.url'] = ['Enter the URL to call.'];
     } else if (payload.value.trim()) {
       try {
-        data.payload = JSON.parse(payload.value);
+        action.payload = JSON.parse(payload.value);
       } catch (err) {
         errors.payload = [`Not valid JSON: ${err.message}`];
       }
     } else {
-      data.payload = null;
+      action.payload = null;
     }
-    return { data, errors };
+    return action;
   }
 
   // What the form says about the stored job before any edit: a PATCH sends only what changed.
@@ -343,12 +431,37 @@ export async function render(view, params) {
     return changed;
   }
 
+  // The server's last word on each field, with the value it judged: shown until that value changes.
+  let serverErrors = {};
+  const valueOf = (fieldName) => {
+    const control = form.querySelector(`[data-field="${CSS.escape(fieldName.split('.').slice(0, 2).join('.'))}"]`)
+      || form.querySelector(`[data-field="${CSS.escape(fieldName.split('.')[0])}"]`);
+    if (!control) return null;
+    return control.type === 'checkbox' ? control.checked : control.value ?? control.textContent;
+  };
+
+  /** Every error known now: the browser's checks, the live cron check, the server's unfixed ones. */
+  function allErrors(fresh) {
+    const merged = { ...fresh };
+    for (const [key, { message, value }] of Object.entries(serverErrors)) {
+      if (!(key in merged) && valueOf(key) === value) merged[key] = [message];
+    }
+    if (scheduleType() === 'cron' && cronProblem && !merged.cron_expression) merged.cron_expression = [cronProblem];
+    return merged;
+  }
+
+  function show(errors, message) {
+    if (Object.keys(errors).some((key) => ADVANCED_FIELDS.includes(key.split('.')[0]))) advanced.open = true;
+    showErrors(form, { message, errors });
+  }
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearErrors(form);
     const { data, errors } = readForm();
-    if (Object.keys(errors).length) {
-      showErrors(form, { message: 'Please fix the highlighted fields.', errors });
+    const known = allErrors(errors);
+    if (Object.keys(known).length) {
+      show(known, 'Please fix the highlighted fields.');
       return;
     }
     submit.disabled = true;
@@ -363,13 +476,111 @@ export async function render(view, params) {
         navigate(`/jobs/${created.id}?created=1`);
       }
     } catch (err) {
-      showErrors(form, err);
       submit.disabled = false;
+      if (err.status !== 422) { showErrors(form, err); return; }
+      serverErrors = Object.fromEntries(Object.entries(flattenErrors(err.errors))
+        .map(([key, message]) => [key, { message, value: valueOf(key) }]));
+      const errorsNow = allErrors({});
+      if (Object.keys(errorsNow).length) show(errorsNow, err.message);
+      else showErrors(form, err);
+    }
+  });
+
+  // --- test run: the worker makes the call; this page only asks and waits for the outcome.
+  let testSeq = 0;
+  let testTimer = null;
+
+  function showTestOutcome(run, { waitedMs = 0 } = {}) {
+    const parts = [];
+    if (run.status === 'pending' || run.status === 'running') {
+      parts.push(h('p', { class: 'test-status' }, run.status === 'running' ? 'Running…' : 'Waiting for a worker…'));
+      if (run.status === 'pending' && waitedMs >= TEST_NO_WORKER_MS) {
+        parts.push(h('p', { class: 'form-alert' }, 'No worker has picked the test run up yet. Test runs, like '
+          + 'every job, are made by a worker process (chronos worker): is one running? See ',
+        h('a', { href: '/system' }, 'scheduler health'), '.'));
+      }
+      testOutcome.replaceChildren(...parts);
+      return;
+    }
+    const ok = run.status === 'succeeded';
+    const result = run.result || {};
+    const summary = [ok ? 'Test run succeeded' : `Test run failed: ${run.error || 'no reason given'}`];
+    if (result.http_status) summary.push(`HTTP ${result.http_status}`);
+    if (run.duration_ms != null) summary.push(`${run.duration_ms} ms`);
+    parts.push(h('p', { class: `test-status ${ok ? 'test-ok' : 'test-failed'}` }, summary.join(' · ')));
+    if ((run.logs || []).length) {
+      parts.push(h('ol', { class: 'log', 'aria-label': 'Test run log' }, run.logs.map((line) => h('li',
+        { class: `log-line log-${line.level}` },
+        h('time', { datetime: line.timestamp }, formatTime(line.timestamp, browserZone(), { seconds: true })),
+        h('span', { class: `level level-${line.level}` }, line.level),
+        h('span', { class: 'message' }, line.message)))));
+    }
+    if (result.body_excerpt) {
+      parts.push(h('details', {}, h('summary', {}, 'Response excerpt'), h('pre', {}, result.body_excerpt)));
+    }
+    testOutcome.replaceChildren(...parts);
+  }
+
+  async function followTestRun(id, seq, startedAt) {
+    clearTimeout(testTimer);
+    let run;
+    try {
+      run = await get(`/test-runs/${id}`);
+    } catch (err) {
+      if (seq !== testSeq) return;
+      testOutcome.replaceChildren(h('p', { class: 'form-alert' }, `Could not read the test run: ${err.message}`));
+      testButton.disabled = false;
+      return;
+    }
+    if (seq !== testSeq) return;
+    const waitedMs = Date.now() - startedAt;
+    showTestOutcome(run, { waitedMs });
+    if ((run.status === 'pending' || run.status === 'running') && waitedMs < TEST_GIVE_UP_MS) {
+      testTimer = setTimeout(() => followTestRun(id, seq, startedAt), TEST_POLL_MS);
+    } else {
+      testButton.disabled = false;
+    }
+  }
+
+  testButton.addEventListener('click', async () => {
+    const errors = {};
+    const action = readAction(errors);
+    form.querySelectorAll('#target-url-error, #job-payload-error').forEach((box) => box.remove());
+    if (Object.keys(errors).length) {
+      for (const [key, messages] of Object.entries(errors)) showFieldError(form, key, messages.join(' '));
+      form.querySelector('[aria-invalid="true"]')?.focus();
+      return;
+    }
+    const timeoutValue = Number(timeout.value);
+    const request = { ...action, name: name.value.trim(),
+      timeout_seconds: Number.isInteger(timeoutValue) && timeoutValue >= 1 ? timeoutValue : 30 };
+    if (editing) request.job_id = job.id;
+    testButton.disabled = true;
+    const seq = ++testSeq;
+    testOutcome.replaceChildren(h('p', { class: 'test-status' }, 'Sending the test run to a worker…'));
+    try {
+      const run = await post('/test-runs', request);
+      if (seq !== testSeq) return;
+      showTestOutcome(run);
+      followTestRun(run.id, seq, Date.now());
+    } catch (err) {
+      testButton.disabled = false;
+      if (err.status === 422) {
+        for (const [key, message] of Object.entries(flattenErrors(err.errors))) showFieldError(form, key, message);
+      }
+      testOutcome.replaceChildren(h('p', { class: 'form-alert' }, err.message));
     }
   });
 
   showPanels();
+  updateZoneHint();
+  updateEmailsHint();
   if (scheduleType() === 'cron') preview();
   if (!editing) name.focus();
-  return () => { schedulePreview.cancel(); if (previewController) previewController.abort(); };
+  return () => {
+    schedulePreview.cancel();
+    if (previewController) previewController.abort();
+    testSeq += 1;
+    clearTimeout(testTimer);
+  };
 }

@@ -4,6 +4,8 @@ import { badge, debounce, h } from '../dom.js';
 import { jobActions } from '../job-actions.js';
 import { setQuery } from '../router.js';
 import { describeSchedule, tickRelativeTimes, timeCell } from '../schedule.js';
+import { firstJobChoices } from '../templates.js';
+import { formatZone } from '../time.js';
 
 const LIMIT = 20;
 
@@ -64,7 +66,7 @@ export function render(view, params, query) {
     empty.hidden = Boolean(items.length);
     empty.replaceChildren(...(state.q || state.status
       ? [h('p', {}, 'No jobs match these filters.')]
-      : [h('p', {}, 'No jobs yet.'), h('a', { class: 'btn btn-primary', href: '/jobs/new' }, 'Create your first job')]));
+      : [h('p', {}, 'No jobs yet.'), firstJobChoices()]));
     prev.disabled = state.page <= 1;
     next.disabled = state.page * LIMIT >= totalCount;
     pager.hidden = totalCount <= LIMIT;
@@ -79,9 +81,9 @@ export function render(view, params, query) {
         h('a', { href: `/jobs/${job.id}`, class: 'strong' }, job.name),
         job.status !== 'active' ? [' ', badge(job.status)] : null),
       cell('Schedule', h('span', {}, describeSchedule(job)),
-        h('span', { class: 'muted small block' }, job.timezone)),
+        h('span', { class: 'muted small block' }, formatZone(job.timezone, job.next_run_at || Date.now()))),
       cell('Next run', timeCell(job.status === 'active' ? job.next_run_at : null, job.timezone,
-        { empty: job.status === 'paused' ? 'Paused' : '—' })),
+        { empty: job.status === 'paused' ? 'Paused' : '—', pending: job.status === 'active' })),
       cell('Last result', job.last_status ? badge(job.last_status) : h('span', { class: 'muted' }, 'Never run')),
       cell('Actions', jobActions(job, { compact: true, onDone: (action) => {
         if (action === 'delete' && tbody.children.length === 1 && state.page > 1) state.page -= 1;

@@ -1,8 +1,9 @@
-// Create an account, then sign in.
+// Create an account: it signs in at once, and the app opens on the dashboard (or the page asked for).
 import { register } from '../api.js';
 import { h } from '../dom.js';
 import { clearErrors, showErrors } from '../forms.js';
 import { navigate } from '../router.js';
+import { safeNext } from './sign-in.js';
 
 export function render(view, params, query) {
   const email = h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'username', required: true,
@@ -35,8 +36,7 @@ export function render(view, params, query) {
     submit.disabled = true;
     try {
       await register(email.value.trim(), password.value);
-      const next = query.next ? `&next=${encodeURIComponent(query.next)}` : '';
-      navigate(`/sign-in?registered=1&email=${encodeURIComponent(email.value.trim())}${next}`);
+      navigate(safeNext(query.next), { replace: true, flash: ['Welcome! Your account is ready.', 'success'] });
     } catch (err) {
       if (err.status === 409) {
         showErrors(form, { message: err.message, errors: { email: ['An account with this email already exists.'] } });

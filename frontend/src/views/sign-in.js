@@ -25,9 +25,8 @@ export function render(view, params, query) {
     h('div', { class: 'field' }, h('label', { for: 'password' }, 'Password'), password),
     submit);
 
-  const notice = query.registered ? 'Account created. Sign in to continue.'
-    : query.expired ? 'Your session has expired. Sign in to continue where you left off.'
-      : query.signed_out ? 'You have signed out.' : null;
+  const notice = query.expired ? 'Your session has expired. Sign in to continue where you left off.'
+    : query.signed_out ? 'You have signed out.' : null;
 
   view.append(h('section', { class: 'auth-card card' },
     h('h1', {}, 'Sign in to Chronos'),
