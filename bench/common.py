@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any, Self
@@ -230,10 +230,10 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLU
     out = file or sys.stdout
     cells = [[_cell(column, row.get(column)) for column in columns] for row in rows]
     widths = [max([len(column)] + [len(line[i]) for line in cells]) for i, column in enumerate(columns)]
-    print("  ".join(column.rjust(width) for column, width in zip(columns, widths)), file=out)
+    print("  ".join(column.rjust(width) for column, width in zip(columns, widths, strict=False)), file=out)
     print("  ".join("-" * width for width in widths), file=out)
     for line in cells:
-        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths)), file=out)
+        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=False)), file=out)
     out.flush()
 
 
@@ -307,10 +307,8 @@ class Subprocesses:
         for _, proc, log_path in stopping:
             _wait_unreaped(proc, deadline)
             _signal_group(proc, signal.SIGKILL)
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
             log_path.unlink(missing_ok=True)
         self._children = [child for child in self._children if not child[0].startswith(prefix)]
 
@@ -329,10 +327,8 @@ class Subprocesses:
             # Sweep the group before reaping the leader: a prefork pool's children can outlive it,
             # and the unreaped leader keeps the group id from being reused meanwhile.
             _signal_group(proc, signal.SIGKILL)
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
         for name, _, log_path in self._children:
             if keep_logs:
                 print(f"{name} log kept: {log_path}", file=sys.stderr)
@@ -360,10 +356,8 @@ def _wait_unreaped(proc: subprocess.Popen[bytes], deadline: float) -> None:
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
     # start_new_session=True made the child its group leader, so its pid is the group id.
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def raise_on_sigterm() -> None:

@@ -16,6 +16,7 @@ measured; this one parses only what it needs and costs a fraction of that.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -96,7 +97,5 @@ async def main(port_file: Path, record_file: Path) -> None:
 
 
 if __name__ == "__main__":
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main(Path(sys.argv[1]), Path(sys.argv[2])))
-    except KeyboardInterrupt:
-        pass

@@ -238,7 +238,7 @@ class Chronos:
         target = {"url": url, "method": "POST"}
         if self.args.via == "api":
             ids = []
-            for i, first in enumerate(phases):
+            for i in range(len(phases)):
                 response = self.client.post("/api/v1/jobs", headers=self.headers, json={
                     "name": f"steady {i}", "schedule_type": "interval", "interval_seconds": interval,
                     "handler": "http", "target": target, "max_retries": 0, "notify_on_failure": False})
@@ -249,12 +249,12 @@ class Chronos:
             from sqlalchemy import update
 
             with self.app.app_context():
-                for job_id, first in zip(ids, phases):
+                for job_id, first in zip(ids, phases, strict=False):
                     db.session.execute(update(Job).where(Job.id == job_id).values(
                         next_run_at=datetime.fromtimestamp(first, UTC), planned_until=None))
                 db.session.commit()
                 db.session.remove()
-            return {str(job_id): first for job_id, first in zip(ids, phases)}
+            return {str(job_id): first for job_id, first in zip(ids, phases, strict=False)}
         with self.app.app_context():
             owner_id = db.session.scalar(select(User.id))
             now = datetime.now(UTC)
@@ -272,7 +272,7 @@ class Chronos:
             db.session.commit()
             ids = list(db.session.scalars(select(Job.id).order_by(Job.id)))
             db.session.remove()
-        return {str(job_id): first for job_id, first in zip(ids, phases)}
+        return {str(job_id): first for job_id, first in zip(ids, phases, strict=False)}
 
     def start_consumers(self) -> list[int]:
         pids = []

@@ -1,4 +1,4 @@
-"""Unit tests of schemas.py: masking, URL rules, the whole-job rules and input normalisation."""
+"""Unit tests of the schemas: masking, URL rules, the whole-job rules and input normalisation."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -7,15 +7,9 @@ import pytest
 from marshmallow import ValidationError
 
 from chronos.masking import MASK, MaskedCredentialError, is_credential, mask_target, unmask_target
-from chronos.schemas import (
-    JobCreateSchema,
-    JobPatchSchema,
-    RegisterSchema,
-    TargetSchema,
-    check_url,
-    json_size,
-    validate_job,
-)
+from chronos.schemas.auth import RegisterSchema
+from chronos.schemas.common import check_url, json_size
+from chronos.schemas.jobs import JobCreateSchema, JobPatchSchema, TargetSchema, validate_job
 
 
 @pytest.mark.parametrize("name,secret", [

@@ -1,20 +1,26 @@
 """Chronos: a self-hosted job scheduler. `create_app` builds the web application."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from . import extensions
+from .api import register_blueprints
 from .api.document import CommonResponses
 from .config import load_config
 from .errors import register_error_handlers
 from .extensions import db, jwt, limiter, migrate
 from .handlers import load_builtin_handlers
 from .inputs import init_input_checks
-from .logs import configure_logging, init_request_ids
+from .logging_setup import configure_logging, init_request_ids
 from .metrics import init_metrics
+from .models import RevokedToken
 from .ratelimit import init_retry_after
+from .web import register_frontend
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -28,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_metrics(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
     jwt.init_app(app)
     # Registered before the limiter's own header hook, so it runs after it (Flask runs them reversed).
     init_retry_after(app)
@@ -45,22 +51,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Every handler is registered before the first request or task, never lazily (see handlers).
     load_builtin_handlers()
 
-    from .api import register_blueprints
     register_blueprints(app, api)
-
-    from .web import register_frontend
     register_frontend(app)
     return app
 
 
-def _migrations_dir() -> Any:
-    from pathlib import Path
-    return Path(__file__).resolve().parent / "migrations"
-
-
 def _register_token_checks() -> None:
-    from .models import RevokedToken
-
     @jwt.token_in_blocklist_loader
     def _is_revoked(header: dict, payload: dict) -> bool:
         return db.session.get(RevokedToken, payload["jti"]) is not None

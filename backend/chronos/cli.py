@@ -11,16 +11,17 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from flask_migrate import upgrade
+
+from . import create_app
+from .config import data_dir, load_config
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = ROOT / "infra" / "gunicorn.conf.py"
 
 
 def migrate() -> None:
     """Bring the database schema up to date (Alembic migrations)."""
-    from flask_migrate import upgrade
-
-    from . import create_app
-
     app = create_app()
     with app.app_context():
         upgrade()
@@ -42,8 +43,6 @@ def serve_environment(host: str, port: int, environ: Mapping[str, str]) -> dict[
 
     Links in e-mails name the address `serve` listens on unless PUBLIC_BASE_URL says otherwise.
     """
-    from .config import data_dir
-
     env = dict(environ)
     if not env.get("PROMETHEUS_MULTIPROC_DIR"):
         env["PROMETHEUS_MULTIPROC_DIR"] = str(data_dir() / "metrics")
@@ -56,8 +55,6 @@ def serve_environment(host: str, port: int, environ: Mapping[str, str]) -> dict[
 
 def serve(host: str, port: int) -> int:
     """Migrate, then run the web server and one consumer until interrupted (Ctrl-C)."""
-    from .config import data_dir, load_config
-
     config = load_config()
     migrate()
     backend = "PostgreSQL" if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else "SQLite"

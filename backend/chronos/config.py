@@ -139,6 +139,14 @@ def load_config() -> dict:
         "NOTIFY_THROTTLE_SECONDS": _int("NOTIFY_THROTTLE_SECONDS", 600),
         "NOTIFY_RETRY_BACKOFF_SECONDS": [int(x) for x in _list("NOTIFY_RETRY_BACKOFF_SECONDS")] or [30, 120, 600],
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        # The worker (python -m chronos.worker)
+        "CHRONOS_WORKERS": _int("CHRONOS_WORKERS", 4),
+        "CHRONOS_WORKER_TYPE": _env("CHRONOS_WORKER_TYPE", "thread"),
+        # How often the consumer looks for due tasks (Huey's own scheduler: once a second).
+        "CHRONOS_SCHEDULER_TICK": _float("CHRONOS_SCHEDULER_TICK", 0.05),
+        "CHRONOS_HEARTBEAT_SECONDS": _float("CHRONOS_HEARTBEAT_SECONDS", 10.0),
+        "CHRONOS_METRICS_PORT": _env("CHRONOS_METRICS_PORT"),
+        "CHRONOS_METRICS_ADDR": _env("CHRONOS_METRICS_ADDR", "127.0.0.1"),
         # Operations
         # Readiness fails without a consumer seen in the last minute only when this is set.
         "READY_REQUIRES_WORKER": _bool("READY_REQUIRES_WORKER", False),

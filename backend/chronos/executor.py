@@ -6,14 +6,15 @@ execution row is the only guard: the claim moves rows from `pending`/`retrying` 
 bumps `attempt`, so a duplicate delivery finds nothing to claim, and a result is written only
 while the row is still `running` at the same attempt, so a late write from an attempt that was
 given up on (lease expired, replaced, put back on shutdown) is refused.
+
+The executor touches only rows: what it leaves for the queue (retries, rows not yet due, failure
+and recovery notices) it returns as `FollowUps`, and `tasks.py` queues them after the commit.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,12 +39,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from . import masking, metrics, notify
+from . import masking, metrics
 from .extensions import db
-from .handlers import Call, Outcome, run_call
+from .handlers import Call, Outcome
+from .handlers.batch import run_batch
 from .models import Execution, ExecutionLog, Job, UTCDateTime, db_now, utcnow
 from .scheduling import misfire
-from .scheduling.planner import BATCH_SIZE, enqueue_executions
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ MAX_WAIT_SECONDS = 2.0
 # A slot this close to its due time counts as due (clock jitter between Huey and the database).
 DUE_TOLERANCE = timedelta(milliseconds=20)
 RUNNABLE = ("pending", "retrying")
+# One claim takes at most this many rows (its own ids, plus other slots of the same instants).
+CLAIM_LIMIT = 200
 
 _executions = Execution.__table__
 _jobs = Job.__table__
@@ -109,32 +112,51 @@ class JobPolicy:
     last_status: str | None
 
 
+@dataclass
+class FollowUps:
+    """What a step of the engine leaves for the queue, to be queued once its rows are committed."""
+
+    # Executions to queue, each for the time it is due: retries, and rows delivered too early.
+    runs: list[tuple[int, datetime]] = field(default_factory=list)
+    # Executions that finally failed (failure notices) or succeeded after a failure (recovery notices).
+    failed: list[int] = field(default_factory=list)
+    recovered: list[int] = field(default_factory=list)
+
+    def extend(self, other: FollowUps) -> None:
+        """Add another step's follow-ups to these."""
+        self.runs.extend(other.runs)
+        self.failed.extend(other.failed)
+        self.recovered.extend(other.recovered)
+
+
 # --- the batch --------------------------------------------------------------------------------
 
 
-def run_executions(ids: list[int]) -> None:
+def run_executions(ids: list[int]) -> FollowUps:
     """Claim, run and record a batch of executions (one Huey task's worth; safe to deliver twice)."""
     ids = sorted(set(ids))
+    followups = FollowUps()
     if not ids:
-        return
-    waited = _wait_until_due(ids)
+        return followups
+    waited = _wait_until_due(ids, followups)
     if waited is None:
-        return
+        return followups
     clock, instants = waited
     now = clock.now()
     claimed, jobs = claim_executions(ids, now, instants)
     if not claimed:
         db.session.commit()
-        return
+        return followups
     calls = [_make_call(attempt, jobs[attempt.job_id]) for attempt in claimed]
     policies = {job.id: job_policy(job) for job in jobs.values()}
     db.session.commit()
 
     results = _run_calls(calls)
-    for attempt, (outcome, finished) in zip(claimed, results):
+    for attempt, (outcome, finished) in zip(claimed, results, strict=True):
         attempt.outcome = outcome
         attempt.finished_at = clock.at(finished)
-    record_attempts(claimed, policies, clock.now())
+    followups.extend(record_attempts(claimed, policies, clock.now()))
+    return followups
 
 
 class _Clock:
@@ -151,11 +173,11 @@ class _Clock:
         return self.at(time.monotonic())
 
 
-def _wait_until_due(ids: list[int]) -> tuple[_Clock, list[datetime]] | None:
+def _wait_until_due(ids: list[int], followups: FollowUps) -> tuple[_Clock, list[datetime]] | None:
     """Sleep until the batch's slots are due (the task is queued slightly early, for precision).
 
-    Rows not yet due are put back on the queue for their time. Returns the clock and the
-    instants of the slots, or None when nothing is left to claim.
+    Rows not yet due go back to the queue for their time (in `followups`). Returns the clock and
+    the instants of the slots, or None when nothing is left to claim.
     """
     rows = db.session.execute(
         select(Execution.id, Execution.status, Execution.scheduled_for, Execution.next_attempt_at)
@@ -170,8 +192,7 @@ def _wait_until_due(ids: list[int]) -> tuple[_Clock, list[datetime]] | None:
     now = clock.now()
     later = [(row_id, when) for row_id, when in due.items()
              if when - now > timedelta(seconds=MAX_WAIT_SECONDS)]
-    if later:
-        enqueue_executions(later)
+    followups.runs.extend(later)
     soon = [when for row_id, when in due.items() if when - now <= timedelta(seconds=MAX_WAIT_SECONDS)]
     if not soon:
         return None
@@ -217,7 +238,7 @@ def claim_executions(ids: list[int], now: datetime, instants: list[datetime] | N
     # A materialized CTE runs once; as a plain IN subquery PostgreSQL may re-run it per row and
     # its LIMIT would not hold.
     lockable = (select(Execution.id).where(candidates, Execution.status.in_(RUNNABLE), due)
-                .order_by(own_first, Execution.id).limit(max(len(ids), BATCH_SIZE))
+                .order_by(own_first, Execution.id).limit(max(len(ids), CLAIM_LIMIT))
                 .with_for_update(skip_locked=True)
                 .cte("claimable").prefix_with("MATERIALIZED"))
     statement = (update(Execution)
@@ -310,7 +331,7 @@ def _cancel_replaced(execution_ids: list[int], replacement: int, now: datetime) 
         .values(status="cancelled", reason="replaced", finished_at=now, lease_expires_at=None,
                 error=f"Replaced by execution {replacement}.", updated_at=now)
         .execution_options(synchronize_session=False))
-    _insert_logs([
+    insert_logs([
         {"execution_id": execution_id, "attempt": 0, "timestamp": utcnow(), "level": "warning",
          "message": f"Cancelled: replaced by execution {replacement} (overlap policy 'replace').",
          "data": None} for execution_id in execution_ids])
@@ -334,13 +355,13 @@ def _write_settled(settled: list[tuple[Attempt, str, str, str]], now: datetime) 
         {"b_id": a.id, "b_attempt": a.attempt, "b_status": status, "b_reason": reason,
          "b_error": message if status == "cancelled" else None, "b_now": now}
         for a, status, reason, message in settled])
-    _insert_logs([
+    insert_logs([
         {"execution_id": a.id, "attempt": a.attempt - 1, "timestamp": utcnow(), "level": "info",
          "message": f"{status.capitalize()} ({reason}): {message}", "data": None}
         for a, status, reason, message in settled])
 
 
-def _insert_logs(rows: list[dict[str, Any]]) -> None:
+def insert_logs(rows: list[dict[str, Any]]) -> None:
     """Insert log lines in a few multi-row statements.
 
     RETURNING makes SQLAlchemy batch the rows into multi-row INSERTs ("insertmanyvalues");
@@ -358,111 +379,22 @@ def job_policy(job: Job) -> JobPolicy:
 
 def _make_call(attempt: Attempt, job: Job) -> Call:
     attempt.secrets = frozenset(masking.target_secrets(job.target) | {job.signing_secret})
-    target = job.target
-    if job.retry_on_client_error:
-        # The http handler reads this flag: a 4xx is then retried like any failure.
-        target = {**(target or {}), "_retry_on_client_error": True}
     return Call(execution_id=attempt.id, job_id=job.id, job_name=job.name, attempt=attempt.attempt,
                 scheduled_for=attempt.scheduled_for, trigger=attempt.trigger, handler=job.handler,
-                target=target, payload=job.payload, timeout_seconds=float(job.timeout_seconds),
-                signing_secret=job.signing_secret, log=attempt.log)
+                target=job.target, payload=job.payload, timeout_seconds=float(job.timeout_seconds),
+                signing_secret=job.signing_secret, retry_on_client_error=job.retry_on_client_error,
+                log=attempt.log)
 
 
 def _run_calls(calls: list[Call]) -> list[tuple[Outcome, float]]:
     """Run all calls concurrently; each outcome with the monotonic time its call finished."""
     try:
-        return _call_loop.run(calls)
+        return run_batch(calls)
     except Exception as exc:  # the batch machinery itself broke: every attempt fails, none is lost
         log.exception("Running a batch of %s calls failed.", len(calls))
         finished = time.monotonic()
         return [(Outcome(ok=False, error=f"Internal error running the handler: {exc}"), finished)
                 for _ in calls]
-
-
-class _CallLoop:
-    """One event loop per process, in its own thread, where every batch's calls run.
-
-    Its HTTP client session (the `http` handler's `client_session()`) outlives a batch, so the
-    next batch to the same targets reuses their kept-alive connections instead of opening one
-    per call: measured here, a 5000-job burst arrives ~30 % sooner. The settings are still read
-    for every batch (in the caller's app context); a batch whose settings differ gets a
-    session of its own, and the old one closes once its calls are done.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pid = 0
-        self._server: tuple[Any, asyncio.Queue] | None = None
-
-    def run(self, calls: list[Call]) -> list[tuple[Outcome, float]]:
-        from .handlers.http import current_settings
-
-        settings = current_settings()
-        future = asyncio.run_coroutine_threadsafe(self._submit(settings, calls), self._ensure_loop())
-        return future.result()
-
-    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            # A forked worker process starts with a loop of its own (the parent's thread is not there).
-            if self._loop is None or self._pid != os.getpid():
-                self._loop = asyncio.new_event_loop()
-                self._pid = os.getpid()
-                self._server = None
-                threading.Thread(target=self._loop.run_forever, name="chronos-calls", daemon=True).start()
-            return self._loop
-
-    async def _submit(self, settings: Any, calls: list[Call]) -> list[tuple[Outcome, float]]:
-        if self._server is None or self._server[0] != settings:
-            if self._server is not None:
-                self._server[1].put_nowait(None)  # the old session closes after its calls
-            inbox: asyncio.Queue = asyncio.Queue()
-            self._server = (settings, inbox)
-            asyncio.get_running_loop().create_task(self._serve(settings, inbox))
-        done: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._server[1].put_nowait((calls, done))
-        return await done
-
-    async def _serve(self, settings: Any, inbox: asyncio.Queue) -> None:
-        """Hold one session open; run each batch in a task that inherits it (a context variable)."""
-        from .handlers.http import client_session
-
-        running: set[asyncio.Task] = set()
-        try:
-            async with client_session(settings):
-                while (item := await inbox.get()) is not None:
-                    calls, done = item
-                    task = asyncio.create_task(self._batch(calls, done))
-                    running.add(task)
-                    task.add_done_callback(running.discard)
-                if running:
-                    await asyncio.gather(*running, return_exceptions=True)
-        except Exception as exc:  # opening the session failed: fail whatever waits, never hang
-            while not inbox.empty():
-                item = inbox.get_nowait()
-                if item is not None and not item[1].done():
-                    item[1].set_exception(exc)
-            if self._server is not None and self._server[1] is inbox:
-                self._server = None
-            raise
-
-    @staticmethod
-    async def _batch(calls: list[Call], done: asyncio.Future) -> None:
-        async def timed(call: Call) -> tuple[Outcome, float]:
-            outcome = await run_call(call)
-            return outcome, time.monotonic()
-
-        try:
-            results = list(await asyncio.gather(*(timed(call) for call in calls)))
-        except BaseException as exc:  # run_call turns handler errors into outcomes: a bug, or cancelled
-            if not done.done():
-                done.set_exception(exc)
-            raise
-        if not done.done():
-            done.set_result(results)
-
-
-_call_loop = _CallLoop()
 
 
 # --- recording --------------------------------------------------------------------------------
@@ -476,17 +408,16 @@ def retry_delay(policy: JobPolicy, attempt: int, retry_after: float | None) -> f
     return float(backoff[min(attempt - 1, len(backoff) - 1)])
 
 
-def record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], now: datetime) -> None:
-    """Write finished attempts in one transaction; then queue retries and notifications.
+def record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], now: datetime) -> FollowUps:
+    """Write finished attempts in one transaction; the retries and notices it leaves for the queue.
 
-    Used for attempts that ran and for attempts recovery gave up on (lease expired).
+    Used for attempts that ran and for attempts the safety sync gave up on (lease expired).
     """
     if not attempts:
-        return
+        return FollowUps()
     for tries_left in (2, 1, 0):
         try:
-            _record_attempts(attempts, policies, now)
-            return
+            return _record_attempts(attempts, policies, now)
         except DBAPIError:
             # A dropped connection or a deadlock victim: the calls were made, so try to keep their
             # results; if it keeps failing, the leases expire and recovery retries the attempts.
@@ -495,9 +426,10 @@ def record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], now
                 raise
             log.warning("Recording %s attempt(s) failed; trying again.", len(attempts), exc_info=True)
             time.sleep(0.2)
+    raise AssertionError("unreachable: the last try returns or raises")
 
 
-def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], now: datetime) -> None:
+def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], now: datetime) -> FollowUps:
     ids = [a.id for a in attempts]
     # Still ours = still running at our attempt; everything else is a late write and is refused.
     # (Rows of a job deleted meanwhile are gone: neither their result nor their log lines stay.)
@@ -572,7 +504,7 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
                     updated_at=bindparam("b_now", type_=UTCDateTime())),
             writes)
     if logs:
-        _insert_logs(logs)
+        insert_logs(logs)
     if job_updates:
         # In job id order, so concurrent batches touching the same jobs cannot deadlock.
         rows = [job_updates[job_id] for job_id in sorted(job_updates)]
@@ -585,16 +517,14 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
                                 else_=_jobs.c.status)),
             rows)
     db.session.commit()
-    if retries:
-        enqueue_executions(retries)
     _observe(observed)
-    _notify(failed, recovered)
+    return FollowUps(runs=retries, failed=failed, recovered=recovered)
 
 
 def _observe(observed: list[tuple[Attempt, str, str]]) -> None:
-    """Log each recorded attempt with its execution id, and count it in the Prometheus metrics."""
+    """Log each recorded attempt with its execution id, and count it in the metrics."""
     try:
-        for attempt, handler, status in observed:
+        for attempt, _handler, status in observed:
             ok = attempt.outcome is not None and attempt.outcome.ok
             ids = {"execution_id": attempt.id, "job_id": attempt.job_id, "attempt": attempt.attempt}
             if ok:
@@ -603,78 +533,11 @@ def _observe(observed: list[tuple[Attempt, str, str]]) -> None:
                 error = attempt.outcome.error if attempt.outcome else None
                 log.warning("Execution %s attempt %s failed (%s): %s", attempt.id, attempt.attempt, status,
                             error, extra=ids)
-            metrics.ATTEMPTS.labels(outcome="succeeded" if ok else "failed", handler=handler).inc()
-            if attempt.finished_at is not None:
-                metrics.ATTEMPT_DURATION.labels(handler=handler).observe(
-                    max(0.0, (attempt.finished_at - attempt.started_at).total_seconds()))
-            if attempt.attempt == 1:
-                metrics.LATENESS.observe(max(0.0, (attempt.started_at - attempt.scheduled_for).total_seconds()))
-            if status != "retrying":
-                metrics.EXECUTIONS.labels(status=status, handler=handler).inc()
+        metrics.observe_attempts([
+            metrics.ObservedAttempt(handler=handler, status=status, attempt=attempt.attempt,
+                                    ok=attempt.outcome is not None and attempt.outcome.ok,
+                                    scheduled_for=attempt.scheduled_for, started_at=attempt.started_at,
+                                    finished_at=attempt.finished_at)
+            for attempt, handler, status in observed])
     except Exception:  # a logging or metrics problem must never fail a recorded attempt
         log.debug("Could not record metrics.", exc_info=True)
-
-
-def _notify(failed: list[int], recovered: list[int]) -> None:
-    """Tell chronos.notify about final failures and recoveries (it only queues tasks)."""
-    for execution_id in failed:
-        try:
-            notify.execution_failed(execution_id)
-        except Exception:  # a notification problem must not undo a recorded result
-            log.exception("Could not queue the failure notice of execution %s.", execution_id)
-    for execution_id in recovered:
-        try:
-            notify.execution_recovered(execution_id)
-        except Exception:
-            log.exception("Could not queue the recovery notice of execution %s.", execution_id)
-
-
-# --- manual trigger and put-back ---------------------------------------------------------------
-
-
-def trigger_manual(job: Job) -> Execution:
-    """Create a `manual` execution of the job due now, commit it and queue it."""
-    now = db_now()
-    execution = Execution(job_id=job.id, owner_id=job.owner_id, job_version=job.version, scheduled_for=now,
-                          trigger="manual", status="pending", attempt=0, attempts=[])
-    db.session.add(execution)
-    db.session.commit()
-    enqueue_executions([(execution.id, now)])
-    return execution
-
-
-def put_back_running(worker: str) -> list[int]:
-    """Hand a stopping consumer's running executions back to the queue (SIGTERM); their ids.
-
-    The interrupted attempt keeps its number, so its late write (if the thread finishes
-    before the process exits) is refused; the next attempt is started by another consumer.
-    """
-    now = db_now()
-    rows = db.session.execute(
-        select(Execution.id, Execution.attempt, Execution.attempts)
-        .where(Execution.worker == worker, Execution.status == "running")
-        .order_by(Execution.id).with_for_update(skip_locked=True)).all()
-    if not rows:
-        db.session.rollback()
-        return []
-    db.session.execute(
-        update(_executions)
-        .where(_executions.c.id == bindparam("b_id"), _executions.c.attempt == bindparam("b_attempt"),
-               _executions.c.status == "running")
-        .values(status="retrying", next_attempt_at=bindparam("b_now", type_=UTCDateTime()),
-                lease_expires_at=None, worker=None,
-                attempts=bindparam("b_attempts", type_=JSON()),
-                updated_at=bindparam("b_now", type_=UTCDateTime())),
-        [{"b_id": row.id, "b_attempt": row.attempt, "b_now": now,
-          "b_attempts": [*(row.attempts or []), {"attempt": row.attempt, "status": "interrupted",
-                                                 "finished_at": now.isoformat(),
-                                                 "error": "The worker was stopped (SIGTERM); put back."}]}
-         for row in rows])
-    _insert_logs([
-        {"execution_id": row.id, "attempt": row.attempt, "timestamp": utcnow(), "level": "warning",
-         "message": f"Worker {worker} stopped during attempt {row.attempt}; the execution was put back.",
-         "data": None} for row in rows])
-    db.session.commit()
-    ids = [row.id for row in rows]
-    enqueue_executions([(row_id, now) for row_id in ids])
-    return ids

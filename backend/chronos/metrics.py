@@ -9,20 +9,28 @@ import hmac
 import logging
 import os
 import time
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, abort, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from . import health
+from .extensions import db, huey, limiter
+from .models import Execution, db_now
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +46,32 @@ HTTP_LATENCY = Histogram("chronos_http_request_duration_seconds", "API request l
                          ["method", "route", "status"])
 
 
+@dataclass
+class ObservedAttempt:
+    """One recorded attempt, as the metrics count it."""
+
+    handler: str
+    status: str
+    attempt: int
+    ok: bool
+    scheduled_for: datetime
+    started_at: datetime
+    finished_at: datetime | None
+
+
+def observe_attempts(observed: Iterable[ObservedAttempt]) -> None:
+    """Count recorded attempts: outcomes, durations, lateness of first attempts, final statuses."""
+    for attempt in observed:
+        ATTEMPTS.labels(outcome="succeeded" if attempt.ok else "failed", handler=attempt.handler).inc()
+        if attempt.finished_at is not None:
+            ATTEMPT_DURATION.labels(handler=attempt.handler).observe(
+                max(0.0, (attempt.finished_at - attempt.started_at).total_seconds()))
+        if attempt.attempt == 1:
+            LATENESS.observe(max(0.0, (attempt.started_at - attempt.scheduled_for).total_seconds()))
+        if attempt.status != "retrying":
+            EXECUTIONS.labels(status=attempt.status, handler=attempt.handler).inc()
+
+
 class StateCollector(Collector):
     """Scrape-time gauges read from the database and the queue: true across all machines."""
 
@@ -45,11 +79,6 @@ class StateCollector(Collector):
         self.app = app
 
     def collect(self) -> Iterator[Any]:
-        from sqlalchemy import func, select
-
-        from .extensions import db, huey
-        from .models import Execution, db_now
-
         with self.app.app_context():
             by_status = GaugeMetricFamily("chronos_executions_by_status",
                                           "Executions currently in each status.", labels=["status"])
@@ -61,9 +90,6 @@ class StateCollector(Collector):
             over = GaugeMetricFamily("chronos_executions_over_timeout",
                                      "Executions running longer than their job's timeout.")
             try:
-                from .api.health import count_workers
-                from .api.system import running_over_timeout
-
                 rows = db.session.execute(select(Execution.status, func.count()).group_by(Execution.status))
                 for status, count in rows:
                     by_status.add_metric([status], count)
@@ -72,8 +98,8 @@ class StateCollector(Collector):
                 late = db.session.scalar(select(func.count()).select_from(Execution).where(
                     Execution.status == "pending", Execution.scheduled_for < now - grace))
                 unclaimed.add_metric([], late or 0)
-                alive.add_metric([], count_workers() or 0)
-                over.add_metric([], running_over_timeout(now, None))
+                alive.add_metric([], health.count_workers() or 0)
+                over.add_metric([], health.running_over_timeout(now, None))
             finally:
                 db.session.remove()
             yield by_status
@@ -90,13 +116,10 @@ class StateCollector(Collector):
 
 def render_metrics(app: Flask) -> bytes:
     """The process's (or, in multiprocess mode, every process's) samples plus the scrape-time state."""
+    samples = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         samples = CollectorRegistry()
         multiprocess.MultiProcessCollector(samples)
-    else:
-        from prometheus_client import REGISTRY as samples
     state = CollectorRegistry()
     state.register(StateCollector(app))
     # The text format is a sequence of metric families, so two registries' outputs concatenate.
@@ -105,8 +128,6 @@ def render_metrics(app: Flask) -> bytes:
 
 def init_metrics(app: Flask) -> None:
     """Time every request by route, and serve /metrics (behind METRICS_TOKEN when set)."""
-    from .extensions import limiter
-
     @app.before_request
     def _start_timer() -> None:
         g.request_started = time.perf_counter()

@@ -40,7 +40,6 @@ OVERLAP_POLICIES = ("allow", "forbid", "replace")
 MISFIRE_POLICIES = ("run_once", "skip")
 TRIGGERS = ("schedule", "manual", "catch_up")
 EXECUTION_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "skipped", "cancelled")
-FINISHED_STATUSES = ("succeeded", "failed", "skipped", "cancelled")
 DEFAULT_BACKOFF = [60, 300, 900]
 
 

@@ -2,7 +2,7 @@
 
 The web process only records the request and queues its id; a worker claims the row (one
 conditional UPDATE, so a repeated delivery does nothing), makes the call with the same handlers
-and address rules as an execution (`handlers.run_calls`), and records the outcome. A receiver can
+and address rules as an execution (`handlers.batch`), and records the outcome. A receiver can
 tell a test call from a real one: it carries ``X-Chronos-Execution-Id: 0`` and
 ``X-Chronos-Attempt: 0``, which no execution has. Secret header values stay in the row only until
 the run is over; then the target is stored masked. A test run nobody picked up in time is never
@@ -10,7 +10,6 @@ run late, and old test runs are purged.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
@@ -20,9 +19,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from . import masking
+from . import executor, masking
 from .extensions import db
-from .handlers import Call, Outcome, run_calls
+from .handlers import Call, Outcome
+from .handlers.batch import run_one
 from .models import Job, TestRun, db_now, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ WORKER_STOPPED = "The worker stopped during the test run."
 
 def run(test_run_id: int) -> None:
     """Claim a pending test run, make its call, record what happened (safe to deliver twice)."""
-    from . import executor
-
     now = db_now()
     wait = timedelta(seconds=current_app.config["TEST_RUN_MAX_WAIT_SECONDS"])
     # A test run nobody picked up in time is not run late: its user has moved on.
@@ -67,7 +65,7 @@ def run(test_run_id: int) -> None:
 
     started = time.monotonic()
     try:
-        outcome = asyncio.run(run_calls([call]))[0]
+        outcome = run_one(call)  # on the process's call loop, as an execution's calls are
     except Exception as exc:  # the machinery broke: the test run fails, the worker goes on
         log.exception("Test run %s could not run.", test_run_id)
         outcome = Outcome(ok=False, error=f"Internal error running the handler: {exc}")

@@ -1,37 +1,52 @@
 """The worker: a Huey consumer on the app's Huey instance, with a sub-second scheduler tick.
 
 Run it with ``python -m chronos.worker [-w N] [-k thread|process]`` (defaults from
-``CHRONOS_WORKERS``, 4, and ``CHRONOS_WORKER_TYPE``, thread). Every task runs in an app context
-built by the same ``create_app()`` as the web process. The consumer records a heartbeat, runs a
-recovery pass when it starts, and on SIGTERM (the stop signal of Procfile platforms) hands its
+``CHRONOS_WORKERS``, 4, and ``CHRONOS_WORKER_TYPE``, thread), or with Huey's own CLI as
+``huey_consumer chronos.worker.huey`` (this module is what it must load: the app, its context,
+the tasks). Every task runs in an app context built by the same ``create_app()`` as the web
+process. The consumer records a heartbeat, plans and runs a safety sync when it starts and then
+every ``SAFETY_SYNC_SECONDS``, and on SIGTERM (the stop signal of Procfile platforms) hands its
 running executions back to the queue before it exits, so another consumer finishes them. SIGINT
 stops gracefully: running attempts finish first.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
+import signal
 import socket
 import sys
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from datetime import timedelta
+from typing import Any
 
-from flask import Flask
+from flask import Flask, has_app_context
+from huey.api import Task
 from huey.consumer import Consumer as HueyConsumer
 from huey.consumer import Scheduler as HueyScheduler
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+from sqlalchemy import delete, select
+
+from . import create_app, executor, tasks
+from .config import load_config
+from .extensions import db, huey
+from .models import WorkerHeartbeat, db_now
+
+__all__ = ["huey", "main"]
 
 log = logging.getLogger("chronos.worker")
 
-# Huey's stock scheduler looks for due tasks once a second, which alone makes a firing up to
-# 1 s late; this one looks every 50 ms (a cheap sorted-set read in Redis).
-SCHEDULER_TICK_SECONDS = float(os.environ.get("CHRONOS_SCHEDULER_TICK", "0.05"))
+# The worker's settings, read once like every other (config.py).
+SETTINGS = load_config()
 MAX_IDLE_POLL_SECONDS = 0.25
-HEARTBEAT_SECONDS = float(os.environ.get("CHRONOS_HEARTBEAT_SECONDS", "10"))
 
 _app: Flask | None = None
 _app_lock = threading.Lock()
+_task_context = threading.local()
 
 
 def get_app() -> Flask:
@@ -39,23 +54,45 @@ def get_app() -> Flask:
     global _app
     with _app_lock:
         if _app is None:
-            from . import create_app
-
             _app = create_app()
         return _app
 
 
-def app_context() -> AbstractContextManager:
-    """An app context for a task: one way to reach the database, in the web and the worker alike."""
+def app_context() -> AbstractContextManager[Any]:
+    """An app context for work outside a task (heartbeat, safety sync loop, start and stop)."""
     return get_app().app_context()
 
 
-class Scheduler(HueyScheduler):
-    """Huey's scheduler with a sub-second tick (the stock one clamps its interval to >= 1 s)."""
+@huey.pre_execute()
+def _push_app_context(task: Task) -> None:
+    """Run every task inside this process's app context (unless its caller already has one)."""
+    if has_app_context():
+        _task_context.context = None
+        return
+    context = get_app().app_context()
+    context.push()
+    _task_context.context = context
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.interval = SCHEDULER_TICK_SECONDS
+
+@huey.post_execute()
+def _pop_app_context(task: Task, task_value: Any, exc: BaseException | None) -> None:
+    context = getattr(_task_context, "context", None)
+    if context is not None:
+        db.session.remove()
+        context.pop()
+        _task_context.context = None
+
+
+class Scheduler(HueyScheduler):
+    """Huey's scheduler with a sub-second tick (the stock one clamps its interval to >= 1 s).
+
+    The stock tick of one second alone makes a firing up to 1 s late; this one looks every
+    `CHRONOS_SCHEDULER_TICK` seconds (50 ms: a cheap sorted-set read in Redis).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.interval = float(SETTINGS["CHRONOS_SCHEDULER_TICK"])
 
 
 class Consumer(HueyConsumer):
@@ -64,15 +101,12 @@ class Consumer(HueyConsumer):
 
 def beat(worker: str) -> None:
     """Record that this consumer is alive (the API's health check counts recent heartbeats)."""
-    from .extensions import db
-    from .models import WorkerHeartbeat, db_now
-
     db.session.merge(WorkerHeartbeat(worker=worker, last_seen=db_now()))
     db.session.commit()
 
 
 def _heartbeat_loop(worker: str, stop: threading.Event) -> None:
-    while not stop.wait(HEARTBEAT_SECONDS):
+    while not stop.wait(float(SETTINGS["CHRONOS_HEARTBEAT_SECONDS"])):
         try:
             with app_context():
                 beat(worker)
@@ -86,25 +120,16 @@ def _safety_sync_loop(interval: float, stop: threading.Event) -> None:
     Huey's periodic tasks run at most once a minute; a firing whose task Redis lost must be queued
     again sooner than the misfire grace, or it would count as missed (see scheduling/misfire.py).
     """
-    from .scheduling.recovery import recover
-
     while not stop.wait(interval):
         try:
             with app_context():
-                recover()
+                tasks.sync_now()
         except Exception:  # the database may be briefly away; the next pass tries again
             log.exception("Safety sync failed.")
 
 
 def check_alive() -> int:
     """0 when a consumer on this host has beaten its heartbeat within the last minute."""
-    from datetime import timedelta
-
-    from sqlalchemy import select
-
-    from .extensions import db
-    from .models import WorkerHeartbeat, db_now
-
     with app_context():
         recent = db.session.scalar(select(WorkerHeartbeat.worker).where(
             WorkerHeartbeat.worker.startswith(f"{socket.gethostname()}:"),
@@ -119,31 +144,24 @@ def _serve_metrics() -> None:
     multiprocess mode (PROMETHEUS_MULTIPROC_DIR); `chronos serve` sets it for web and worker alike,
     so the web's /metrics already includes a local consumer's counts.
     """
-    port = os.environ.get("CHRONOS_METRICS_PORT")
+    port = SETTINGS["CHRONOS_METRICS_PORT"]
     if not port:
         return
-    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
-
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    start_http_server(int(port), addr=os.environ.get("CHRONOS_METRICS_ADDR", "127.0.0.1"), registry=registry)
+    start_http_server(int(port), addr=SETTINGS["CHRONOS_METRICS_ADDR"], registry=registry)
 
 
 def _die_with_parent() -> None:
     """Have the kernel kill this forked worker when its consumer dies, however it dies.
 
     Without this a SIGKILLed consumer leaves its process workers running unsupervised: their
-    heartbeat is gone, so recovery retries their attempts while they may still be making the call.
+    heartbeat is gone, so the safety sync retries their attempts while they may still be calling.
     """
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
-    import signal
-
     pr_set_pdeathsig = 1
     try:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
@@ -152,14 +170,14 @@ def _die_with_parent() -> None:
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m chronos.worker", description=__doc__.split("\n")[0])
-    parser.add_argument("-w", "--workers", type=int, default=int(os.environ.get("CHRONOS_WORKERS", "4")),
+    parser = argparse.ArgumentParser(prog="python -m chronos.worker", description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("-w", "--workers", type=int, default=int(SETTINGS["CHRONOS_WORKERS"]),
                         help="worker threads or processes (env CHRONOS_WORKERS, default 4)")
     parser.add_argument("-k", "--worker-type", choices=("thread", "process"),
-                        default=os.environ.get("CHRONOS_WORKER_TYPE", "thread"),
+                        default=SETTINGS["CHRONOS_WORKER_TYPE"],
                         help="thread or process (env CHRONOS_WORKER_TYPE, default thread)")
     parser.add_argument("--no-periodic", action="store_true",
-                        help="do not run the periodic planner and recovery on this consumer")
+                        help="do not run the periodic planner and safety sync on this consumer")
     parser.add_argument("--check", action="store_true",
                         help="exit 0 if a consumer on this host beat its heartbeat in the last minute "
                              "(a container health check), 1 otherwise")
@@ -172,15 +190,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         return check_alive()
     _serve_metrics()
-    from . import (
-        executor,
-        tasks,  # noqa: F401  (registers the tasks with Huey)
-    )
-    from .extensions import db, huey
-    from .models import WorkerHeartbeat
-    from .scheduling.planner import plan_due_jobs
-    from .scheduling.recovery import recover
-
     # One name per consumer, set before any fork, so its process workers share it.
     worker = f"{socket.gethostname()}:{os.getpid()}"
     executor.worker_name = worker
@@ -191,9 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         beat(worker)
         # After an outage, plan first: slots missed while nothing ran get their one catch-up row
         # before any queued firing of the outage is claimed (only the newest missed slot runs).
-        plan_due_jobs()
+        tasks.plan_now()
         # Whatever was lost while no consumer ran is queued again before the first tick.
-        recover()
+        tasks.sync_now()
+
     # Process workers are forked from this process: a child must never reuse the parent's
     # database connections (two processes on one socket), so it starts with an empty pool.
     def _fresh_pool_in_child() -> None:
@@ -215,19 +225,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                         periodic=not args.no_periodic, check_worker_health=True, flush_locks=True,
                         max_delay=MAX_IDLE_POLL_SECONDS)
     log.info("Chronos worker %s: %s %s worker(s), scheduler tick %.2f s.", worker, args.workers,
-             args.worker_type, SCHEDULER_TICK_SECONDS)
+             args.worker_type, float(SETTINGS["CHRONOS_SCHEDULER_TICK"]))
     consumer.run()  # returns after SIGINT (running tasks finished) or SIGTERM (they were abandoned)
 
     stop.set()
     with app.app_context():
         try:
-            put_back = executor.put_back_running(worker)
+            put_back = tasks.put_back(worker)
             if put_back:
                 log.warning("Put back %s interrupted execution(s): %s", len(put_back), put_back)
-            db.session.query(WorkerHeartbeat).filter_by(worker=worker).delete()
+            db.session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker == worker))
             db.session.commit()
         except Exception:  # whatever is left running is recovered when its lease expires
-            log.exception("Could not put back running executions; recovery will.")
+            log.exception("Could not put back running executions; the safety sync will.")
     log.info("Chronos worker %s stopped.", worker)
     logging.shutdown()
     # Abandoned task threads may still be inside a call: leave without waiting for them.

@@ -23,7 +23,7 @@ def test_preview_lists_next_runs_in_the_zone_with_offsets(client):
     in_utc = [datetime.fromisoformat(value) for value in body["next_runs_utc"]]
     assert len(local) == len(in_utc) == 3
     now = datetime.now(UTC)
-    for shown, utc_value in zip(local, in_utc):
+    for shown, utc_value in zip(local, in_utc, strict=False):
         # Each time carries the zone's own offset at that instant (-05:00 or -04:00).
         assert shown.utcoffset() == shown.astimezone(zone).utcoffset()
         assert utc_value.utcoffset().total_seconds() == 0 and shown == utc_value
@@ -167,7 +167,7 @@ def test_jitter_delays_each_run_by_its_own_offset(client):
     fired = [datetime.fromisoformat(value) for value in body["next_runs_utc"]]
     slots = [at.replace(minute=0, second=0) for at in fired]
     assert fired == [slot + timedelta(seconds=jitter_offset(77, slot, 900)) for slot in slots]
-    assert len({at - slot for at, slot in zip(fired, slots)}) > 3
+    assert len({at - slot for at, slot in zip(fired, slots, strict=True)}) > 3
     assert [run["at_utc"] for run in body["runs"]] == body["next_runs_utc"]
     # Another job gets other offsets; the same job the same ones on every call.
     other = preview(client, cron_expression="0 * * * *", count=10, jitter_seconds=900, job_id=78).get_json()

@@ -7,7 +7,7 @@ import pytest
 from huey import RedisHuey
 
 from chronos import create_app
-from chronos.api import health as health_module
+from chronos import health as health_module
 from chronos.extensions import db
 from chronos.models import WorkerHeartbeat, utcnow
 

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import pytest
 
+from chronos import health
 from chronos.api import system
 from chronos.extensions import db
 from chronos.models import Execution, Job, SyncPass, WorkerHeartbeat, db_now
-from chronos.scheduling.recovery import recover
+from chronos.sync import sync
 
 from .support import API, add_execution, create_job
 
@@ -147,9 +148,9 @@ def test_a_backlog_in_the_queue_is_reported(client, alice, monkeypatch):
     from chronos import tasks
 
     healthy()
-    monkeypatch.setattr(system, "QUEUE_BACKLOG", 5)
-    for job_id in range(6):
-        tasks.plan_job(job_id + 1)
+    monkeypatch.setattr(health, "QUEUE_BACKLOG", 5)
+    for _ in range(6):
+        tasks.plan()
     body = status(client, alice)
     assert body["system"]["queue_depth"]["ready"] == 6
     assert "6 tasks are waiting in the queue: the workers are not keeping up." in body["reasons"]
@@ -176,19 +177,19 @@ def test_without_system_details_only_your_jobs_and_a_plain_word(client, alice, m
                                "1 of your runs is overdue."]
 
 
-def test_recovery_records_each_pass_and_keeps_only_the_last(app, monkeypatch):
+def test_the_safety_sync_records_each_pass_and_keeps_only_the_last(app, monkeypatch):
     from tests.factories import make_execution, make_job
 
     monkeypatch.setattr(SyncPass, "KEEP", 3)
     job = make_job()
     lost = make_execution(job, scheduled_for=db_now() - timedelta(minutes=5))
-    recover()
+    sync()
     first = SyncPass.latest()
     assert first.requeued == 1 and first.expired == 0
     assert first.details == {"requeued": 1, "expired": 0} and first.finished_at >= first.started_at
     first_id = first.id
     for _ in range(4):
-        recover()
+        sync()
     assert [row.id for row in db.session.query(SyncPass).order_by(SyncPass.id)] == \
         [first_id + 2, first_id + 3, first_id + 4]
     assert db.session.get(Execution, lost.id).status == "pending"
@@ -197,4 +198,4 @@ def test_recovery_records_each_pass_and_keeps_only_the_last(app, monkeypatch):
 @pytest.mark.parametrize("seconds,words", [(45, "45 s"), (190, "3 min"), (7300, "2 h"), (90000, "1 day"),
                                            (200000, "2 days")])
 def test_durations_in_words(seconds, words):
-    assert system.ago(seconds) == words
+    assert health.ago(seconds) == words

@@ -1,6 +1,7 @@
 """Engine fixtures: real `python -m chronos.worker` processes (the receiver is in tests/conftest.py)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -39,7 +40,7 @@ class Consumers:
         app's Huey instance (the way DESIGN.md says a deployment may run it)."""
         env = {**os.environ, **CONSUMER_ENV, **(extra_env or {})}
         if stock:
-            args = [sys.executable, "-m", "huey.bin.huey_consumer", "chronos.tasks.huey",
+            args = [sys.executable, "-m", "huey.bin.huey_consumer", "chronos.worker.huey",
                     "-w", str(workers), "-k", env.get("CHRONOS_WORKER_TYPE", "thread")]
             if not periodic:
                 args.append("--no-periodic")
@@ -73,10 +74,8 @@ class Consumers:
 
     def stop_all(self) -> None:
         for proc in self.procs:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # it and its children are gone already
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:  # it and its children are gone already
-                pass
         for proc in self.procs:
             proc.wait(timeout=10)
 

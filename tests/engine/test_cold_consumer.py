@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from chronos.extensions import db
 from chronos.models import Execution, db_now
-from chronos.scheduling.planner import enqueue_executions
+from chronos.tasks import enqueue_executions
 from tests.factories import make_execution, make_job
 from tests.live import wait_for
 

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import select, update
 
 import tests.engine.sample_handlers  # noqa: F401  (registers flaky, sleepy, asks_to_wait, refuses)
-from chronos import executor
+from chronos import executor, tasks
 from chronos.extensions import db, huey
 from chronos.handlers import Outcome
 from chronos.models import Execution, ExecutionLog, db_now
-from chronos.scheduling.recovery import LEASE_EXPIRED, recover
+from chronos.sync import LEASE_EXPIRED
 from tests.factories import make_execution, make_job, reload
 
 
@@ -29,8 +29,8 @@ def _logs(execution_id: int) -> list[ExecutionLog]:
 def test_batch_runs_and_records_each_attempt(app):
     jobs = [make_job(name=f"job {i}", payload={"n": i}) for i in range(3)]
     rows = [make_execution(job) for job in jobs]
-    executor.run_executions([r.id for r in rows])
-    for job, row in zip(jobs, rows):
+    tasks.run_executions.call_local([r.id for r in rows])
+    for job, row in zip(jobs, rows, strict=False):
         row = reload(row)
         assert (row.status, row.attempt, row.error) == ("succeeded", 1, None)
         assert row.started_at and row.finished_at and row.duration_ms is not None
@@ -44,15 +44,15 @@ def test_batch_runs_and_records_each_attempt(app):
 
 def test_second_delivery_finds_nothing_to_claim(app):
     row = make_execution(make_job())
-    executor.run_executions([row.id])
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
+    tasks.run_executions.call_local([row.id])
     row = reload(row)
     assert row.attempt == 1 and len(row.attempts) == 1 and len(_logs(row.id)) == 1
 
 
 def test_slot_not_yet_due_is_not_claimed_early(app):
     row = make_execution(make_job(), scheduled_for=db_now() + timedelta(seconds=30))
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     assert reload(row).status == "pending"
     assert row.id in _queued()  # put back on the schedule for its time
 
@@ -61,7 +61,7 @@ def test_paused_job_slot_is_skipped_but_manual_run_goes(app):
     job = make_job(status="paused")
     slot = make_execution(job)
     manual = make_execution(job, trigger="manual")
-    executor.run_executions([slot.id, manual.id])
+    tasks.run_executions.call_local([slot.id, manual.id])
     slot, manual = reload(slot), reload(manual)
     assert (slot.status, slot.reason, slot.attempt) == ("skipped", "paused", 0)
     assert manual.status == "succeeded"
@@ -70,7 +70,7 @@ def test_paused_job_slot_is_skipped_but_manual_run_goes(app):
 def test_stale_slot_is_cancelled(app):
     job = make_job()
     row = make_execution(job, job_version=job.version - 1 if job.version > 1 else 0)
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     row = reload(row)
     assert (row.status, row.reason) == ("cancelled", "stale")
 
@@ -80,7 +80,7 @@ def test_forbid_overlap_skips_while_previous_runs(app):
     make_execution(job, status="running", attempt=1, scheduled_for=db_now() - timedelta(seconds=60),
                    lease_expires_at=db_now() + timedelta(seconds=60))
     row = make_execution(job)
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     row = reload(row)
     assert (row.status, row.reason) == ("skipped", "overlap")
 
@@ -93,11 +93,11 @@ def test_replace_overlap_cancels_the_running_one_and_refuses_its_late_write(app)
     policies = {job.id: executor.job_policy(jobs[job.id])}
     db.session.commit()
     new = make_execution(job)
-    executor.run_executions([new.id])
+    tasks.run_executions.call_local([new.id])
     assert (reload(new).status, reload(old).status, reload(old).reason) == ("succeeded", "cancelled", "replaced")
     # ...and when it finally reports, its write is refused.
     old_attempt.outcome, old_attempt.finished_at = Outcome(ok=True), db_now()
-    executor.record_attempts([old_attempt], policies, db_now())
+    tasks.queue_followups(executor.record_attempts([old_attempt], policies, db_now()))
     assert reload(old).status == "cancelled"
 
 
@@ -110,7 +110,7 @@ def test_late_write_from_an_old_attempt_is_refused(app):
     db.session.execute(update(Execution).where(Execution.id == row.id).values(attempt=2))
     db.session.commit()
     attempt.outcome, attempt.finished_at = Outcome(ok=False, error="late"), db_now()
-    executor.record_attempts([attempt], policies, db_now())
+    tasks.queue_followups(executor.record_attempts([attempt], policies, db_now()))
     row = reload(row)
     assert (row.status, row.attempt, row.error, row.attempts) == ("running", 2, None, [])
 
@@ -118,7 +118,7 @@ def test_late_write_from_an_old_attempt_is_refused(app):
 def test_failure_is_retried_after_the_backoff(app):
     job = make_job(handler="flaky", payload={"failures": 5}, max_retries=3, retry_backoff_seconds=[7, 11])
     row = make_execution(job)
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     row = reload(row)
     assert (row.status, row.attempt, row.error) == ("retrying", 1, "planned failure 1")
     first_finished = row.attempts[0]["finished_at"]
@@ -128,7 +128,7 @@ def test_failure_is_retried_after_the_backoff(app):
     # The second attempt waits 11 s (the last backoff step is reused from then on).
     db.session.execute(update(Execution).where(Execution.id == row.id).values(next_attempt_at=db_now()))
     db.session.commit()
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     row = reload(row)
     assert (row.status, row.attempt) == ("retrying", 2)
     delay = row.next_attempt_at - executor.datetime.fromisoformat(row.attempts[1]["finished_at"])
@@ -140,7 +140,7 @@ def test_retry_after_is_honoured_within_the_cap(app, monkeypatch):
     monkeypatch.setitem(app.config, "RETRY_AFTER_CAP_SECONDS", 30)
     short = make_execution(make_job(handler="asks_to_wait", payload={"retry_after": 4}))
     long = make_execution(make_job(handler="asks_to_wait", payload={"retry_after": 5000}))
-    executor.run_executions([short.id, long.id])
+    tasks.run_executions.call_local([short.id, long.id])
     for row, delay in ((short, 4), (long, 30)):
         row = reload(row)
         finished = executor.datetime.fromisoformat(row.attempts[0]["finished_at"])
@@ -150,7 +150,7 @@ def test_retry_after_is_honoured_within_the_cap(app, monkeypatch):
 def test_final_failure_is_not_retried_and_is_notified(app):
     job = make_job(handler="refuses", max_retries=3)
     row = make_execution(job)
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     row = reload(row)
     assert (row.status, row.attempt, row.error) == ("failed", 1, "HTTP 404 Not Found")
     assert reload(job).last_status == "failed"
@@ -162,7 +162,7 @@ def test_http_404_from_a_real_target_is_final(app, receiver, monkeypatch):
     monkeypatch.setitem(app.config, "HTTP_ALLOWLIST", ["127.0.0.1"])
     job = make_job(handler="http", target={"url": f"{receiver.url}/status/404", "method": "POST"})
     row = make_execution(job)
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     row = reload(row)
     assert (row.status, row.attempt) == ("failed", 1)
     assert row.result["http_status"] == 404 and row.attempts[0]["http_status"] == 404
@@ -174,10 +174,10 @@ def test_http_404_from_a_real_target_is_final(app, receiver, monkeypatch):
 def test_attempts_run_out_then_failed(app):
     job = make_job(handler="flaky", payload={"failures": 9}, max_retries=1)
     row = make_execution(job)
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     db.session.execute(update(Execution).where(Execution.id == row.id).values(next_attempt_at=db_now()))
     db.session.commit()
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     row = reload(row)
     assert (row.status, row.attempt, [a["status"] for a in row.attempts]) == ("failed", 2, ["failed", "failed"])
 
@@ -185,7 +185,7 @@ def test_attempts_run_out_then_failed(app):
 def test_success_after_failure_is_a_recovery(app):
     job = make_job(last_status="failed")
     row = make_execution(job)
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     notices = [(t.args[0], t.args[1]) for t in huey.pending() if t.name.endswith("deliver_notifications")]
     assert notices == [(row.id, "recovery")]
 
@@ -194,24 +194,24 @@ def test_one_time_job_completes_when_its_firing_ends(app):
     run_at = db_now() - timedelta(seconds=1)
     job = make_job(schedule_type="once", run_at=run_at, interval_seconds=None)
     row = make_execution(job, scheduled_for=run_at)
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     assert reload(job).status == "completed"
 
 
 def test_manual_trigger_creates_and_queues_a_pending_execution(app):
     job = make_job()
-    execution = executor.trigger_manual(job)
+    execution = tasks.trigger_manual(job)
     assert (execution.trigger, execution.status, execution.job_id) == ("manual", "pending", job.id)
     assert execution.id in _queued()
     # Manual runs are outside the slot index: two at once are fine.
-    assert executor.trigger_manual(job).id != execution.id
+    assert tasks.trigger_manual(job).id != execution.id
 
 
 def test_expired_lease_is_a_failed_attempt_that_is_retried(app):
     job = make_job(max_retries=1, retry_backoff_seconds=[1])
     row = make_execution(job, status="running", attempt=1, started_at=db_now() - timedelta(seconds=60),
                          lease_expires_at=db_now() - timedelta(seconds=1), worker="gone:1")
-    assert recover().expired == 1
+    assert tasks.sync_now().expired == 1
     row = reload(row)
     assert row.status == "retrying" and row.attempts[0]["error"] == LEASE_EXPIRED
     assert row.id in _queued()
@@ -220,7 +220,7 @@ def test_expired_lease_is_a_failed_attempt_that_is_retried(app):
     db.session.execute(update(Execution).where(Execution.id == row.id).values(
         status="running", attempt=2, lease_expires_at=db_now() - timedelta(seconds=1)))
     db.session.commit()
-    recover()
+    tasks.sync_now()
     assert reload(row).status == "failed"
 
 
@@ -230,7 +230,7 @@ def test_recovery_requeues_due_rows_nobody_claimed(app):
     retry = make_execution(job, scheduled_for=db_now() - timedelta(seconds=120), status="retrying",
                            attempt=1, next_attempt_at=db_now() - timedelta(seconds=30))
     fresh = make_execution(job, scheduled_for=db_now() + timedelta(seconds=30))
-    assert recover().requeued == 2
+    assert tasks.sync_now().requeued == 2
     assert set(_queued()) == {lost.id, retry.id} and fresh.id not in _queued()
 
 
@@ -238,18 +238,18 @@ def test_put_back_hands_running_executions_to_another_consumer(app):
     row = make_execution(make_job())
     (_attempt,), _jobs = executor.claim_executions([row.id], db_now())
     db.session.commit()
-    assert executor.put_back_running(executor.worker_name) == [row.id]
+    assert tasks.put_back(executor.worker_name) == [row.id]
     row = reload(row)
     assert (row.status, row.attempt, row.attempts[0]["status"]) == ("retrying", 1, "interrupted")
     assert row.id in _queued()
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     assert (reload(row).status, reload(row).attempt) == ("succeeded", 2)
 
 
 @pytest.mark.parametrize("count", [250])
 def test_large_batch_is_claimed_and_recorded_together(app, count):
     job_rows = [make_execution(make_job(name=f"j{i}")) for i in range(count)]
-    executor.run_executions([r.id for r in job_rows])
+    tasks.run_executions.call_local([r.id for r in job_rows])
     db.session.expire_all()
     statuses = db.session.scalars(select(Execution.status)).all()
     assert statuses.count("succeeded") == count
@@ -260,16 +260,15 @@ def test_a_task_also_takes_the_other_slots_of_its_instant(app):
     rows = [make_execution(make_job(name=f"burst {i}"), scheduled_for=instant) for i in range(3)]
     other_instant = make_execution(make_job(), scheduled_for=instant - timedelta(seconds=5))
     # Jobs planned one by one arrive as one task each; the first to run takes the whole instant.
-    executor.run_executions([rows[0].id])
+    tasks.run_executions.call_local([rows[0].id])
     assert [reload(r).status for r in rows] == ["succeeded"] * 3
     assert reload(other_instant).status == "pending"
-    executor.run_executions([rows[1].id])  # the later task finds nothing left
+    tasks.run_executions.call_local([rows[1].id])  # the later task finds nothing left
     assert reload(rows[1]).attempt == 1
 
 
 def test_engine_runs_on_the_embedded_sqlite_default(sqlite_app, redis):
     """Plan, claim, run and record on SQLite: the same statements, minus row locks."""
-    from chronos.scheduling.planner import plan_due_jobs
     from tests.conftest import _clean
 
     _clean(sqlite_app)
@@ -277,10 +276,10 @@ def test_engine_runs_on_the_embedded_sqlite_default(sqlite_app, redis):
         due = db_now() - timedelta(seconds=1)
         job = make_job(next_run_at=due, interval_seconds=3600)
         flaky = make_job(handler="flaky", payload={"failures": 1}, next_run_at=due, interval_seconds=3600)
-        assert plan_due_jobs() == 2
-        assert plan_due_jobs() == 0
+        assert tasks.plan_now() == 2
+        assert tasks.plan_now() == 0
         ids = sorted(_queued())
-        executor.run_executions(ids)
+        tasks.run_executions.call_local(ids)
         rows = {r.job_id: r for r in db.session.scalars(select(Execution))}
         assert rows[job.id].status == "succeeded" and rows[flaky.id].status == "retrying"
         assert len(_logs(rows[job.id].id)) == 1
@@ -301,6 +300,6 @@ def test_job_deleted_while_its_call_runs_leaves_nothing_behind(app):
     for attempt in claimed:
         attempt.outcome, attempt.finished_at = Outcome(ok=True), db_now()
         attempt.log("info", "done", None)
-    executor.record_attempts(claimed, policies, db_now())
+    tasks.queue_followups(executor.record_attempts(claimed, policies, db_now()))
     assert reload(rows[0]).status == "succeeded" and len(_logs(rows[0].id)) == 1
     assert db.session.get(Execution, gone_id) is None

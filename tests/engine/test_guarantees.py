@@ -18,8 +18,7 @@ from sqlalchemy import func, select, update
 from chronos import tasks
 from chronos.extensions import db
 from chronos.models import Execution, Job, db_now
-from chronos.scheduling.planner import plan_due_jobs
-from chronos.scheduling.recovery import LEASE_EXPIRED
+from chronos.sync import LEASE_EXPIRED
 from tests.factories import make_execution, make_job, reload
 from tests.live import wait_for
 
@@ -54,7 +53,7 @@ def test_exactly_once_per_slot_with_two_consumers_and_two_planners(app, consumer
     def plan_in_process() -> None:
         with app.app_context():
             for _ in range(10):
-                plan_due_jobs()
+                tasks.plan_now()
                 time.sleep(0.5)
             db.session.remove()
 
@@ -100,7 +99,7 @@ def test_consumer_killed_mid_run_is_detected_and_retried(app, consumers, redis):
     assert reload(row).status == "running"  # the killed consumer's claim is still there
     # Lease = timeout 3 s + grace 2 s; after it the periodic recovery takes the attempt as failed.
     time.sleep(max(0.0, (reload(row).lease_expires_at - db_now()).total_seconds()) + 0.2)
-    tasks.recover_periodically()
+    tasks.sync_periodically()
     wait_for(lambda: _settled([job.id]), timeout=15, message="execution finished")
     row = reload(row)
     assert (row.status, row.attempt) == ("succeeded", 2)
@@ -116,7 +115,7 @@ def test_redis_flushed_with_firings_planned_still_runs_each_once(app, consumers,
     due = db_now() + timedelta(seconds=3)
     jobs = [make_job(schedule_type="once", run_at=due, next_run_at=due, interval_seconds=None,
                      handler="count") for _ in range(10)]
-    assert plan_due_jobs() == 10
+    assert tasks.plan_now() == 10
     assert len(redis.keys("*")) > 0
     # Every queued firing is gone. (Flushed before a consumer runs: a consumer that already
     # popped a task would put it back on its schedule after the flush, which proves nothing.)
@@ -124,7 +123,7 @@ def test_redis_flushed_with_firings_planned_still_runs_each_once(app, consumers,
     consumers.start(workers=2)
     time.sleep(max(0.0, (due - db_now()).total_seconds()) + 2.5)  # due, plus the recovery grace
     assert _statuses() == {"pending": 10}
-    tasks.recover_periodically()
+    tasks.sync_periodically()
     wait_for(lambda: _settled(), timeout=15, message="all recovered firings finished")
     assert _statuses() == {"succeeded": 10}
     calls = redis.hgetall("sample:slots")

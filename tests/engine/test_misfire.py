@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chronos import executor
+from chronos import tasks
 from chronos.models import db_now
 from tests.factories import make_execution, make_job, reload
 
@@ -17,7 +17,7 @@ def _late_slots(job, *seconds_ago: int):
 def test_missed_slots_of_a_skip_job_all_become_skipped(app):
     job = make_job(interval_seconds=10, misfire_policy="skip")
     rows = _late_slots(job, 150, 140, 130, 90)
-    executor.run_executions([r.id for r in rows])
+    tasks.run_executions.call_local([r.id for r in rows])
     for row in map(reload, rows):
         assert (row.status, row.reason, row.attempt) == ("skipped", "missed", 0)
         assert row.started_at is None
@@ -27,7 +27,7 @@ def test_missed_slots_of_a_skip_job_all_become_skipped(app):
 def test_only_the_newest_missed_slot_of_a_run_once_job_runs_as_catch_up(app):
     job = make_job(interval_seconds=10, misfire_policy="run_once")
     rows = _late_slots(job, 150, 140, 130, 90)
-    executor.run_executions([r.id for r in rows])
+    tasks.run_executions.call_local([r.id for r in rows])
     *older, newest = map(reload, rows)
     assert [(r.status, r.reason) for r in older] == [("skipped", "missed")] * 3
     assert (newest.status, newest.trigger, newest.attempt) == ("succeeded", "catch_up", 1)
@@ -36,8 +36,8 @@ def test_only_the_newest_missed_slot_of_a_run_once_job_runs_as_catch_up(app):
 def test_older_missed_slots_delivered_after_the_catch_up_ran_do_not_run(app):
     job = make_job(interval_seconds=10, misfire_policy="run_once")
     older, newest = _late_slots(job, 150, 90)
-    executor.run_executions([newest.id])
-    executor.run_executions([older.id])
+    tasks.run_executions.call_local([newest.id])
+    tasks.run_executions.call_local([older.id])
     assert reload(newest).status == "succeeded"
     assert (reload(older).status, reload(older).reason) == ("skipped", "missed")
 
@@ -47,7 +47,7 @@ def test_the_planners_catch_up_slot_is_the_one_that_runs(app):
     job = make_job(interval_seconds=10, misfire_policy="run_once")
     planned = _late_slots(job, 200, 190, 180)
     catch_up = make_execution(job, scheduled_for=db_now() - timedelta(seconds=70), trigger="catch_up")
-    executor.run_executions([r.id for r in planned] + [catch_up.id])
+    tasks.run_executions.call_local([r.id for r in planned] + [catch_up.id])
     assert {reload(r).status for r in planned} == {"skipped"}
     assert reload(catch_up).status == "succeeded"
 
@@ -55,7 +55,7 @@ def test_the_planners_catch_up_slot_is_the_one_that_runs(app):
 def test_a_slot_late_within_the_grace_is_not_missed(app):
     job = make_job(interval_seconds=10, misfire_policy="skip")
     (row,) = _late_slots(job, app.config["MISFIRE_GRACE_SECONDS"] - 15)
-    executor.run_executions([row.id])
+    tasks.run_executions.call_local([row.id])
     assert (reload(row).status, reload(row).trigger) == ("succeeded", "schedule")
 
 
@@ -64,6 +64,6 @@ def test_manual_runs_and_retries_are_never_missed(app):
     manual = make_execution(job, trigger="manual", scheduled_for=db_now() - timedelta(seconds=600))
     retry = make_execution(job, status="retrying", attempt=1, scheduled_for=db_now() - timedelta(seconds=600),
                            next_attempt_at=db_now() - timedelta(seconds=1))
-    executor.run_executions([manual.id, retry.id])
+    tasks.run_executions.call_local([manual.id, retry.id])
     assert reload(manual).status == "succeeded"
     assert (reload(retry).status, reload(retry).attempt) == ("succeeded", 2)

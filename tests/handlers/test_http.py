@@ -10,9 +10,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from chronos.handlers import Call, Outcome, run_call, run_calls
+from chronos.handlers import Call, Outcome, run_call
 from chronos.handlers.addresses import parse_allowlist
-from chronos.handlers.http import (
+from chronos.handlers.batch import run_calls
+from chronos.handlers.http import parse_retry_after
+from chronos.handlers.session import (
     RESPONSE_EXCERPT_BYTES,
     AddressPolicy,
     AddressRefused,
@@ -20,7 +22,6 @@ from chronos.handlers.http import (
     SafeResolver,
     client_session,
     find_refusal,
-    parse_retry_after,
 )
 from chronos.handlers.signing import verify
 from chronos.masking import mask_url
@@ -218,9 +219,14 @@ def test_not_found_is_final(receiver: Receiver, make_call) -> None:
     assert outcome.error == "HTTP 404 Not Found"
 
 
-@pytest.mark.parametrize("key", ["retry_on_client_error", "_retry_on_client_error"])
-def test_client_error_is_retried_when_the_job_says_so(receiver: Receiver, make_call, key: str) -> None:
-    outcome = call_with(ALLOW_LOCAL, make_call(f"{receiver.url}/status/404", **{key: True}))
+@pytest.mark.parametrize("said_by", ["target", "job"])
+def test_client_error_is_retried_when_the_job_says_so(receiver: Receiver, make_call, said_by: str) -> None:
+    if said_by == "target":
+        call = make_call(f"{receiver.url}/status/404", retry_on_client_error=True)
+    else:  # the job's retry_on_client_error column, carried by the call
+        call = make_call(f"{receiver.url}/status/404")
+        call.retry_on_client_error = True
+    outcome = call_with(ALLOW_LOCAL, call)
     assert not outcome.ok and outcome.retryable
 
 

@@ -12,7 +12,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from chronos import executor, handlers, notify
+from chronos import handlers, tasks
 from chronos.extensions import db
 from chronos.handlers import Call, Outcome, register
 from chronos.masking import MASK
@@ -77,10 +77,10 @@ def test_http_job_credentials_are_masked_in_records_logs_email_and_webhook(
     caplog.set_level(logging.INFO)
     job = _job(owner, receiver)
     execution = make_execution(job)
-    executor.run_executions([execution.id])
+    tasks.run_executions.call_local([execution.id])
     assert reload(execution).status == "failed", reload(execution).error
     assert reload(execution).result["http_status"] == 500, reload(execution).error
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
 
     (request,) = receiver.matching("/status/500")
     assert request.headers["X-Session-Id"] == SECRETS["session"]  # the target did get them
@@ -99,9 +99,9 @@ def test_a_handler_quoting_its_credentials_is_masked_everywhere(
     caplog.set_level(logging.INFO)
     execution = make_execution(_job(owner, receiver, auth_header="Authorization", userinfo=False,
                                     handler="leaky"))
-    executor.run_executions([execution.id])
+    tasks.run_executions.call_local([execution.id])
     row = reload(execution)
     assert row.status == "failed" and row.error == f"upstream refused credentials {MASK}"
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
     assert smtp_sink.received
     _assert_no_secret(_everything_stored_and_sent(execution.id, smtp_sink, receiver, caplog))

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from chronos import notify
+from chronos import notify, tasks
+from chronos.executor import FollowUps
 from chronos.extensions import db
 from chronos.models import Notification
+from chronos.scheduling.cron import describe_schedule
 from chronos.tasks import deliver_notifications
 from tests.factories import make_finished_execution, make_newsletter_job, make_user
 
@@ -68,7 +70,7 @@ def test_html_part_escapes_user_data(notify_config, smtp_sink, owner):
     job = make_newsletter_job(owner, name='<script>alert("x")</script> & co')
     execution = make_finished_execution(job, error="<b>boom</b>")
 
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
 
     message = smtp_sink.received[0].message
     html = message.get_body(preferencelist=("html",)).get_content()
@@ -80,7 +82,7 @@ def test_html_part_escapes_user_data(notify_config, smtp_sink, owner):
 
 def test_job_name_cannot_inject_headers(notify_config, smtp_sink, owner):
     job = make_newsletter_job(owner, name="Nightly\r\nBcc: victim@example.com")
-    notify.deliver(make_finished_execution(job).id, "failure")
+    tasks.deliver_notifications.call_local(make_finished_execution(job).id, "failure")
     [received] = smtp_sink.received
     assert received.rcpt_tos == ["alice@example.com"]
     assert received.message["Subject"] == '[Chronos] Job "Nightly Bcc: victim@example.com" failed'
@@ -90,27 +92,27 @@ def test_job_name_cannot_inject_headers(notify_config, smtp_sink, owner):
 def test_notifications_off_sends_nothing(notify_config, smtp_sink, owner):
     job = make_newsletter_job(owner, notify_on_failure=False)
     execution = make_finished_execution(job)
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
     assert smtp_sink.received == [] and _rows(execution.id) == []
 
 
 def test_execution_that_did_not_fail_is_not_notified(notify_config, smtp_sink, owner):
     job = make_newsletter_job(owner)
     execution = make_finished_execution(job, status="succeeded", error=None)
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
     retrying = make_finished_execution(job, status="retrying")
-    notify.deliver(retrying.id, "failure")
+    tasks.deliver_notifications.call_local(retrying.id, "failure")
     assert smtp_sink.received == [] and _rows(execution.id) == [] and _rows(retrying.id) == []
 
 
 def test_recovery_email_only_when_asked_for(notify_config, smtp_sink, owner):
     quiet = make_newsletter_job(owner, name="Quiet")
-    notify.deliver(make_finished_execution(quiet, status="succeeded", error=None).id, "recovery")
+    tasks.deliver_notifications.call_local(make_finished_execution(quiet, status="succeeded", error=None).id, "recovery")
     assert smtp_sink.received == []
 
     job = make_newsletter_job(owner, name="Flaky", notify_on_recovery=True)
     execution = make_finished_execution(job, status="succeeded", error=None, attempt=1)
-    notify.deliver(execution.id, "recovery")
+    tasks.deliver_notifications.call_local(execution.id, "recovery")
 
     [received] = smtp_sink.received
     assert received.message["Subject"] == '[Chronos] Job "Flaky" recovered'
@@ -121,23 +123,23 @@ def test_recovery_email_only_when_asked_for(notify_config, smtp_sink, owner):
 
 def test_interval_and_one_time_schedules_in_words(app, owner):
     every = make_newsletter_job(owner, schedule_type="interval", cron_expression=None, interval_seconds=300)
-    assert notify.describe_schedule(every) == "Every 5 minutes"
+    assert describe_schedule(every) == "Every 5 minutes"
     hourly = make_newsletter_job(owner, schedule_type="interval", cron_expression=None, interval_seconds=3600)
-    assert notify.describe_schedule(hourly) == "Every hour"
+    assert describe_schedule(hourly) == "Every hour"
     odd = make_newsletter_job(owner, schedule_type="interval", cron_expression=None, interval_seconds=90)
-    assert notify.describe_schedule(odd) == "Every 90 seconds"
+    assert describe_schedule(odd) == "Every 90 seconds"
     nickname = make_newsletter_job(owner, cron_expression="@daily", timezone="Europe/Berlin")
-    assert notify.describe_schedule(nickname).startswith("At 00:00 (Europe/Berlin)")
+    assert describe_schedule(nickname).startswith("At 00:00 (Europe/Berlin)")
     from datetime import datetime
     once = make_newsletter_job(owner, job_type="one_time", schedule_type="once", cron_expression=None,
                                run_at=datetime(2026, 7, 1, 7, 30, tzinfo=UTC), timezone="Europe/Berlin")
-    assert notify.describe_schedule(once) == "Once, at Wed 01 Jul 2026 09:30:00 CEST (UTC+02:00)"
+    assert describe_schedule(once) == "Once, at Wed 01 Jul 2026 09:30:00 CEST (UTC+02:00)"
 
 
 def test_mail_console_prints_the_message_instead(notify_config, smtp_sink, owner, monkeypatch, capsys):
     monkeypatch.setitem(notify_config, "MAIL_CONSOLE", True)
     execution = make_finished_execution(make_newsletter_job(owner))
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
     out = capsys.readouterr().out
     assert 'Subject: [Chronos] Job "Weekly Newsletter" failed' in out
     assert "To: alice@example.com" in out and "HTTP 500 Internal Server Error" in out
@@ -148,7 +150,7 @@ def test_mail_console_prints_the_message_instead(notify_config, smtp_sink, owner
 def test_no_smtp_settings_records_failed_not_configured(notify_config, owner, monkeypatch, redis):
     monkeypatch.setitem(notify_config, "SMTP_HOST", None)
     execution = make_finished_execution(make_newsletter_job(owner))
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
     [row] = _rows(execution.id)
     assert row.status == "failed" and "SMTP not configured" in row.error
     from chronos.extensions import huey
@@ -163,14 +165,14 @@ def test_smtp_password_never_in_errors_or_logs(notify_config, owner, monkeypatch
         monkeypatch.setitem(notify_config, "SMTP_USERNAME", "chronos")
         monkeypatch.setitem(notify_config, "SMTP_PASSWORD", PASSWORD)
         ok = make_finished_execution(make_newsletter_job(owner, name="Good credentials"))
-        notify.deliver(ok.id, "failure")
+        tasks.deliver_notifications.call_local(ok.id, "failure")
         assert [r.message["Subject"] for r in sink.received] == ['[Chronos] Job "Good credentials" failed']
         assert sink.auth_attempts == [("chronos", PASSWORD)]
 
         monkeypatch.setitem(notify_config, "SMTP_PASSWORD", PASSWORD + "-wrong")
         caplog.set_level(logging.DEBUG)
         bad = make_finished_execution(make_newsletter_job(owner, name="Bad credentials"))
-        notify.deliver(bad.id, "failure")
+        tasks.deliver_notifications.call_local(bad.id, "failure")
         [row] = _rows(bad.id)
         assert row.status == "failed" and "535" in row.error  # 5xx: not retried
         assert PASSWORD not in row.error and PASSWORD not in caplog.text
@@ -190,8 +192,7 @@ def test_sanitize_masks_the_password_in_every_form():
 def test_execution_failed_only_enqueues(app, owner, redis):
     from chronos.extensions import huey
     execution = make_finished_execution(make_newsletter_job(owner))
-    notify.execution_failed(execution.id)
-    notify.execution_recovered(execution.id)
+    tasks.queue_followups(FollowUps(failed=[execution.id], recovered=[execution.id]))
     assert _rows(execution.id) == []  # nothing recorded or sent in the caller
     pending = huey.pending()
     assert [(t.name.rsplit(".", 1)[-1], t.args) for t in pending] == [
@@ -201,8 +202,8 @@ def test_execution_failed_only_enqueues(app, owner, redis):
 
 def test_owner_without_list_and_other_users_email_unaffected(notify_config, smtp_sink, owner):
     other = make_user("bob@example.com")
-    notify.deliver(make_finished_execution(make_newsletter_job(owner)).id, "failure")
-    notify.deliver(make_finished_execution(make_newsletter_job(other, name="Bob's")).id, "failure")
+    tasks.deliver_notifications.call_local(make_finished_execution(make_newsletter_job(owner)).id, "failure")
+    tasks.deliver_notifications.call_local(make_finished_execution(make_newsletter_job(other, name="Bob's")).id, "failure")
     assert [(r.rcpt_tos, r.message["Subject"]) for r in smtp_sink.received] == [
         (["alice@example.com"], '[Chronos] Job "Weekly Newsletter" failed'),
         (["bob@example.com"], '[Chronos] Job "Bob\'s" failed')]

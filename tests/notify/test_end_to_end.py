@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def consumer(app, smtp_sink, tmp_path):
     """A real `python -m chronos.worker` pointed at the test SMTP server."""
-    pytest.importorskip("chronos.executor", reason="the engine (executor.py) has not landed")
     env = {**os.environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_sink.port),
            "SMTP_FROM": "chronos@chronos.test", "MAIL_CONSOLE": "false", "HTTP_ALLOWLIST": "127.0.0.1",
            "NOTIFY_RETRY_BACKOFF_SECONDS": "1", "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
@@ -45,7 +44,7 @@ def consumer(app, smtp_sink, tmp_path):
 
 
 def test_always_failing_job_emails_exactly_once_after_the_last_attempt(app, smtp_sink, receiver, consumer):
-    from chronos import executor
+    from chronos import tasks
 
     receiver.status = 500
     owner = make_user("alice@example.com")
@@ -53,7 +52,7 @@ def test_always_failing_job_emails_exactly_once_after_the_last_attempt(app, smtp
                               target={"url": f"{receiver.url}/hook", "method": "POST"},
                               max_retries=1, retry_backoff_seconds=[1], notify_emails=["ops@example.com"],
                               timeout_seconds=5)
-    execution_id = executor.trigger_manual(job).id
+    execution_id = tasks.trigger_manual(job).id
 
     def finished() -> Execution | None:
         db.session.expire_all()

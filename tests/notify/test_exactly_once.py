@@ -68,7 +68,7 @@ def test_two_concurrent_sends_of_one_row_send_once(app, notify_config, smtp_sink
     def send() -> None:
         with app.app_context():
             start.wait()
-            results.append(notify.send(row_id))
+            results.append(notify.send(row_id).status)
             db.session.remove()
 
     threads = [threading.Thread(target=send) for _ in range(2)]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from chronos import notify
+from chronos import tasks
 from chronos.extensions import db, huey
 from chronos.models import Notification
 from chronos.tasks import send_notification
@@ -34,7 +34,7 @@ def test_smtp_down_then_back_up_is_sent_on_retry(notify_config, owner, monkeypat
     monkeypatch.setitem(notify_config, "SMTP_PORT", port)
     execution = make_finished_execution(make_newsletter_job(owner))
 
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
 
     row = _row()
     assert (row.status, row.tries, row.sent_at) == ("pending", 1, None)
@@ -60,7 +60,7 @@ def test_smtp_down_through_every_retry_is_recorded_failed(notify_config, owner, 
     monkeypatch.setitem(notify_config, "NOTIFY_RETRY_BACKOFF_SECONDS", [1, 1])
     execution = make_finished_execution(make_newsletter_job(owner))
 
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
     row_id = _row().id
     send_notification.call_local(row_id)
     assert (_row().status, _row().tries) == ("pending", 2)
@@ -82,7 +82,7 @@ def test_rejected_recipient_5xx_is_not_retried(notify_config, owner):
     sink = Rejecting().start()
     try:
         notify_config["SMTP_PORT"] = sink.port
-        notify.deliver(make_finished_execution(make_newsletter_job(owner)).id, "failure")
+        tasks.deliver_notifications.call_local(make_finished_execution(make_newsletter_job(owner)).id, "failure")
         row = _row()
         assert row.status == "failed" and "550" in row.error and "No such user" in row.error
         assert _delayed() == []

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from chronos import notify
+from chronos import tasks
 from chronos.extensions import db, huey
 from chronos.models import Notification
 from chronos.tasks import send_notification
@@ -48,7 +48,7 @@ def test_sweep_requeues_lost_work_and_leaves_the_rest(notify_config, smtp_sink, 
     db.session.add_all([lost, abandoned, waiting, done])
     db.session.commit()
 
-    counts = notify.sweep()
+    counts = tasks.sweep_notifications.call_local()
 
     assert counts == {"abandoned": 1, "pending": 2, "unrecorded": 1}
     assert _queued() == sorted([("deliver_notifications", (unrecorded.id, "failure")),
@@ -67,7 +67,7 @@ def test_sweep_requeues_lost_work_and_leaves_the_rest(notify_config, smtp_sink, 
     # A second sweep right away finds nothing more to do except the unrecorded one, still queued
     # only once the deliver task has run.
     huey.flush()
-    notify.deliver(unrecorded.id, "failure")
-    assert notify.sweep() == {"abandoned": 0, "pending": 0, "unrecorded": 0}
+    tasks.deliver_notifications.call_local(unrecorded.id, "failure")
+    assert tasks.sweep_notifications.call_local() == {"abandoned": 0, "pending": 0, "unrecorded": 0}
     assert db.session.scalar(select(Notification.status).where(
         Notification.execution_id == unrecorded.id)) == "sent"

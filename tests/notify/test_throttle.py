@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from chronos import notify
+from chronos import tasks
 from chronos.extensions import db
 from chronos.models import Notification
 from tests.factories import make_finished_execution, make_newsletter_job
@@ -28,7 +28,7 @@ def test_three_failures_in_the_window_send_one_and_the_next_carries_the_count(
         notify_config, smtp_sink, owner, receiver):
     job = make_newsletter_job(owner, notify_webhook_url=f"{receiver.url}/hook")
     for _ in range(3):
-        notify.deliver(make_finished_execution(job).id, "failure")
+        tasks.deliver_notifications.call_local(make_finished_execution(job).id, "failure")
 
     assert len(smtp_sink.received) == 1 and len(receiver.requests) == 1
     assert _statuses(job.id) == [("sent", 0), ("sent", 0), ("suppressed", 0), ("suppressed", 0),
@@ -36,7 +36,7 @@ def test_three_failures_in_the_window_send_one_and_the_next_carries_the_count(
 
     _pass_the_window(job.id, 601)
     fourth = make_finished_execution(job)
-    notify.deliver(fourth.id, "failure")
+    tasks.deliver_notifications.call_local(fourth.id, "failure")
 
     assert len(smtp_sink.received) == 2 and len(receiver.requests) == 2
     rows = _statuses(job.id)
@@ -50,14 +50,14 @@ def test_three_failures_in_the_window_send_one_and_the_next_carries_the_count(
 
     # The count starts again after a sent notice.
     _pass_the_window(job.id, 601)
-    notify.deliver(make_finished_execution(job).id, "failure")
+    tasks.deliver_notifications.call_local(make_finished_execution(job).id, "failure")
     assert _statuses(job.id)[-2:] == [("sent", 0), ("sent", 0)]
 
 
 def test_throttle_is_per_job(notify_config, smtp_sink, owner):
     first, second = make_newsletter_job(owner, name="First"), make_newsletter_job(owner, name="Second")
-    notify.deliver(make_finished_execution(first).id, "failure")
-    notify.deliver(make_finished_execution(second).id, "failure")
+    tasks.deliver_notifications.call_local(make_finished_execution(first).id, "failure")
+    tasks.deliver_notifications.call_local(make_finished_execution(second).id, "failure")
     assert [r.message["Subject"] for r in smtp_sink.received] == [
         '[Chronos] Job "First" failed', '[Chronos] Job "Second" failed']
 
@@ -66,7 +66,7 @@ def test_zero_turns_throttling_off(notify_config, smtp_sink, owner, monkeypatch)
     monkeypatch.setitem(notify_config, "NOTIFY_THROTTLE_SECONDS", 0)
     job = make_newsletter_job(owner)
     for _ in range(3):
-        notify.deliver(make_finished_execution(job).id, "failure")
+        tasks.deliver_notifications.call_local(make_finished_execution(job).id, "failure")
     assert len(smtp_sink.received) == 3
     assert _statuses(job.id) == [("sent", 0)] * 3
 
@@ -75,15 +75,15 @@ def test_a_failed_notice_does_not_hold_back_the_next(notify_config, smtp_sink, o
     # The user never heard about the first failure, so the second one is not throttled.
     job = make_newsletter_job(owner)
     monkeypatch.setitem(notify_config, "SMTP_HOST", None)
-    notify.deliver(make_finished_execution(job).id, "failure")
+    tasks.deliver_notifications.call_local(make_finished_execution(job).id, "failure")
     monkeypatch.setitem(notify_config, "SMTP_HOST", "127.0.0.1")
-    notify.deliver(make_finished_execution(job).id, "failure")
+    tasks.deliver_notifications.call_local(make_finished_execution(job).id, "failure")
     assert _statuses(job.id) == [("failed", 0), ("sent", 0)]
     assert len(smtp_sink.received) == 1
 
 
 def test_recovery_notices_are_not_throttled(notify_config, smtp_sink, owner):
     job = make_newsletter_job(owner, notify_on_recovery=True)
-    notify.deliver(make_finished_execution(job).id, "failure")
-    notify.deliver(make_finished_execution(job, status="succeeded", error=None).id, "recovery")
+    tasks.deliver_notifications.call_local(make_finished_execution(job).id, "failure")
+    tasks.deliver_notifications.call_local(make_finished_execution(job, status="succeeded", error=None).id, "recovery")
     assert [r.message["Subject"].rsplit(" ", 1)[-1] for r in smtp_sink.received] == ["failed", "recovered"]

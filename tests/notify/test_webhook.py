@@ -6,9 +6,10 @@ import hmac
 
 from sqlalchemy import select
 
-from chronos import notify
+from chronos import tasks
 from chronos.extensions import db, huey
 from chronos.models import Notification
+from chronos.scheduling.cron import describe_schedule
 from tests.factories import make_finished_execution, make_newsletter_job
 from tests.live import running_receiver
 
@@ -24,7 +25,7 @@ def test_webhook_posts_json_with_slack_text(notify_config, smtp_sink, owner, rec
     job = make_newsletter_job(owner, notify_webhook_url=webhook_url)
     execution = make_finished_execution(job)
 
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
 
     [hook] = receiver.requests
     assert hook.path == "/hook" and hook.headers["Content-Type"] == "application/json"
@@ -35,7 +36,7 @@ def test_webhook_posts_json_with_slack_text(notify_config, smtp_sink, owner, rec
     assert body["text"].endswith(f"http://127.0.0.1:8000/executions/{execution.id}")
     assert "\n" not in body["text"]
     assert body["job"] == {"id": job.id, "name": "Weekly Newsletter", "timezone": "America/New_York",
-                           "schedule": notify.describe_schedule(job)}
+                           "schedule": describe_schedule(job)}
     assert body["execution"]["id"] == execution.id and body["execution"]["attempts"] == 2
     assert body["execution"]["http_status"] == 500
     assert body["execution"]["scheduled_for"] == execution.scheduled_for.isoformat()
@@ -50,7 +51,7 @@ def test_webhook_posts_json_with_slack_text(notify_config, smtp_sink, owner, rec
 
 def test_recovery_webhook_event(notify_config, smtp_sink, owner, receiver):
     job = make_newsletter_job(owner, notify_webhook_url=f"{receiver.url}/hook", notify_on_recovery=True)
-    notify.deliver(make_finished_execution(job, status="succeeded", error=None).id, "recovery")
+    tasks.deliver_notifications.call_local(make_finished_execution(job, status="succeeded", error=None).id, "recovery")
     [hook] = receiver.requests
     assert hook.json()["event"] == "execution.recovered" and "recovered" in hook.json()["text"]
 
@@ -59,7 +60,7 @@ def test_webhook_to_loopback_not_allow_listed_is_refused_without_a_connection(no
     with running_receiver("127.0.0.2") as other:  # a listener that must see nothing
         job = make_newsletter_job(owner, notify_webhook_url=f"{other.url}/hook")
         execution = make_finished_execution(job)
-        notify.deliver(execution.id, "failure")
+        tasks.deliver_notifications.call_local(execution.id, "failure")
         row = _webhook_row(execution.id)
         assert row.status == "failed" and "127.0.0.2" in row.error and "Refused" in row.error
         assert other.requests == []
@@ -72,7 +73,7 @@ def test_webhook_5xx_is_retried_then_sent(notify_config, smtp_sink, owner, recei
     receiver.status = 503
     job = make_newsletter_job(owner, notify_webhook_url=f"{receiver.url}/hook")
     execution = make_finished_execution(job)
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
     row = _webhook_row(execution.id)
     assert (row.status, row.tries) == ("pending", 1) and "503" in row.error
     assert [(t.name.rsplit(".", 1)[-1], t.args) for t in huey.pending()] == [("send_notification", (row.id,))]
@@ -89,6 +90,6 @@ def test_webhook_5xx_is_retried_then_sent(notify_config, smtp_sink, owner, recei
 def test_webhook_4xx_is_final(notify_config, smtp_sink, owner, receiver):
     receiver.status = 404
     execution = make_finished_execution(make_newsletter_job(owner, notify_webhook_url=f"{receiver.url}/hook"))
-    notify.deliver(execution.id, "failure")
+    tasks.deliver_notifications.call_local(execution.id, "failure")
     row = _webhook_row(execution.id)
     assert row.status == "failed" and "404" in row.error

@@ -27,7 +27,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, limiter
 from ..models import RevokedToken, User
-from ..schemas import LoginSchema, LogoutSchema, RegisteredSchema, RegisterSchema, TokenSchema, UserSchema
+from ..schemas.auth import (
+    LoginSchema,
+    LogoutSchema,
+    RegisteredSchema,
+    RegisterSchema,
+    TokenSchema,
+    UserSchema,
+)
 
 blp = Blueprint("auth", __name__, description="Accounts and tokens.")
 

@@ -19,7 +19,7 @@ from ..scheduling.cron import (
     upcoming_runs,
     validate_cron,
 )
-from ..schemas import CronPreviewResultSchema, CronPreviewSchema
+from ..schemas.ops import CronPreviewResultSchema, CronPreviewSchema
 
 blp = Blueprint("cron", __name__, description="Cron expression preview (no sign-in needed).")
 

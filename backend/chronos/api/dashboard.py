@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import EXECUTION_STATUSES, JOB_STATUSES, Execution, Job, db_now
-from ..schemas import DashboardSchema
+from ..schemas.ops import DashboardSchema
 from .auth import current_user_id, protected
 
 blp = Blueprint("dashboard", __name__, description="Summary numbers for the dashboard.")

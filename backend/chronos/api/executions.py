@@ -8,15 +8,15 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..models import Execution, ExecutionLog, db_now
-from ..schemas import (
+from ..schemas.executions import (
     ExecutionDetailSchema,
     ExecutionListQuerySchema,
     ExecutionLogPageSchema,
     ExecutionPageSchema,
     LogQuerySchema,
-    page_of,
 )
 from .auth import current_user_id, protected
+from .pagination import page_of
 
 blp = Blueprint("executions", __name__, description="Execution history and logs.")
 

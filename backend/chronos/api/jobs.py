@@ -2,22 +2,20 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any, cast
 
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
+from .. import tasks
 from ..extensions import db
 from ..masking import MaskedCredentialError, unmask_target, unmask_url
-from ..models import Execution, ExecutionLog, Job, Notification, db_now
-from ..scheduling.planner import request_planning, schedule_job
-from ..schemas import (
-    SCHEDULE_FIELDS,
-    ExecutionPageSchema,
-    ExecutionQuerySchema,
-    ExecutionSchema,
+from ..models import Execution, Job, db_now
+from ..scheduling import lifecycle
+from ..scheduling.lifecycle import JobStateError
+from ..schemas.executions import ExecutionPageSchema, ExecutionQuerySchema, ExecutionSchema
+from ..schemas.jobs import (
     JobCreateSchema,
     JobPageSchema,
     JobPatchSchema,
@@ -25,11 +23,11 @@ from ..schemas import (
     JobSchema,
     JobWithSecretSchema,
     job_values,
-    page_of,
     validate_job,
 )
 from .auth import current_user_id, protected
 from .executions import history
+from .pagination import page_of
 
 log = logging.getLogger(__name__)
 blp = Blueprint("jobs", __name__, description="Jobs: what runs, and when.")
@@ -48,27 +46,18 @@ def _plan_soon(job: Job) -> None:
     if job.status != "active" or job.next_run_at is None:
         return
     try:
-        request_planning(job.id)
+        tasks.request_planning()
     except Exception:  # Redis only carries work in flight: the job row is the truth
         log.warning("Could not queue planning for job %s; the periodic planner will plan it.", job.id,
                     exc_info=True)
 
 
 def _set_status(job: Job, status: str) -> None:
-    """Pause or resume (no commit). Resuming recomputes next_run_at from now."""
-    if job.status == status:
-        return
-    if job.status == "completed":
-        abort(409, message="This one-time job has completed; PATCH a new run_at to run it again.")
-    if status == "paused":
-        job.status = "paused"
-        schedule_job(job, db_now())  # not active: clears next_run_at
-        return
-    now = db_now()
-    if job.schedule_type == "once" and (job.run_at is None or job.run_at <= now):
-        abort(409, message="This one-time job's run_at has passed; PATCH a new run_at to resume it.")
-    job.status = "active"
-    schedule_job(job, now)
+    """Pause or resume by the job's rules (no commit); 409 when its state does not allow it."""
+    try:
+        lifecycle.set_status(job, status, db_now())
+    except JobStateError as exc:
+        abort(409, message=str(exc))
 
 
 def _unmask(changes: dict[str, Any], job: Job) -> None:
@@ -102,9 +91,9 @@ def _unmask(changes: dict[str, Any], job: Job) -> None:
 @blp.response(201, JobWithSecretSchema)
 def create_job(data: dict[str, Any]) -> Job:
     """Create a job. The response carries its `signing_secret`, shown this once."""
-    job = Job(owner_id=current_user_id(), status="active", **data)
+    job = Job(owner_id=current_user_id(), **data)
     db.session.add(job)
-    schedule_job(job, db_now())
+    lifecycle.create(job, db_now())
     db.session.commit()
     _plan_soon(job)
     return job
@@ -155,23 +144,14 @@ def update_job(changes: dict[str, Any], job_id: int) -> Job:
     job = owned_job(job_id)
     _unmask(changes, job)
     status = changes.pop("status", None)
-    stored = job_values(job)
     try:
-        values = validate_job({**stored, **changes}, incoming=changes.keys())
+        values = validate_job({**job_values(job), **changes}, incoming=changes.keys())
     except ValidationError as err:
         abort(422, messages={"json": err.messages})
-    edited = any(values[name] != stored[name] for name in SCHEDULE_FIELDS)
-    for name, value in values.items():
-        if name != "status" and value != stored[name]:
-            setattr(job, name, value)
-    if edited:
-        if job.status == "completed" and "run_at" in changes:
-            job.status = "active"
-        if status:
-            job.status = status
-        schedule_job(job, db_now(), edited=True)
-    elif status:
-        _set_status(job, status)
+    try:
+        lifecycle.edit(job, values, changes.keys(), status, db_now())
+    except JobStateError as exc:
+        abort(409, message=str(exc))
     db.session.commit()
     _plan_soon(job)
     return job
@@ -187,14 +167,7 @@ def delete_job(job_id: int) -> None:
     Its history goes with it (cascade): its executions, their logs and their notifications are
     deleted too. Firings already queued find no row and do nothing.
     """
-    job = owned_job(job_id)
-    executions = select(Execution.id).where(Execution.job_id == job.id)
-    # Explicit deletes, so history goes with the job on SQLite too (whose foreign keys may be off);
-    # on PostgreSQL the ON DELETE CASCADE also covers a slot a planner inserts meanwhile.
-    db.session.execute(delete(ExecutionLog).where(ExecutionLog.execution_id.in_(executions)))
-    db.session.execute(delete(Notification).where(Notification.execution_id.in_(executions)))
-    db.session.execute(delete(Execution).where(Execution.job_id == job.id))
-    db.session.delete(job)
+    lifecycle.delete_job(owned_job(job_id))
     db.session.commit()
 
 
@@ -231,9 +204,7 @@ def resume_job(job_id: int) -> Job:
 @blp.alt_response(404, response="NOT_FOUND")
 def execute_job(job_id: int) -> Execution:
     """Run the job once now, outside its schedule (trigger `manual`)."""
-    from ..executor import trigger_manual  # the engine's module; imported on use
-
-    return trigger_manual(owned_job(job_id))
+    return tasks.trigger_manual(owned_job(job_id))
 
 
 @blp.route("/jobs/<int:job_id>/rotate-secret", methods=["POST"])
@@ -243,7 +214,7 @@ def execute_job(job_id: int) -> Execution:
 def rotate_secret(job_id: int) -> Job:
     """Replace the job's signing secret; the new one is shown this once."""
     job = owned_job(job_id)
-    job.signing_secret = secrets.token_urlsafe(32)
+    lifecycle.rotate_secret(job)
     db.session.commit()
     return job
 

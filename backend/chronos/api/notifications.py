@@ -7,10 +7,12 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..models import Notification
-from ..schemas import NotificationSchema, PageQuerySchema, page_of, page_schema
+from ..schemas.common import PageQuerySchema, page_schema
+from ..schemas.executions import NotificationSchema
 from .auth import protected
 from .executions import owned_execution
 from .jobs import owned_job
+from .pagination import page_of
 
 blp = Blueprint("notifications", __name__, description="Failure and recovery notifications.")
 

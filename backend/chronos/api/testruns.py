@@ -7,10 +7,11 @@ from typing import Any, cast
 from flask import current_app
 from flask_smorest import Blueprint, abort
 
+from .. import tasks
 from ..extensions import db, limiter
 from ..masking import MaskedCredentialError, unmask_target
 from ..models import Job, TestRun, db_now
-from ..schemas import TestRunCreateSchema, TestRunSchema
+from ..schemas.jobs import TestRunCreateSchema, TestRunSchema
 from ..testruns import give_up
 from .auth import current_user_id, protected
 
@@ -56,9 +57,7 @@ def create_test_run(data: dict[str, Any]) -> TestRun:
     db.session.add(test_run)
     db.session.commit()
     try:
-        from ..tasks import run_test_run
-
-        run_test_run(test_run.id)
+        tasks.run_test_run(test_run.id)
     except Exception:  # Redis only carries work in flight: say so on the row
         log.warning("Could not queue test run %s.", test_run.id, exc_info=True)
         give_up(test_run, QUEUE_DOWN, db_now())

@@ -20,7 +20,8 @@ import asyncio
 import importlib
 import os
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,8 @@ class Call:
     payload: Any
     timeout_seconds: float
     signing_secret: str
+    # The job's `retry_on_client_error`: a 4xx answer is retried like any failure.
+    retry_on_client_error: bool = False
     # Appends a line to this attempt's execution log: log(level, message, data).
     log: LogFn = field(default=lambda level, message, data=None: None, repr=False)
 
@@ -61,6 +64,33 @@ class Outcome:
 
 HandlerFn = Callable[[Call], Awaitable[Outcome]]
 _registry: dict[str, HandlerFn] = {}
+
+
+@dataclass(frozen=True)
+class BatchResource:
+    """Something a handler opens once for a whole batch of calls (the `http` handler's pooled session).
+
+    `settings()` is read in the caller's thread, where the app's configuration is in reach; batches
+    whose settings are equal share one opened resource; `open(settings)` is an async context
+    manager entered on the event loop around the calls (`batch.py`).
+    """
+
+    name: str
+    settings: Callable[[], Hashable]
+    open: Callable[[Any], AbstractAsyncContextManager[Any]]
+
+
+_batch_resources: dict[str, BatchResource] = {}
+
+
+def register_batch_resource(resource: BatchResource) -> None:
+    """Have every batch open `resource` around its calls."""
+    _batch_resources[resource.name] = resource
+
+
+def batch_resources() -> list[BatchResource]:
+    """The resources every batch opens, in the order they were registered."""
+    return list(_batch_resources.values())
 
 
 def register(name: str) -> Callable[[HandlerFn], HandlerFn]:
@@ -120,11 +150,3 @@ async def run_call(call: Call) -> Outcome:
         return Outcome(ok=False, error=f"Timed out after {call.timeout_seconds:g} s.")
     except Exception as exc:  # noqa: BLE001 - a handler's bug must fail the attempt, not the worker
         return Outcome(ok=False, error=f"{type(exc).__name__}: {exc}")
-
-
-async def run_calls(calls: list[Call]) -> list[Outcome]:
-    """Run a batch of calls concurrently, sharing one HTTP client session (connection pool)."""
-    from .http import client_session
-
-    async with client_session():
-        return list(await asyncio.gather(*(run_call(call) for call in calls)))

@@ -10,9 +10,8 @@ Target (the job's `target`)::
                                            # body); GET/HEAD send none
      "retry_on_client_error": false}       # optional: retry 4xx too (see below)
 
-The executor may also set ``target["_retry_on_client_error"]`` from the job's
-``retry_on_client_error`` column; either key makes a 4xx (other than 408/429, which are always
-retried) a retryable failure instead of a final one.
+A 4xx answer (other than 408/429, which are always retried) is a final failure, unless the job's
+`retry_on_client_error` (`Call.retry_on_client_error`) or the target's own key says to retry it.
 
 Every request carries:
 
@@ -31,25 +30,18 @@ headers, the first `RESPONSE_EXCERPT_BYTES` of the body, the URL and the method;
 values, the URL's password and credential query values are masked by `chronos.masking`, in the
 result and the log lines alike.
 
-Outgoing-call safety (SSRF): every connection goes to an address checked by
-`chronos.handlers.addresses.check_address` against `HTTP_ALLOWLIST`. Host names are checked inside
-the session's resolver, on the very addresses the connection will use (no check-then-resolve-again
-gap); IP literals, including legacy spellings such as ``http://2130706433/``, are checked before the
-request; a socket factory re-checks each address just before `connect()` as a last line. Redirects
+Outgoing-call safety (SSRF): connections are made through the guarded session of `session.py`,
+whose resolver and socket factory enforce the address rule on host names; IP literals, including
+legacy spellings such as ``http://2130706433/``, are checked here before the request. Redirects
 are followed by hand (at most `MAX_REDIRECTS`), each hop through the same checks.
 """
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import re
-import socket
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -57,26 +49,25 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
 from multidict import CIMultiDict
 from yarl import URL
 
 from ..masking import MASK, is_credential, mask_headers, mask_url
-from . import Call, Outcome, register
-from .addresses import (
-    Allowlist,
-    IPAddress,
-    check_address,
-    forbidden_reason,
-    parse_allowlist,
-    parse_ip_literal,
+from . import BatchResource, Call, Outcome, register, register_batch_resource
+from .addresses import parse_ip_literal
+from .session import (
+    AddressPolicy,
+    AddressRefused,
+    SafeSession,
+    client_session,
+    current_session,
+    current_settings,
+    find_refusal,
+    new_session,
 )
 from .signing import sign
 
-RESPONSE_EXCERPT_BYTES = 4096
 MAX_REDIRECTS = 5
-# One pool for a whole batch: a thousand jobs due at 0 * * * * are sent concurrently.
-POOL_LIMIT = 1000
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Framing and routing headers are ours to set: a user value could desynchronise the request.
@@ -93,160 +84,6 @@ try:
     USER_AGENT = f"Chronos/{version('chronos')}"
 except PackageNotFoundError:  # running from a source tree that was never installed
     USER_AGENT = "Chronos"
-
-
-# ---------------------------------------------------------------------------------------------
-# Settings and the address policy
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    """What the handler reads from the configuration, once per batch."""
-
-    allowlist: Allowlist = field(default_factory=Allowlist)
-    excerpt_bytes: int = RESPONSE_EXCERPT_BYTES
-
-
-def current_settings() -> HttpSettings:
-    """Settings from the Flask app in context, else from the environment."""
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        config: Any = current_app.config
-    else:
-        from ..config import load_config
-
-        config = load_config()
-    return HttpSettings(
-        allowlist=parse_allowlist(config.get("HTTP_ALLOWLIST")),
-        excerpt_bytes=int(config.get("RESPONSE_EXCERPT_BYTES") or RESPONSE_EXCERPT_BYTES),
-    )
-
-
-class AddressRefused(OSError):
-    """A connection was not made because the address rule forbids it."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class AddressPolicy:
-    """The allow-list of one session, plus the addresses its resolver admitted by host name."""
-
-    def __init__(self, allowlist: Allowlist) -> None:
-        self.allowlist = allowlist
-        # Addresses of allow-listed host names (an internal service on 10.x): the socket guard,
-        # which sees only addresses, must let exactly these through.
-        self._admitted_by_name: set[IPAddress] = set()
-
-    def check(self, ip: IPAddress, host: str | None = None) -> str | None:
-        """None when `ip` may be connected to, else the refusal reason."""
-        reason = check_address(ip, self.allowlist, host)
-        if reason is None and host is not None and forbidden_reason(ip) is not None:
-            self._admitted_by_name.add(ip)
-        return reason
-
-    def check_socket_address(self, ip: IPAddress) -> str | None:
-        """The last-line check on an address about to be connected to."""
-        if ip in self._admitted_by_name:
-            return None
-        return check_address(ip, self.allowlist)
-
-
-def _ip(text: str) -> IPAddress:
-    return ipaddress.ip_address(text.split("%", 1)[0])
-
-
-class SafeResolver(AbstractResolver):
-    """Resolves with the system resolver, then keeps only addresses the policy allows.
-
-    aiohttp connects to what the resolver returns, so filtering here means the checked address is
-    the connected address: a DNS answer cannot change between the check and the connection.
-    """
-
-    def __init__(self, policy: AddressPolicy, resolver: AbstractResolver | None = None) -> None:
-        self.policy = policy
-        self._resolver = resolver or aiohttp.ThreadedResolver()
-
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        """Resolve `host` and drop forbidden addresses; raise AddressRefused if none remain."""
-        results = await self._resolver.resolve(host, port, family)
-        allowed: list[ResolveResult] = []
-        refused: list[str] = []
-        for result in results:
-            ip = _ip(result["host"])
-            if self.policy.check(ip, host) is None:
-                allowed.append(result)
-            else:
-                refused.append(f"{ip}, {forbidden_reason(ip)}")
-        if not allowed:
-            raise AddressRefused(f"{host} resolves to {refused[0] if refused else 'nothing'}"
-                                 " (not in HTTP_ALLOWLIST)")
-        return allowed
-
-    async def close(self) -> None:
-        """Release the wrapped resolver."""
-        await self._resolver.close()
-
-
-def _socket_factory(policy: AddressPolicy) -> Any:
-    """A socket factory that refuses, before `connect()`, any address the policy forbids."""
-
-    def factory(addr_info: Any) -> socket.socket:
-        family, type_, proto, _, sockaddr = addr_info
-        reason = policy.check_socket_address(_ip(sockaddr[0]))
-        if reason is not None:
-            raise AddressRefused(reason)
-        return socket.socket(family=family, type=type_, proto=proto)
-
-    return factory
-
-
-@dataclass
-class SafeSession:
-    """A client session whose every connection obeys the address rule of its settings."""
-
-    session: aiohttp.ClientSession
-    settings: HttpSettings
-    policy: AddressPolicy
-
-
-def new_session(settings: HttpSettings) -> SafeSession:
-    """Open a pooled client session bound to the address rule of `settings`."""
-    policy = AddressPolicy(settings.allowlist)
-    connector = aiohttp.TCPConnector(
-        limit=POOL_LIMIT,
-        limit_per_host=0,
-        resolver=SafeResolver(policy),
-        socket_factory=_socket_factory(policy),
-        ttl_dns_cache=10,
-    )
-    session = aiohttp.ClientSession(
-        connector=connector,
-        # Jobs of different users share the session: no cookie may travel from one to another.
-        cookie_jar=aiohttp.DummyCookieJar(),
-        # Environment proxies would connect to an address we never checked.
-        trust_env=False,
-        timeout=aiohttp.ClientTimeout(total=None),
-    )
-    return SafeSession(session, settings, policy)
-
-
-_current_batch: ContextVar[SafeSession | None] = ContextVar("chronos_http_batch", default=None)
-
-
-@asynccontextmanager
-async def client_session(settings: HttpSettings | None = None) -> AsyncIterator[aiohttp.ClientSession]:
-    """One pooled session (and one read of the settings) for every `http` call of a batch."""
-    batch = new_session(settings or current_settings())
-    token = _current_batch.set(batch)
-    try:
-        yield batch.session
-    finally:
-        _current_batch.reset(token)
-        await batch.session.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,21 +246,6 @@ def _stored_headers(headers: Any) -> dict[str, str]:
     return stored
 
 
-def find_refusal(exc: BaseException) -> AddressRefused | None:
-    """The AddressRefused behind an aiohttp connection error, if that is what it was."""
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        current = stack.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, AddressRefused):
-            return current
-        stack.extend([current.__cause__, current.__context__, getattr(current, "os_error", None)])
-    return None
-
-
 def _redirect(request: Request, status: int, location: str) -> Request:
     """The next hop's request, as browsers and curl do it (303, and 301/302 after POST, → GET)."""
     url = request.url.join(URL(location))
@@ -440,9 +262,8 @@ def _redirect(request: Request, status: int, location: str) -> Request:
     return Request(method=method, url=url, headers=headers, body=body)
 
 
-def _retry_on_client_error(target: dict[str, Any] | None) -> bool:
-    target = target or {}
-    return bool(target.get("retry_on_client_error") or target.get("_retry_on_client_error"))
+def _retry_on_client_error(call: Call) -> bool:
+    return call.retry_on_client_error or bool((call.target or {}).get("retry_on_client_error"))
 
 
 async def send(call: Call, safe: SafeSession) -> Outcome:
@@ -518,7 +339,7 @@ async def send(call: Call, safe: SafeSession) -> Outcome:
         if 200 <= status < 300:
             return Outcome(ok=True, result=result)
         error = f"HTTP {status} {reason}".strip()
-        final = 400 <= status < 500 and status not in (408, 429) and not _retry_on_client_error(call.target)
+        final = 400 <= status < 500 and status not in (408, 429) and not _retry_on_client_error(call)
         return Outcome(ok=False, error=error, result=result, retryable=not final,
                        retry_after=parse_retry_after(retry_after_header))
     raise AssertionError("unreachable: the loop returns on its last hop")
@@ -540,7 +361,7 @@ def _refused(call: Call, reason: str, summary: dict[str, Any]) -> Outcome:
 @register("http")
 async def call_http(call: Call) -> Outcome:
     """Call the job's URL; on the batch's shared session when there is one, else on a private one."""
-    batch = _current_batch.get()
+    batch = current_session()
     if batch is not None:
         return await send(call, batch)
     private = new_session(current_settings())
@@ -548,3 +369,7 @@ async def call_http(call: Call) -> Outcome:
         return await send(call, private)
     finally:
         await private.session.close()
+
+
+# Every batch of calls opens one guarded, pooled session, shared by its `http` calls.
+register_batch_resource(BatchResource("http", current_settings, client_session))

@@ -26,8 +26,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cron_descriptor import Options, get_description
 from croniter import CroniterError, croniter
 
 from .fields import CronSpec, parse_cron
@@ -44,18 +45,11 @@ class ScheduleError(ValueError):
 def load_zone(name: str) -> ZoneInfo:
     """The IANA zone of that name, or ScheduleError."""
     if not isinstance(name, str) or not name or name != name.strip():
-        raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.")
+        raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.") from None
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):
-        raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.")
-
-
-def is_known_zone(name: str) -> bool:
-    return name in _ZONES
-
-
-_ZONES = available_timezones() | {"UTC"}
+        raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.") from None
 
 
 def _croniter(expression: str, start: datetime) -> croniter:
@@ -98,7 +92,7 @@ def validate_cron(expression: str) -> str:
     try:
         first = _croniter(normalised, start).get_next(datetime)
     except (CroniterError, ValueError, OverflowError):
-        raise ScheduleError(f"Cron expression {normalised!r} never fires.")
+        raise ScheduleError(f"Cron expression {normalised!r} never fires.") from None
     if first - start > timedelta(days=366 * _SEARCH_YEARS):
         raise ScheduleError(f"Cron expression {normalised!r} never fires.")
     return normalised
@@ -130,7 +124,7 @@ def field_problem(fields: list[str]) -> str | None:
     """The first part of a 5- or 6-field expression that is wrong, in words ("hour: 25 is out of
     range 0–23"), as crontab.guru says it; None when no single part can be blamed."""
     layout = (_SECOND, *_FIVE) if len(fields) == 6 else _FIVE
-    for spec, text in zip(layout, fields):
+    for spec, text in zip(layout, fields, strict=False):
         problem = _part_problem(spec, text)
         if problem:
             return f"{spec.name}: {problem}"
@@ -668,3 +662,56 @@ def next_firings(job: Any, after: datetime, count: int = 1) -> list[datetime]:
         run_at = job.run_at
         return [run_at] if run_at is not None and run_at > after else []
     raise ScheduleError(f"Unknown schedule type {schedule_type!r}.")
+
+
+# --- in words ----------------------------------------------------------------------------------
+
+def format_time(value: datetime | None, zone: ZoneInfo) -> str:
+    """'Mon 07 Dec 2026 09:00:00 EST (UTC-05:00)' in the job's zone; '—' for no time."""
+    if value is None:
+        return "—"
+    local = value.astimezone(zone)
+    offset = int((local.utcoffset() or timedelta()).total_seconds()) // 60
+    sign = "+" if offset >= 0 else "-"
+    hours, minutes = divmod(abs(offset), 60)
+    return f"{local:%a %d %b %Y %H:%M:%S} {local.tzname()} (UTC{sign}{hours:02d}:{minutes:02d})"
+
+
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    """The zone of that name, or UTC for one gone from tzdata since the job was saved."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):  # a zone gone from tzdata since the job was saved
+        return ZoneInfo("UTC")
+
+
+_NICKNAMES = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+              "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+              "@hourly": "0 * * * *"}
+
+
+def describe_schedule(job: Any) -> str:
+    """The job's schedule in words: 'At 09:00, only on Monday (Europe/Berlin)', 'Every 5 minutes'."""
+    zone = job.timezone or "UTC"
+    if job.schedule_type == "cron" and job.cron_expression:
+        expression = _NICKNAMES.get(job.cron_expression.strip().lower(), job.cron_expression)
+        try:
+            options = Options()
+            options.use_24hour_time_format = True
+            words = get_description(expression, options)
+        except Exception:  # noqa: BLE001 (an expression the describer cannot read: show it as written)
+            words = f"Cron {job.cron_expression}"
+        return f"{words} ({zone}) — cron {job.cron_expression}"
+    if job.schedule_type == "interval" and job.interval_seconds:
+        return f"Every {_duration(job.interval_seconds)}"
+    if job.schedule_type == "once":
+        return f"Once, at {format_time(job.run_at, zone_or_utc(zone))}"
+    return job.schedule_type
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return unit if count == 1 else f"{count} {unit}s"
+    return "second" if seconds == 1 else f"{seconds} seconds"

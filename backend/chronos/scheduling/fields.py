@@ -212,7 +212,7 @@ def parse_cron(expression: str) -> CronSpec:
         parsed = croniter(" ".join(ordered), datetime(2000, 1, 1), hash_id=hash_id)
     except (CroniterError, ValueError, TypeError, KeyError, IndexError) as exc:
         raise ValueError(str(exc)) from None
-    fields = dict(zip(names, parts))
+    fields = dict(zip(names, parts, strict=True))
     values: dict[str, frozenset[int]] = {}
     for name, field_text in fields.items():
         if all(_is_plain(item, name) for item in field_text.split(",")):

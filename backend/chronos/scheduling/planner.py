@@ -1,23 +1,21 @@
-"""The planner: turns jobs' schedules into execution rows (one per slot) and queues them.
+"""The planner: turns jobs' schedules into execution rows (one per slot), and manual runs into rows.
 
 `plan_due_jobs` is safe to run from any number of processes at once: due jobs are claimed with
 `FOR UPDATE SKIP LOCKED` (a job being planned by one planner is invisible to the others), and the
 rows go in with `ON CONFLICT DO NOTHING` on the unique slot index, so a slot planned twice still
-has exactly one execution. Huey only hears about a row after it is committed.
+has exactly one execution. The planner only writes rows; it returns the new ones to queue, and
+`tasks.py` hands them to Huey once they are committed.
 """
 from __future__ import annotations
 
 import logging
 import math
-import threading
-import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, bindparam, delete, select, text, update
+from sqlalchemy import String, bindparam, select, text, update
 
 from ..extensions import db
 from ..models import Execution, Job, UTCDateTime, db_now, insert_for_dialect, utcnow
@@ -34,64 +32,7 @@ MAX_ROUNDS = 1000
 MAX_SLOTS_PER_JOB = 1000
 # Counting missed slots of a cron job walks them one by one; the count stops here (a lower bound).
 MAX_MISSED_COUNT = 100_000
-# Slots due at the same instant travel in one Huey task, in chunks of this many ids.
-BATCH_SIZE = 200
-# A task is put on Huey's schedule this much before its slot and sleeps the rest (see executor).
-ENQUEUE_EARLY = timedelta(seconds=0.15)
 _TINY = timedelta(microseconds=1)
-# Planning requests (job created, edited, resumed) within this many seconds share one task;
-# a request closer than the margin to that task's run gets a task of its own.
-PLAN_COALESCE_SECONDS = 0.25
-PLAN_MARGIN_SECONDS = 0.05
-
-
-def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
-    """Recompute a job's next_run_at from `now` (on create, resume and schedule edits); no commit.
-
-    An edit bumps the job's version and drops its planned, not yet claimed slots, so the new
-    schedule is planned afresh and a firing queued under the old one finds nothing to run.
-    """
-    if edited:
-        job.version = (job.version or 1) + 1
-        if job.id is not None:
-            db.session.execute(delete(Execution).where(
-                Execution.job_id == job.id, Execution.status == "pending",
-                Execution.trigger == "schedule", Execution.scheduled_for > now))
-    job.planned_until = None
-    if job.status != "active":
-        job.next_run_at = None
-        return
-    job.next_run_at = None  # interval schedules restart one interval from now
-    firings = next_firings(job, now, 1)
-    job.next_run_at = firings[0] if firings else None
-
-
-def request_planning(job_id: int) -> None:
-    """Ask a worker to plan this job now, so a slot due in seconds is not kept for the periodic pass.
-
-    The planning task runs a moment later and plans every due job, and while one is pending in
-    this process no other is queued: a burst of jobs created through the API is planned a few
-    hundred at a time, so slots due at one instant travel in large batches, not a task per job.
-    """
-    from ..tasks import plan_job
-
-    global _planning_at
-    with _planning_lock:
-        now = time.time()
-        # A pending task plans everything committed before it runs; this job already is.
-        if _planning_at - now > PLAN_MARGIN_SECONDS:
-            return
-        _planning_at = now + PLAN_COALESCE_SECONDS
-    try:
-        plan_job.schedule(args=(job_id,), delay=PLAN_COALESCE_SECONDS)
-    except Exception:
-        with _planning_lock:  # nothing is pending after all: the next request tries again
-            _planning_at = 0.0
-        raise
-
-
-_planning_lock = threading.Lock()
-_planning_at = 0.0  # when the planning task last queued by this process runs (epoch seconds)
 
 
 @dataclass
@@ -104,22 +45,29 @@ class _Plan:
     completed: bool = False
 
 
-def plan_due_jobs(job_ids: list[int] | None = None) -> int:
-    """Plan every due job (or only `job_ids`): insert its slots up to the horizon and queue them.
+@dataclass
+class Planned:
+    """What a planning pass inserted: how many rows, and the new pending ones to queue (id, when)."""
 
-    Returns how many execution rows were inserted (slots that already had a row are not counted).
+    inserted: int = 0
+    runs: list[tuple[int, datetime]] = field(default_factory=list)
+
+
+def plan_due_jobs(job_ids: list[int] | None = None) -> Planned:
+    """Plan every due job (or only `job_ids`): insert its slots up to the horizon, committed.
+
+    Slots that already had a row are neither counted nor returned.
     """
-    total = 0
+    planned = Planned()
     for _ in range(MAX_ROUNDS):
-        inserted, claimed = _plan_round(job_ids)
-        total += inserted
+        claimed = _plan_round(job_ids, planned)
         # A round that claimed a full batch may have left due jobs behind: go again.
         if claimed < JOBS_PER_ROUND:
             break
-    return total
+    return planned
 
 
-def _plan_round(job_ids: list[int] | None) -> tuple[int, int]:
+def _plan_round(job_ids: list[int] | None, planned: Planned) -> int:
     now = db_now()
     horizon = now + timedelta(seconds=current_app.config["PLANNER_LOOKAHEAD_SECONDS"])
     query = (select(Job)
@@ -133,7 +81,7 @@ def _plan_round(job_ids: list[int] | None) -> tuple[int, int]:
     jobs = list(db.session.scalars(query))
     if not jobs:
         db.session.rollback()
-        return 0, 0
+        return 0
 
     rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -155,8 +103,9 @@ def _plan_round(job_ids: list[int] | None) -> tuple[int, int]:
           "b_status": u["status"], "b_now": now} for u in updates])
     db.session.commit()
     # Only committed rows go to the queue: a task must never find its row missing.
-    enqueue_executions([(row_id, when) for row_id, when, status in inserted if status == "pending"])
-    return len(inserted), len(jobs)
+    planned.inserted += len(inserted)
+    planned.runs.extend((row_id, when) for row_id, when, status in inserted if status == "pending")
+    return len(jobs)
 
 
 def plan_job_slots(job: Job, now: datetime, horizon: datetime) -> _Plan:
@@ -246,17 +195,11 @@ def _insert_executions(rows: list[dict[str, Any]]) -> list[tuple[int, datetime, 
     return [(row.id, row.scheduled_for, row.status) for row in result]
 
 
-def enqueue_executions(items: list[tuple[int, datetime]]) -> None:
-    """Queue execution ids: one Huey task per instant (chunked), due slightly early (the task waits)."""
-    from ..tasks import run_executions
-
-    by_instant: dict[datetime, list[int]] = defaultdict(list)
-    for execution_id, when in items:
-        by_instant[when].append(execution_id)
-    for when, ids in sorted(by_instant.items()):
-        for chunk_start in range(0, len(ids), BATCH_SIZE):
-            chunk = ids[chunk_start:chunk_start + BATCH_SIZE]
-            try:
-                run_executions.schedule(args=(chunk,), eta=when - ENQUEUE_EARLY)
-            except Exception:  # Redis down: the rows are committed, recovery queues them later
-                log.exception("Could not queue executions %s; recovery will.", chunk)
+def trigger_manual(job: Job) -> Execution:
+    """Create (and commit) a `manual` execution of the job, due now; the caller queues it."""
+    now = db_now()
+    execution = Execution(job_id=job.id, owner_id=job.owner_id, job_version=job.version, scheduled_for=now,
+                          trigger="manual", status="pending", attempt=0, attempts=[])
+    db.session.add(execution)
+    db.session.commit()
+    return execution

@@ -1,24 +1,28 @@
-"""Recovery, the safety sync: nothing due is left unqueued and nothing stays `running` forever.
+"""The safety sync: nothing due is left unqueued and nothing stays `running` forever.
 
 Huey is at-most-once and keeps delayed tasks only in Redis, so this pass reads the truth from the
 execution rows and puts work back: `pending` rows past their slot and `retrying` rows past their
 next attempt that no worker claimed (Redis flushed, consumer down), and `running` rows whose lease
 expired (their consumer was killed) — those count as a failed attempt and are retried per the
 job's policy. Re-queueing something that is still queued is harmless: the claim lets one run.
+A consumer stopping on SIGTERM hands its running executions back here too (`put_back_running`).
+
+Like the executor, the sync touches only rows: what it finds to queue it returns as `FollowUps`.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import JSON, and_, bindparam, or_, select, update
 
-from ..extensions import db
-from ..handlers import Outcome
-from ..models import Execution, Job, db_now
-from .planner import enqueue_executions
+from . import executor
+from .executor import Attempt, FollowUps, insert_logs, job_policy, record_attempts
+from .extensions import db
+from .handlers import Outcome
+from .models import Execution, Job, SyncPass, UTCDateTime, db_now, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -26,24 +30,25 @@ LEASE_EXPIRED = "Worker stopped responding (lease expired)"
 # Rows handled per pass and kind; a backlog larger than this is worked off over several passes.
 MAX_ROWS = 5000
 
+_executions = Execution.__table__
+
 
 @dataclass
-class Recovered:
-    """What one recovery pass did."""
+class Synced:
+    """What one safety-sync pass did, and what it leaves for the queue."""
 
     requeued: int = 0
     expired: int = 0
+    followups: FollowUps = field(default_factory=FollowUps)
 
 
-def recover() -> Recovered:
+def sync() -> Synced:
     """Re-queue due, unclaimed executions and fail-and-retry those whose lease expired."""
-    from .. import executor
-
     now = db_now()
     grace = timedelta(seconds=current_app.config["RECOVERY_GRACE_SECONDS"])
-    outcome = Recovered()
+    outcome = Synced()
 
-    # Expired leases first: the retries they produce are queued by record_attempts.
+    # Expired leases first: the retries they produce are queued with the rest.
     rows = db.session.execute(
         select(Execution.id, Execution.job_id, Execution.attempt, Execution.scheduled_for,
                Execution.trigger, Execution.job_version, Execution.attempts, Execution.started_at,
@@ -55,10 +60,10 @@ def recover() -> Recovered:
     if rows:
         jobs = {job.id: job for job in db.session.scalars(
             select(Job).where(Job.id.in_({row.job_id for row in rows})))}
-        policies = {job_id: executor.job_policy(job) for job_id, job in jobs.items()}
+        policies = {job_id: job_policy(job) for job_id, job in jobs.items()}
         attempts = []
         for row in rows:
-            attempt = executor.Attempt(
+            attempt = Attempt(
                 id=row.id, job_id=row.job_id, attempt=row.attempt, scheduled_for=row.scheduled_for,
                 trigger=row.trigger, job_version=row.job_version, attempts=list(row.attempts or []),
                 started_at=row.started_at or now, finished_at=now,
@@ -68,7 +73,7 @@ def recover() -> Recovered:
                         None)
             attempts.append(attempt)
         log.warning("Recovering %s execution(s) whose lease expired.", len(attempts))
-        executor.record_attempts(attempts, policies, now)
+        outcome.followups.extend(record_attempts(attempts, policies, now))
         outcome.expired = len(attempts)
     else:
         db.session.rollback()
@@ -83,16 +88,48 @@ def recover() -> Recovered:
     if lost:
         log.warning("Re-queueing %s due execution(s) no worker claimed.", len(lost))
         # They are all overdue: queue them for now, grouped so a backlog still travels in batches.
-        enqueue_executions([(row.id, now) for row in lost])
+        outcome.followups.runs.extend((row.id, now) for row in lost)
         outcome.requeued = len(lost)
     # The health page shows the last pass and what it did (every count, by name); recording it must
     # never fail the pass itself.
-    from dataclasses import asdict
-
-    from ..models import SyncPass
     try:
-        SyncPass.record(executor.worker_name, now, asdict(outcome))
+        SyncPass.record(executor.worker_name, now, {"requeued": outcome.requeued, "expired": outcome.expired})
     except Exception:  # a record lost is only a gap on the health page
         db.session.rollback()
         log.warning("Could not record the safety sync pass.", exc_info=True)
     return outcome
+
+
+def put_back_running(worker: str) -> FollowUps:
+    """Hand a stopping consumer's running executions back (SIGTERM); they are queued for now.
+
+    The interrupted attempt keeps its number, so its late write (if the thread finishes
+    before the process exits) is refused; the next attempt is started by another consumer.
+    """
+    now = db_now()
+    rows = db.session.execute(
+        select(Execution.id, Execution.attempt, Execution.attempts)
+        .where(Execution.worker == worker, Execution.status == "running")
+        .order_by(Execution.id).with_for_update(skip_locked=True)).all()
+    if not rows:
+        db.session.rollback()
+        return FollowUps()
+    db.session.execute(
+        update(_executions)
+        .where(_executions.c.id == bindparam("b_id"), _executions.c.attempt == bindparam("b_attempt"),
+               _executions.c.status == "running")
+        .values(status="retrying", next_attempt_at=bindparam("b_now", type_=UTCDateTime()),
+                lease_expires_at=None, worker=None,
+                attempts=bindparam("b_attempts", type_=JSON()),
+                updated_at=bindparam("b_now", type_=UTCDateTime())),
+        [{"b_id": row.id, "b_attempt": row.attempt, "b_now": now,
+          "b_attempts": [*(row.attempts or []), {"attempt": row.attempt, "status": "interrupted",
+                                                 "finished_at": now.isoformat(),
+                                                 "error": "The worker was stopped (SIGTERM); put back."}]}
+         for row in rows])
+    insert_logs([
+        {"execution_id": row.id, "attempt": row.attempt, "timestamp": utcnow(), "level": "warning",
+         "message": f"Worker {worker} stopped during attempt {row.attempt}; the execution was put back.",
+         "data": None} for row in rows])
+    db.session.commit()
+    return FollowUps(runs=[(row.id, now) for row in rows])

@@ -1,4 +1,7 @@
-"""Structured logging: JSON lines in production, readable lines in development, with request ids."""
+"""Process logging: JSON lines in production, readable lines in development, with request ids.
+
+(Not to be confused with an execution's log lines, which are rows: `models.ExecutionLog`.)
+"""
 from __future__ import annotations
 
 import json
@@ -11,9 +14,9 @@ from typing import Any
 
 from flask import Flask, g, request
 
-# Set per request (web) or per task (worker); every log record carries it.
+# Set per request; every log record made while serving it carries it. (A record about an
+# execution carries its id as `extra=`, from the executor.)
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-execution_id: ContextVar[int | None] = ContextVar("execution_id", default=None)
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
@@ -22,8 +25,6 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None:
             record.request_id = request_id.get()
-        if getattr(record, "execution_id", None) is None:
-            record.execution_id = execution_id.get()
         return True
 
 
