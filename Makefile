@@ -17,10 +17,13 @@ test: install-dev frontend  ## Run every test: frontend unit, backend unit + int
 	$(BIN)/pytest
 
 # The fuzzers (tests/fuzz) also run inside `make test`, at CI size; this runs them with many more
-# examples, drawn afresh each time: FUZZ_EXAMPLES per API operation (4x that per property test).
+# examples, drawn afresh each time: FUZZ_EXAMPLES per API operation (4x that per property test),
+# and the time property test (tests/scheduling/test_cron_property.py) with TIME_CASES instead of 2,000.
 FUZZ_EXAMPLES ?= 1000
+TIME_CASES ?= 20000
 fuzz: install-dev  ## Run the fuzzers (schemathesis, hypothesis) much longer: FUZZ_EXAMPLES=1000 per operation
 	CHRONOS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q --timeout 7200 tests/fuzz
+	CHRONOS_TIME_CASES=$(TIME_CASES) $(BIN)/pytest -q --timeout 7200 -p no:cacheprovider tests/scheduling/test_cron_property.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -5,13 +5,92 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..models import MAX_ID
+from ..scheduling.cron import FOLD_POLICIES, GAP_POLICIES, MAX_JITTER_SECONDS
 from .common import Schema
+
+
+class DstPolicySchema(Schema):
+    fold = fields.String(
+        load_default="first",
+        validate=validate.OneOf(FOLD_POLICIES),
+        metadata={
+            "description": "A wall time that happens twice (clocks go back): fire at its first occurrence, "
+            "its last, or both. Expressions whose hour runs all day fire at every real instant."
+        },
+    )
+    gap = fields.String(
+        load_default="shift",
+        validate=validate.OneOf(GAP_POLICIES),
+        metadata={
+            "description": "A wall time that does not exist (clocks go forward): fire at the first instant "
+            "after the gap, or skip the slot (reported with reason dst_gap)."
+        },
+    )
 
 
 class CronPreviewSchema(Schema):
     cron_expression = fields.String(required=True, validate=validate.Length(max=200))
     timezone = fields.String(load_default="UTC", validate=validate.Length(max=64))
-    count = fields.Integer(strict=True, load_default=5, validate=validate.Range(min=1, max=50))
+    count = fields.Integer(
+        strict=True,
+        load_default=5,
+        validate=validate.Range(min=1, max=50),
+        metadata={"description": "How many runs that fire to show."},
+    )
+    dst_policy = fields.Nested(DstPolicySchema, load_default=lambda: {"fold": "first", "gap": "shift"})
+    jitter_seconds = fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_JITTER_SECONDS),
+        metadata={
+            "description": "Delay each run by a fixed offset in 0..jitter_seconds drawn from the job and the "
+            "slot, never as far as the next slot."
+        },
+    )
+    job_id = fields.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={
+            "description": "The job whose jitter to show (it seeds the offsets); nothing about the job is read."
+        },
+    )
+
+
+class CronRunSchema(ma.Schema):
+    at = fields.String(
+        required=True,
+        metadata={
+            "description": "When it fires (jitter applied), ISO 8601 in the zone; for a skipped run, its slot."
+        },
+    )
+    at_utc = fields.String(required=True)
+    dst = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "enum": ["fold", "gap", None],
+            "description": "fold: its wall time happens twice that night; gap: it does not exist that night.",
+        },
+    )
+    offset_before = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": 'The UTC offset before the transition ("+01:00"); null without one.'},
+    )
+    offset_after = fields.String(required=True, allow_none=True)
+    skipped = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Why it does not fire: dst_gap, or 'calendar: <name>'; null when it fires."},
+    )
+    note = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "What a transition or calendar does to this run, in words."},
+    )
 
 
 class CronPreviewResultSchema(ma.Schema):
@@ -19,8 +98,17 @@ class CronPreviewResultSchema(ma.Schema):
     error = fields.String(metadata={"description": "Why the expression or zone is not valid."})
     expression = fields.String(metadata={"description": "The expression, normalised."})
     timezone = fields.String()
-    next_runs = fields.List(fields.String(), metadata={"description": "ISO 8601 in the zone, with offset."})
+    next_runs = fields.List(
+        fields.String(),
+        metadata={"description": "The runs that fire (jitter applied), ISO 8601 in the zone, with offset."},
+    )
     next_runs_utc = fields.List(fields.String())
+    runs = fields.List(
+        fields.Nested(CronRunSchema),
+        metadata={
+            "description": "Every run up to the last of next_runs, skipped ones too, with DST markers."
+        },
+    )
 
 
 class UpcomingSchema(ma.Schema):
