@@ -119,6 +119,9 @@ def load_config() -> dict[str, Any]:
         "PLANNER_LOOKAHEAD_SECONDS": _int("PLANNER_LOOKAHEAD_SECONDS", 90),
         "LEASE_GRACE_SECONDS": _int("LEASE_GRACE_SECONDS", 30),
         "RECOVERY_GRACE_SECONDS": _int("RECOVERY_GRACE_SECONDS", 10),
+        # Slots due within one such window travel in one task, claimed together a moment before the
+        # window opens; each call still leaves at its own instant, from the consumer's event loop.
+        "DISPATCH_WINDOW_SECONDS": _float("DISPATCH_WINDOW_SECONDS", 0.25),
         # A slot starting later than this after its time is missed: the job's misfire policy applies.
         "MISFIRE_GRACE_SECONDS": _int("MISFIRE_GRACE_SECONDS", 60),
         # How often each consumer runs the safety sync (besides Huey's once-a-minute pass).
