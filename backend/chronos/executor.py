@@ -24,15 +24,12 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
-    JSON,
-    Boolean,
     ColumnElement,
     Integer,
     String,
     and_,
     bindparam,
     case,
-    func,
     literal,
     or_,
     select,
@@ -57,6 +54,25 @@ MAX_WAIT_SECONDS = 2.0
 # A slot this close to its due time counts as due (clock jitter between Huey and the database).
 DUE_TOLERANCE = timedelta(milliseconds=20)
 RUNNABLE = ("pending", "retrying")
+# What running a job's slot reads of the job (its rules and its call).
+RUN_COLUMNS = (
+    Job.id,
+    Job.name,
+    Job.status,
+    Job.version,
+    Job.schedule_type,
+    Job.handler,
+    Job.target,
+    Job.payload,
+    Job.signing_secret,
+    Job.timeout_seconds,
+    Job.max_retries,
+    Job.retry_backoff_seconds,
+    Job.retry_on_client_error,
+    Job.overlap_policy,
+    Job.misfire_policy,
+    Job.last_status,
+)
 # One claim takes at most this many rows (its own ids, plus other slots of its window).
 CLAIM_LIMIT = 500
 
@@ -224,7 +240,7 @@ def claim_executions(
     now: datetime,
     window: tuple[datetime, datetime] | None = None,
     horizon: datetime | None = None,
-) -> tuple[list[Attempt], dict[int, Job]]:
+) -> tuple[list[Attempt], dict[int, Any]]:
     """Move rows to `running` in one statement; settle paused, stale, overlapping and missed ones.
 
     It takes its own ids that are due by `horizon` (now, by default) and every other `pending`
@@ -340,7 +356,8 @@ def claim_executions(
         .order_by(Job.id)
         .with_for_update()
     )
-    jobs = {job.id: job for job in db.session.scalars(select(Job).where(Job.id.in_(job_ids)))}
+    # Plain rows of the columns the run needs: ORM objects for a window's jobs cost more than its claim.
+    jobs = {job.id: job for job in db.session.execute(select(*RUN_COLUMNS).where(Job.id.in_(job_ids)))}
     newest_missed = misfire.newest_missed_slots(late_jobs, now)
     runs, settled = _settle(claimed, jobs, now, newest_missed)
     catch_ups = [a.id for a in runs if a.trigger == "catch_up"]
@@ -357,7 +374,7 @@ def claim_executions(
 
 
 def _settle(
-    claimed: list[Attempt], jobs: dict[int, Job], now: datetime, newest_missed: dict[int, datetime]
+    claimed: list[Attempt], jobs: dict[int, Any], now: datetime, newest_missed: dict[int, datetime]
 ) -> tuple[list[Attempt], list[tuple[Attempt, str, str, str]]]:
     """Split claimed rows into those to run and those skipped or cancelled (with status and reason)."""
     watched = [job_id for job_id, job in jobs.items() if job.overlap_policy != "allow"]
@@ -490,7 +507,7 @@ def _write_settled(settled: list[tuple[Attempt, str, str, str]], now: datetime) 
     )
 
 
-def job_policy(job: Job) -> JobPolicy:
+def job_policy(job: Any) -> JobPolicy:
     """The parts of a job the executor needs once the job row is no longer in reach."""
     return JobPolicy(
         id=job.id,
@@ -502,7 +519,7 @@ def job_policy(job: Job) -> JobPolicy:
     )
 
 
-def _make_call(attempt: Attempt, job: Job) -> Call:
+def _make_call(attempt: Attempt, job: Any) -> Call:
     attempt.secrets = frozenset(masking.target_secrets(job.target) | {job.signing_secret})
     return Call(
         execution_id=attempt.id,
@@ -655,45 +672,11 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
             "b_complete": status != "retrying" and a.trigger != "manual" and policy.schedule_type == "once",
         }
     if writes:
-        db.session.execute(
-            update(_executions)
-            .where(
-                _executions.c.id == bindparam("b_id"),
-                _executions.c.attempt == bindparam("b_attempt"),
-                _executions.c.status == "running",
-            )
-            .values(
-                status=bindparam("b_status", type_=String()),
-                # When the call really left (the claim came a moment before its slot).
-                started_at=bindparam("b_started_at", type_=UTCDateTime()),
-                finished_at=bindparam("b_finished_at", type_=UTCDateTime()),
-                duration_ms=bindparam("b_duration_ms", type_=Integer()),
-                next_attempt_at=bindparam("b_next_attempt_at", type_=UTCDateTime()),
-                result=bindparam("b_result", type_=JSON()),
-                error=bindparam("b_error", type_=String()),
-                attempts=bindparam("b_attempts", type_=JSON()),
-                lease_expires_at=None,
-                updated_at=bindparam("b_now", type_=UTCDateTime()),
-            ),
-            writes,
-        )
+        bulk.record_attempt_results(writes)
     if logs:
         bulk.insert_log_lines(logs)
     if job_updates:
-        # In job id order, so concurrent batches touching the same jobs cannot deadlock.
-        rows = [job_updates[job_id] for job_id in sorted(job_updates)]
-        db.session.execute(
-            update(_jobs)
-            .where(_jobs.c.id == bindparam("b_job_id"))
-            .values(
-                last_run_at=bindparam("b_last_run_at", type_=UTCDateTime()),
-                last_status=func.coalesce(bindparam("b_last_status", type_=String()), _jobs.c.last_status),
-                status=case(
-                    (bindparam("b_complete", type_=Boolean()), literal("completed")), else_=_jobs.c.status
-                ),
-            ),
-            rows,
-        )
+        bulk.record_job_runs(list(job_updates.values()))
     db.session.commit()
     _observe(observed)
     return FollowUps(runs=retries, failed=failed, recovered=recovered)

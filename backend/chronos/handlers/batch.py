@@ -27,6 +27,8 @@ from . import BatchResource, Call, Outcome, batch_resources, run_call
 Finished = tuple[Outcome, float]
 # Finished calls are handed back in chunks: what finished within this long of a chunk's first call.
 FLUSH_SECONDS = 0.05
+# Calls due at one instant are started this many per turn of the event loop (see _dispatch).
+START_PER_TURN = 32
 
 
 def _settings(resources: list[BatchResource]) -> tuple[Hashable, ...]:
@@ -141,10 +143,9 @@ class CallLoop:
                     await stack.enter_async_context(resource.open(value))
                 while (item := await inbox.get()) is not None:
                     calls, due, sink = item
-                    for index, call in enumerate(calls):
-                        task = asyncio.create_task(_timed(index, call, due[index] if due else None, sink))
-                        running.add(task)
-                        task.add_done_callback(running.discard)
+                    task = asyncio.create_task(_dispatch(calls, due, sink, running))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
                 if running:
                     await asyncio.gather(*running, return_exceptions=True)
         except Exception as exc:  # opening a resource failed: fail whatever waits, never hang
@@ -157,13 +158,40 @@ class CallLoop:
             raise
 
 
-async def _timed(index: int, call: Call, due: float | None, sink: queue.SimpleQueue[Done]) -> None:
-    """Wait until the call's instant, run it, hand its outcome to the waiting thread."""
+async def _dispatch(
+    calls: list[Call],
+    due: list[float] | None,
+    sink: queue.SimpleQueue[Done],
+    running: set[asyncio.Task[None]],
+) -> None:
+    """Start each call at its instant, at most `START_PER_TURN` per turn of the loop.
+
+    A thousand calls due at one instant, all started in one turn, would each take their first
+    steps before the loop looks at a single socket: the first request would leave only once every
+    call had been set up (hundreds of milliseconds). Started a few dozen per turn, the first
+    requests are on the wire while the rest are still being set up.
+    """
+    order = sorted(range(len(calls)), key=lambda index: due[index] if due else 0.0)
+    started_this_turn = 0
+    for index in order:
+        if due is not None:
+            wait = due[index] - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                started_this_turn = 0
+        if started_this_turn >= START_PER_TURN:
+            await asyncio.sleep(0)  # one turn of the loop: sockets are served before the next ones start
+            started_this_turn = 0
+        task = asyncio.create_task(_timed(index, calls[index], sink))
+        running.add(task)
+        task.add_done_callback(running.discard)
+        started_this_turn += 1
+
+
+async def _timed(index: int, call: Call, sink: queue.SimpleQueue[Done]) -> None:
+    """Run one call and hand its outcome to the waiting thread."""
     started = time.monotonic()
     try:
-        if due is not None and due > started:
-            await asyncio.sleep(due - started)
-            started = time.monotonic()
         outcome = await run_call(call)
     except BaseException as exc:  # cancelled (the loop is stopping): the thread must not wait forever
         now = time.monotonic()
