@@ -126,6 +126,8 @@ def load_config() -> dict[str, Any]:
         "MISFIRE_GRACE_SECONDS": _int("MISFIRE_GRACE_SECONDS", 60),
         # How often each consumer runs the safety sync (besides Huey's once-a-minute pass).
         "SAFETY_SYNC_SECONDS": _int("SAFETY_SYNC_SECONDS", 15),
+        # How often each consumer plans (besides Huey's once-a-minute pass): a little at a time.
+        "PLAN_EVERY_SECONDS": _int("PLAN_EVERY_SECONDS", 10),
         "RETRY_AFTER_CAP_SECONDS": _int("RETRY_AFTER_CAP_SECONDS", 3600),
         "HTTP_ALLOWLIST": _list("HTTP_ALLOWLIST"),
         "RESPONSE_EXCERPT_BYTES": _int("RESPONSE_EXCERPT_BYTES", 4096),
