@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# chronos: {args.consumers} consumer(s) x {args.workers} {args.worker_type} workers, jobs created "
         f"via {args.via}; {os.cpu_count()} cores, load average at the end: {load}"
     )
-    print_table(rows, columns=(*COLUMNS, "samples", "create_s"))
+    print_table(rows, columns=(*COLUMNS[:2], "min_ms", *COLUMNS[2:], "samples", "create_s"))
     print(f"# n=1 rows: percentiles over {args.single_repeats} single-job bursts, all_arrived_s their median")
     chronos = {row["n"]: row for row in rows if row["system"] == "chronos"}
     for row in rows:

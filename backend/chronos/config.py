@@ -119,10 +119,15 @@ def load_config() -> dict[str, Any]:
         "PLANNER_LOOKAHEAD_SECONDS": _int("PLANNER_LOOKAHEAD_SECONDS", 90),
         "LEASE_GRACE_SECONDS": _int("LEASE_GRACE_SECONDS", 30),
         "RECOVERY_GRACE_SECONDS": _int("RECOVERY_GRACE_SECONDS", 10),
+        # Slots due within one such window travel in one task, claimed together a moment before the
+        # window opens; each call still leaves at its own instant, from the consumer's event loop.
+        "DISPATCH_WINDOW_SECONDS": _float("DISPATCH_WINDOW_SECONDS", 0.25),
         # A slot starting later than this after its time is missed: the job's misfire policy applies.
         "MISFIRE_GRACE_SECONDS": _int("MISFIRE_GRACE_SECONDS", 60),
         # How often each consumer runs the safety sync (besides Huey's once-a-minute pass).
         "SAFETY_SYNC_SECONDS": _int("SAFETY_SYNC_SECONDS", 15),
+        # How often each consumer plans (besides Huey's once-a-minute pass): a little at a time.
+        "PLAN_EVERY_SECONDS": _int("PLAN_EVERY_SECONDS", 10),
         "RETRY_AFTER_CAP_SECONDS": _int("RETRY_AFTER_CAP_SECONDS", 3600),
         "HTTP_ALLOWLIST": _list("HTTP_ALLOWLIST"),
         "RESPONSE_EXCERPT_BYTES": _int("RESPONSE_EXCERPT_BYTES", 4096),

@@ -17,22 +17,19 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
-    JSON,
-    Boolean,
     ColumnElement,
     Integer,
     String,
     and_,
     bindparam,
     case,
-    func,
-    insert,
     literal,
     or_,
     select,
@@ -40,10 +37,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from . import masking, metrics
+from . import bulk, masking, metrics
 from .extensions import db
 from .handlers import Call, Outcome
-from .handlers.batch import run_batch
+from .handlers.batch import Done, stream_batch
 from .models import Execution, ExecutionLog, Job, UTCDateTime, db_now, utcnow
 from .scheduling import misfire
 
@@ -57,8 +54,27 @@ MAX_WAIT_SECONDS = 2.0
 # A slot this close to its due time counts as due (clock jitter between Huey and the database).
 DUE_TOLERANCE = timedelta(milliseconds=20)
 RUNNABLE = ("pending", "retrying")
-# One claim takes at most this many rows (its own ids, plus other slots of the same instants).
-CLAIM_LIMIT = 200
+# What running a job's slot reads of the job (its rules and its call).
+RUN_COLUMNS = (
+    Job.id,
+    Job.name,
+    Job.status,
+    Job.version,
+    Job.schedule_type,
+    Job.handler,
+    Job.target,
+    Job.payload,
+    Job.signing_secret,
+    Job.timeout_seconds,
+    Job.max_retries,
+    Job.retry_backoff_seconds,
+    Job.retry_on_client_error,
+    Job.overlap_policy,
+    Job.misfire_policy,
+    Job.last_status,
+)
+# One claim takes at most this many rows (its own ids, plus other slots of its window).
+CLAIM_LIMIT = 500
 
 _executions = Execution.__table__
 _jobs = Job.__table__
@@ -141,18 +157,46 @@ class FollowUps:
 # --- the batch --------------------------------------------------------------------------------
 
 
-def run_executions(ids: list[int]) -> FollowUps:
-    """Claim, run and record a batch of executions (one Huey task's worth; safe to deliver twice)."""
+def run_executions(ids: list[int], window_start: datetime | None = None) -> FollowUps:
+    """Claim, run and record the executions of one dispatch window (a Huey task; safe to deliver twice).
+
+    The task arrives a moment before its window opens. It claims, in one statement, its own rows
+    that are due by then and every other pending slot of the window, hands the calls to the
+    process's event loop — each leaves at its own instant — and records the attempts in small
+    set-based writes as they finish, not once the whole window is done.
+    """
     ids = sorted(set(ids))
     followups = FollowUps()
-    if not ids:
+    if not ids and window_start is None:
         return followups
-    waited = _wait_until_due(ids, followups)
-    if waited is None:
+    rows = db.session.execute(
+        select(Execution.id, Execution.status, Execution.scheduled_for, Execution.next_attempt_at).where(
+            Execution.id.in_(ids), Execution.status.in_(RUNNABLE)
+        )
+    ).all()
+    if not rows and window_start is None:  # a duplicate delivery, or another task took these
+        db.session.rollback()
         return followups
-    clock, instants = waited
+    clock = _Clock(db_now())
+    db.session.rollback()  # end the read: nothing may be held while waiting
+    due = {
+        row.id: (
+            row.next_attempt_at if row.status == "retrying" and row.next_attempt_at else row.scheduled_for
+        )
+        for row in rows
+    }
+    start = window_start or min(due.values())
     now = clock.now()
-    claimed, jobs = claim_executions(ids, now, instants)
+    if start - now > timedelta(seconds=MAX_WAIT_SECONDS):
+        # Delivered long before its window (a clock or queue hiccup): back on the schedule.
+        followups.runs.extend(due.items())
+        return followups
+    window = timedelta(seconds=float(current_app.config["DISPATCH_WINDOW_SECONDS"]))
+    end = start + window
+    # Own rows due by the window's end (or already overdue) are claimed now; later ones wait.
+    horizon = max(end, now) + DUE_TOLERANCE
+    followups.runs.extend((row_id, when) for row_id, when in due.items() if when > horizon)
+    claimed, jobs = claim_executions(ids, now, (start, end), horizon)
     if not claimed:
         db.session.commit()
         return followups
@@ -160,11 +204,16 @@ def run_executions(ids: list[int]) -> FollowUps:
     policies = {job.id: job_policy(job) for job in jobs.values()}
     db.session.commit()
 
-    results = _run_calls(calls)
-    for attempt, (outcome, finished) in zip(claimed, results, strict=True):
-        attempt.outcome = outcome
-        attempt.finished_at = clock.at(finished)
-    followups.extend(record_attempts(claimed, policies, clock.now()))
+    leave_at = [clock.monotonic(due.get(attempt.id, attempt.scheduled_for)) for attempt in claimed]
+    for chunk in _run_calls(calls, leave_at):
+        finished = []
+        for done in chunk:
+            attempt = claimed[done.index]
+            attempt.outcome = done.outcome
+            attempt.started_at = clock.at(done.started)
+            attempt.finished_at = clock.at(done.finished)
+            finished.append(attempt)
+        followups.extend(record_attempts(finished, policies, clock.now()))
     return followups
 
 
@@ -181,59 +230,42 @@ class _Clock:
     def now(self) -> datetime:
         return self.at(time.monotonic())
 
-
-def _wait_until_due(ids: list[int], followups: FollowUps) -> tuple[_Clock, list[datetime]] | None:
-    """Sleep until the batch's slots are due (the task is queued slightly early, for precision).
-
-    Rows not yet due go back to the queue for their time (in `followups`). Returns the clock and
-    the instants of the slots, or None when nothing is left to claim.
-    """
-    rows = db.session.execute(
-        select(Execution.id, Execution.status, Execution.scheduled_for, Execution.next_attempt_at).where(
-            Execution.id.in_(ids), Execution.status.in_(RUNNABLE)
-        )
-    ).all()
-    if not rows:  # a duplicate delivery, or another batch took these: cheap way out
-        db.session.rollback()
-        return None
-    clock = _Clock(db_now())
-    db.session.rollback()  # end the read: nothing may be held while sleeping
-    due = {
-        row.id: (
-            row.next_attempt_at if row.status == "retrying" and row.next_attempt_at else row.scheduled_for
-        )
-        for row in rows
-    }
-    now = clock.now()
-    later = [
-        (row_id, when) for row_id, when in due.items() if when - now > timedelta(seconds=MAX_WAIT_SECONDS)
-    ]
-    followups.runs.extend(later)
-    soon = [when for row_id, when in due.items() if when - now <= timedelta(seconds=MAX_WAIT_SECONDS)]
-    if not soon:
-        return None
-    wait = (max(soon) - now).total_seconds()
-    if wait > 0:
-        time.sleep(wait)
-    instants = sorted({row.scheduled_for for row in rows if row.status == "pending"})
-    return clock, instants
+    def monotonic(self, when: datetime) -> float:
+        """The monotonic clock's reading at the database instant `when`."""
+        return self.mono + (when - self.db_time).total_seconds()
 
 
 def claim_executions(
-    ids: list[int], now: datetime, instants: list[datetime] | None = None
-) -> tuple[list[Attempt], dict[int, Job]]:
-    """Move due rows to `running` in one statement; settle paused, stale and overlapping ones.
+    ids: list[int],
+    now: datetime,
+    window: tuple[datetime, datetime] | None = None,
+    horizon: datetime | None = None,
+) -> tuple[list[Attempt], dict[int, Any]]:
+    """Move rows to `running` in one statement; settle paused, stale, overlapping and missed ones.
 
-    Besides its own ids, the claim takes other `pending` slots of the same instants (up to a
-    batch): jobs planned one by one (created through the API in a burst) arrive as many small
-    tasks, and the first to wake runs them together; the others then find nothing to do.
+    It takes its own ids that are due by `horizon` (now, by default) and every other `pending`
+    slot of `window` [start, end) (up to a batch): slots due close together are claimed and sent
+    together, whoever planned them, and the other tasks of the window then find nothing to do.
     Returns the attempts to run and their jobs (loaded, in the open transaction).
     """
     grace = current_app.config["LEASE_GRACE_SECONDS"]
-    candidates: ColumnElement[bool] = Execution.id.in_(ids)
-    if instants:
+    limit = horizon or now + DUE_TOLERANCE
+    own_due = or_(
+        and_(Execution.status == "pending", Execution.scheduled_for <= limit),
+        and_(
+            Execution.status == "retrying",
+            or_(Execution.next_attempt_at.is_(None), Execution.next_attempt_at <= limit),
+        ),
+    )
+    candidates: ColumnElement[bool] = and_(Execution.id.in_(ids), own_due)
+    if window is not None:
         candidates = or_(
-            candidates, and_(Execution.status == "pending", Execution.scheduled_for.in_(instants))
+            candidates,
+            and_(
+                Execution.status == "pending",
+                Execution.scheduled_for >= window[0],
+                Execution.scheduled_for < window[1],
+            ),
         )
     timeouts = sorted(
         set(
@@ -245,22 +277,16 @@ def claim_executions(
     if not timeouts:
         db.session.rollback()
         return [], {}
-    # A lease covers the job's timeout plus a grace; past it, recovery takes the attempt as failed.
-    # (A row planned after the read above gets the longest possible lease, never a short one.)
+    # A lease covers the job's timeout plus a grace, counted from when the call may leave at the
+    # latest (the window's end); past it, the safety sync takes the attempt as failed. (A row
+    # planned after the read above gets the longest possible lease, never a short one.)
+    leaves_by = max(limit, window[1] if window else now)
     job_timeout = select(Job.timeout_seconds).where(Job.id == Execution.job_id).scalar_subquery()
     longest = max(max(timeouts), int(current_app.config["MAX_TIMEOUT_SECONDS"]))
     lease = case(
-        {t: literal(now + timedelta(seconds=t + grace), UTCDateTime) for t in timeouts},
+        {t: literal(leaves_by + timedelta(seconds=t + grace), UTCDateTime) for t in timeouts},
         value=job_timeout,
-        else_=literal(now + timedelta(seconds=longest + grace), UTCDateTime),
-    )
-    limit = now + DUE_TOLERANCE
-    due = or_(
-        and_(Execution.status == "pending", Execution.scheduled_for <= limit),
-        and_(
-            Execution.status == "retrying",
-            or_(Execution.next_attempt_at.is_(None), Execution.next_attempt_at <= limit),
-        ),
+        else_=literal(leaves_by + timedelta(seconds=longest + grace), UTCDateTime),
     )
     # Rows another claim holds are skipped (it is claiming them), so claims never wait on each
     # other and cannot deadlock; own ids first, then the same instant's other slots.
@@ -269,7 +295,7 @@ def claim_executions(
     # its LIMIT would not hold.
     lockable = (
         select(Execution.id)
-        .where(candidates, Execution.status.in_(RUNNABLE), due)
+        .where(candidates, Execution.status.in_(RUNNABLE))
         .order_by(own_first, Execution.id)
         .limit(max(len(ids), CLAIM_LIMIT))
         .with_for_update(skip_locked=True)
@@ -278,7 +304,7 @@ def claim_executions(
     )
     statement = (
         update(Execution)
-        .where(Execution.id.in_(select(lockable.c.id)), Execution.status.in_(RUNNABLE), due)
+        .where(Execution.id.in_(select(lockable.c.id)), Execution.status.in_(RUNNABLE))
         .values(
             status="running",
             attempt=Execution.attempt + 1,
@@ -330,7 +356,8 @@ def claim_executions(
         .order_by(Job.id)
         .with_for_update()
     )
-    jobs = {job.id: job for job in db.session.scalars(select(Job).where(Job.id.in_(job_ids)))}
+    # Plain rows of the columns the run needs: ORM objects for a window's jobs cost more than its claim.
+    jobs = {job.id: job for job in db.session.execute(select(*RUN_COLUMNS).where(Job.id.in_(job_ids)))}
     newest_missed = misfire.newest_missed_slots(late_jobs, now)
     runs, settled = _settle(claimed, jobs, now, newest_missed)
     catch_ups = [a.id for a in runs if a.trigger == "catch_up"]
@@ -347,7 +374,7 @@ def claim_executions(
 
 
 def _settle(
-    claimed: list[Attempt], jobs: dict[int, Job], now: datetime, newest_missed: dict[int, datetime]
+    claimed: list[Attempt], jobs: dict[int, Any], now: datetime, newest_missed: dict[int, datetime]
 ) -> tuple[list[Attempt], list[tuple[Attempt, str, str, str]]]:
     """Split claimed rows into those to run and those skipped or cancelled (with status and reason)."""
     watched = [job_id for job_id, job in jobs.items() if job.overlap_policy != "allow"]
@@ -416,7 +443,7 @@ def _cancel_replaced(execution_ids: list[int], replacement: int, now: datetime) 
         )
         .execution_options(synchronize_session=False)
     )
-    insert_logs(
+    bulk.insert_log_lines(
         [
             {
                 "execution_id": execution_id,
@@ -465,7 +492,7 @@ def _write_settled(settled: list[tuple[Attempt, str, str, str]], now: datetime) 
             for a, status, reason, message in settled
         ],
     )
-    insert_logs(
+    bulk.insert_log_lines(
         [
             {
                 "execution_id": a.id,
@@ -480,17 +507,7 @@ def _write_settled(settled: list[tuple[Attempt, str, str, str]], now: datetime) 
     )
 
 
-def insert_logs(rows: list[dict[str, Any]]) -> None:
-    """Insert log lines in a few multi-row statements.
-
-    RETURNING makes SQLAlchemy batch the rows into multi-row INSERTs ("insertmanyvalues");
-    without it psycopg sends one INSERT per line, several times slower for a batch's lines.
-    """
-    if rows:
-        db.session.execute(insert(_logs).returning(_logs.c.id), rows).all()
-
-
-def job_policy(job: Job) -> JobPolicy:
+def job_policy(job: Any) -> JobPolicy:
     """The parts of a job the executor needs once the job row is no longer in reach."""
     return JobPolicy(
         id=job.id,
@@ -502,7 +519,7 @@ def job_policy(job: Job) -> JobPolicy:
     )
 
 
-def _make_call(attempt: Attempt, job: Job) -> Call:
+def _make_call(attempt: Attempt, job: Any) -> Call:
     attempt.secrets = frozenset(masking.target_secrets(job.target) | {job.signing_secret})
     return Call(
         execution_id=attempt.id,
@@ -521,19 +538,17 @@ def _make_call(attempt: Attempt, job: Job) -> Call:
     )
 
 
-def _run_calls(calls: list[Call]) -> list[tuple[Outcome, float]]:
-    """Run all calls concurrently; each outcome with the monotonic time its call finished."""
+def _run_calls(calls: list[Call], due: list[float]) -> Iterator[list[Done]]:
+    """Run the calls on the process's loop, each at its instant; their outcomes as they finish."""
     try:
-        return run_batch(calls)
+        yield from stream_batch(calls, due)
     except Exception as exc:  # the batch machinery itself broke: every attempt fails, none is lost
         log.exception("Running a batch of %s calls failed.", len(calls))
-        finished = time.monotonic()
-        return [
-            (Outcome(ok=False, error=f"Internal error running the handler: {exc}"), finished) for _ in calls
+        now = time.monotonic()
+        yield [
+            Done(index, Outcome(ok=False, error=f"Internal error running the handler: {exc}"), now, now)
+            for index in range(len(calls))
         ]
-
-
-# --- recording --------------------------------------------------------------------------------
 
 
 def retry_delay(policy: JobPolicy, attempt: int, retry_after: float | None) -> float:
@@ -638,6 +653,7 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
                 "b_id": a.id,
                 "b_attempt": a.attempt,
                 "b_status": status,
+                "b_started_at": a.started_at,
                 "b_finished_at": None if status == "retrying" else finished,
                 "b_duration_ms": duration_ms,
                 "b_next_attempt_at": next_attempt_at,
@@ -656,43 +672,11 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
             "b_complete": status != "retrying" and a.trigger != "manual" and policy.schedule_type == "once",
         }
     if writes:
-        db.session.execute(
-            update(_executions)
-            .where(
-                _executions.c.id == bindparam("b_id"),
-                _executions.c.attempt == bindparam("b_attempt"),
-                _executions.c.status == "running",
-            )
-            .values(
-                status=bindparam("b_status", type_=String()),
-                finished_at=bindparam("b_finished_at", type_=UTCDateTime()),
-                duration_ms=bindparam("b_duration_ms", type_=Integer()),
-                next_attempt_at=bindparam("b_next_attempt_at", type_=UTCDateTime()),
-                result=bindparam("b_result", type_=JSON()),
-                error=bindparam("b_error", type_=String()),
-                attempts=bindparam("b_attempts", type_=JSON()),
-                lease_expires_at=None,
-                updated_at=bindparam("b_now", type_=UTCDateTime()),
-            ),
-            writes,
-        )
+        bulk.record_attempt_results(writes)
     if logs:
-        insert_logs(logs)
+        bulk.insert_log_lines(logs)
     if job_updates:
-        # In job id order, so concurrent batches touching the same jobs cannot deadlock.
-        rows = [job_updates[job_id] for job_id in sorted(job_updates)]
-        db.session.execute(
-            update(_jobs)
-            .where(_jobs.c.id == bindparam("b_job_id"))
-            .values(
-                last_run_at=bindparam("b_last_run_at", type_=UTCDateTime()),
-                last_status=func.coalesce(bindparam("b_last_status", type_=String()), _jobs.c.last_status),
-                status=case(
-                    (bindparam("b_complete", type_=Boolean()), literal("completed")), else_=_jobs.c.status
-                ),
-            ),
-            rows,
-        )
+        bulk.record_job_runs(list(job_updates.values()))
     db.session.commit()
     _observe(observed)
     return FollowUps(runs=retries, failed=failed, recovered=recovered)

@@ -9,8 +9,10 @@ themselves are scrubbed from free text (an error message quoting a header) by `s
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from yarl import URL
@@ -35,11 +37,14 @@ CREDENTIAL_WORDS = (
 )
 # Values this short are not scrubbed from free text: "1" or "on" would mangle every message.
 MIN_SCRUBBED_CHARS = 4
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 _CREDENTIAL = re.compile("|".join(CREDENTIAL_WORDS), re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def is_credential(name: str) -> bool:
     """True when a header, query parameter or key of this name holds a credential."""
+    # Cached: the same few names are asked about for every call and every log line.
     return bool(_CREDENTIAL.search(name))
 
 
@@ -180,8 +185,11 @@ def scrub(text: str, secrets: Iterable[str], min_chars: int = MIN_SCRUBBED_CHARS
 
 def scrub_data(value: Any, secrets: Iterable[str]) -> Any:
     """`mask_data(value)` with every secret value also scrubbed from the strings inside it."""
-    secrets = set(secrets)
+    secrets = {secret for secret in secrets if len(secret) >= MIN_SCRUBBED_CHARS}
     masked = mask_data(value)
+    # Most records quote no secret: one look at their JSON text spares walking every string.
+    if not secrets or not _quotes_any(masked, secrets):
+        return masked
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
@@ -192,4 +200,16 @@ def scrub_data(value: Any, secrets: Iterable[str]) -> Any:
             return [walk(inner) for inner in item]
         return item
 
-    return walk(masked) if secrets else masked
+    return walk(masked)
+
+
+def _quotes_any(value: Any, secrets: set[str]) -> bool:
+    # A secret JSON would escape (a quote, a backslash, a control character) cannot be found in
+    # the text as written: walk the strings instead.
+    if any(_JSON_ESCAPED.search(secret) for secret in secrets):
+        return True
+    try:
+        blob = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):  # not plain JSON: walk it
+        return True
+    return any(secret in blob for secret in secrets)

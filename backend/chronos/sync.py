@@ -20,7 +20,8 @@ from flask import current_app
 from sqlalchemy import JSON, and_, bindparam, or_, select, update
 
 from . import executor
-from .executor import Attempt, FollowUps, insert_logs, job_policy, record_attempts
+from .bulk import insert_log_lines
+from .executor import Attempt, FollowUps, job_policy, record_attempts
 from .extensions import db
 from .handlers import Outcome
 from .models import Execution, Job, SyncPass, UTCDateTime, db_now, utcnow
@@ -179,7 +180,7 @@ def put_back_running(worker: str) -> FollowUps:
             for row in rows
         ],
     )
-    insert_logs(
+    insert_log_lines(
         [
             {
                 "execution_id": row.id,

@@ -11,11 +11,13 @@ each task, and in-process callers (tests, the web) already have theirs.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from huey import crontab
 
 from . import executor, notify, sync, testruns
@@ -26,10 +28,11 @@ from .scheduling import planner
 
 log = logging.getLogger(__name__)
 
-# Slots due at the same instant travel in one task, in chunks of this many ids.
-BATCH_SIZE = 200
-# A task is put on Huey's schedule this much before its slot and sleeps the rest (see executor).
-ENQUEUE_EARLY = timedelta(seconds=0.15)
+# Slots of one dispatch window travel in tasks of at most this many ids.
+BATCH_SIZE = 500
+# A window's task is put on Huey's schedule this much before the window opens: enough for the
+# consumer's scheduler tick and the claim, so the first call can leave on time.
+ENQUEUE_EARLY = timedelta(seconds=0.2)
 # Planning requests (job created, edited, resumed) within this many seconds share one task;
 # a request closer than the margin to that task's run gets a task of its own.
 PLAN_COALESCE_SECONDS = 0.25
@@ -40,15 +43,22 @@ PLAN_MARGIN_SECONDS = 0.05
 
 
 def enqueue_executions(items: list[tuple[int, datetime]]) -> None:
-    """Queue execution ids: one task per instant (chunked), due slightly early (the task waits)."""
-    by_instant: dict[datetime, list[int]] = defaultdict(list)
+    """Queue execution ids: one task per dispatch window (chunked), due a moment before it opens.
+
+    Slots due within one window (`DISPATCH_WINDOW_SECONDS`) travel together; the task claims them
+    all early and the consumer's event loop sends each at its own instant, so no worker thread
+    waits for an instant (see executor.run_executions).
+    """
+    window = float(current_app.config["DISPATCH_WINDOW_SECONDS"])
+    by_window: dict[float, list[int]] = defaultdict(list)
     for execution_id, when in items:
-        by_instant[when].append(execution_id)
-    for when, ids in sorted(by_instant.items()):
+        by_window[math.floor(when.timestamp() / window) * window].append(execution_id)
+    for start, ids in sorted(by_window.items()):
+        opens = datetime.fromtimestamp(start, UTC)
         for chunk_start in range(0, len(ids), BATCH_SIZE):
             chunk = ids[chunk_start : chunk_start + BATCH_SIZE]
             try:
-                run_executions.schedule(args=(chunk,), eta=when - ENQUEUE_EARLY)
+                run_executions.schedule(args=(chunk, start), eta=opens - ENQUEUE_EARLY)
             except Exception:  # Redis down: the rows are committed, the safety sync queues them later
                 log.exception("Could not queue executions %s; the safety sync will.", chunk)
 
@@ -133,9 +143,10 @@ def plan() -> None:
 
 
 @huey.task()
-def run_executions(ids: list[int]) -> None:
-    """Claim, run and record the executions of one instant (a batch of ids)."""
-    queue_followups(executor.run_executions(ids))
+def run_executions(ids: list[int], window_start: float | None = None) -> None:
+    """Claim, run and record the executions of one dispatch window (its ids, and the window's slots)."""
+    start = datetime.fromtimestamp(window_start, UTC) if window_start is not None else None
+    queue_followups(executor.run_executions(ids, start))
 
 
 # Periodic passes run every minute (Huey's granularity); the planner's lookahead (90 s) covers

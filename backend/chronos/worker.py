@@ -20,7 +20,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
@@ -115,18 +115,14 @@ def _heartbeat_loop(worker: str, stop: threading.Event) -> None:
             log.exception("Heartbeat failed.")
 
 
-def _safety_sync_loop(interval: float, stop: threading.Event) -> None:
-    """Run the safety sync every `interval` seconds, well within the misfire grace.
-
-    Huey's periodic tasks run at most once a minute; a firing whose task Redis lost must be queued
-    again sooner than the misfire grace, or it would count as missed (see scheduling/misfire.py).
-    """
+def _every(interval: float, stop: threading.Event, name: str, work: Callable[[], object]) -> None:
+    """Run `work` in an app context every `interval` seconds until `stop` is set."""
     while not stop.wait(interval):
         try:
             with app_context():
-                tasks.sync_now()
+                work()
         except Exception:  # the database may be briefly away; the next pass tries again
-            log.exception("Safety sync failed.")
+            log.exception("%s failed.", name)
 
 
 def check_alive() -> int:
@@ -238,12 +234,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     threading.Thread(target=_heartbeat_loop, args=(worker, stop), name="heartbeat", daemon=True).start()
     if not args.no_periodic:
-        threading.Thread(
-            target=_safety_sync_loop,
-            args=(float(app.config["SAFETY_SYNC_SECONDS"]), stop),
-            name="safety-sync",
-            daemon=True,
-        ).start()
+        # Huey's periodic tasks run at most once a minute. The safety sync must come round well
+        # within the misfire grace (a firing whose task Redis lost must still run, see
+        # scheduling/misfire.py), and planning a little at a time keeps a minute's worth of slots
+        # from landing in one pass.
+        for name, interval, work in (
+            ("Safety sync", app.config["SAFETY_SYNC_SECONDS"], tasks.sync_now),
+            ("Planning", app.config["PLAN_EVERY_SECONDS"], tasks.plan_now),
+        ):
+            threading.Thread(
+                target=_every, args=(float(interval), stop, name, work), name=name.lower(), daemon=True
+            ).start()
 
     # An idle worker polls with backoff up to max_delay. Huey's default of 10 s would let a task
     # on the embedded SQLite queue (which cannot block on a pop the way Redis's BRPOP does) wait

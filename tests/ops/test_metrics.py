@@ -29,11 +29,13 @@ def _job_with_executions(statuses: list[str]) -> None:
     db.session.commit()
 
 
-def test_metrics_report_executions_by_status_and_unclaimed_ones(app):
-    _job_with_executions(["succeeded", "succeeded", "failed", "pending"])
+def test_metrics_report_executions_in_flight_by_status_and_unclaimed_ones(app):
+    _job_with_executions(["succeeded", "succeeded", "failed", "pending", "retrying", "retrying"])
     body = app.test_client().get("/metrics").get_data(as_text=True)
-    assert 'chronos_executions_by_status{status="succeeded"} 2.0' in body
-    assert 'chronos_executions_by_status{status="failed"} 1.0' in body
+    assert 'chronos_executions_by_status{status="pending"} 1.0' in body
+    assert 'chronos_executions_by_status{status="retrying"} 2.0' in body
+    # Ended ones are counted as they end (chronos_executions_total), not by scanning history.
+    assert 'chronos_executions_by_status{status="succeeded"}' not in body
     assert "chronos_unclaimed_executions 1.0" in body
     assert "chronos_queue_depth" in body
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from chronos import tasks
 from chronos.extensions import db, huey
 from chronos.models import Execution, Job, db_now
 from chronos.scheduling.lifecycle import schedule_job
@@ -39,9 +40,12 @@ def test_interval_job_gets_exactly_the_slots_up_to_the_horizon(app, monkeypatch)
     assert job.next_run_at == now + timedelta(seconds=105)
     assert job.planned_until == now + timedelta(seconds=85)
     assert _queued_ids() == sorted(r.id for r in rows)
-    # One task per instant, put on the schedule slightly before its slot.
-    etas = sorted(task.eta for task in huey.pending())
-    assert etas[0] == (rows[0].scheduled_for - timedelta(seconds=0.15)).replace(tzinfo=None)
+    # One task per dispatch window, put on the schedule a moment before the window opens.
+    window = app.config["DISPATCH_WINDOW_SECONDS"]
+    first = min(huey.pending(), key=lambda task: task.eta)
+    opens = math.floor(rows[0].scheduled_for.timestamp() / window) * window
+    assert first.args == ([rows[0].id], opens)
+    assert first.eta == (datetime.fromtimestamp(opens, UTC) - tasks.ENQUEUE_EARLY).replace(tzinfo=None)
 
 
 def test_cron_job_slots_follow_the_expression(app, monkeypatch):

@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, bindparam, select, text, update
+from sqlalchemy import String, bindparam, select, update
 
+from ..bulk import insert_slots
 from ..extensions import db
-from ..models import Execution, Job, UTCDateTime, db_now, insert_for_dialect, utcnow
+from ..models import Execution, Job, UTCDateTime, db_now
 from .cron import next_firings
 from .misfire import missed_before
 
@@ -34,6 +35,21 @@ MAX_SLOTS_PER_JOB = 1000
 # Counting missed slots of a cron job walks them one by one; the count stops here (a lower bound).
 MAX_MISSED_COUNT = 100_000
 _TINY = timedelta(microseconds=1)
+# What planning a job reads (its schedule and where planning stands).
+PLANNED_COLUMNS = (
+    Job.id,
+    Job.owner_id,
+    Job.version,
+    Job.status,
+    Job.schedule_type,
+    Job.cron_expression,
+    Job.interval_seconds,
+    Job.run_at,
+    Job.timezone,
+    Job.misfire_policy,
+    Job.next_run_at,
+    Job.planned_until,
+)
 
 
 @dataclass
@@ -71,17 +87,19 @@ def plan_due_jobs(job_ids: list[int] | None = None) -> Planned:
 def _plan_round(job_ids: list[int] | None, planned: Planned) -> int:
     now = db_now()
     horizon = now + timedelta(seconds=current_app.config["PLANNER_LOOKAHEAD_SECONDS"])
+    # Only the columns planning reads, as plain rows: ORM objects for a round of jobs cost more
+    # than planning them.
     query = (
-        select(Job)
+        select(*PLANNED_COLUMNS)
         .where(Job.status == "active", Job.next_run_at.is_not(None), Job.next_run_at <= horizon)
         .order_by(Job.id)
         .limit(JOBS_PER_ROUND)
         # Another planner's jobs are skipped, not waited for: it is planning them right now.
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=Job)
     )
     if job_ids is not None:
         query = query.where(Job.id.in_(job_ids))
-    jobs = list(db.session.scalars(query))
+    jobs = list(db.session.execute(query))
     if not jobs:
         db.session.rollback()
         return 0
@@ -99,7 +117,7 @@ def _plan_round(job_ids: list[int] | None, planned: Planned) -> int:
                 "status": "completed" if plan.completed else job.status,
             }
         )
-    inserted = _insert_executions(rows)
+    inserted = insert_slots(rows)
     # One executemany on the table (the ORM's per-statement session sync is far too slow here).
     jobs_table = Job.__table__
     db.session.execute(
@@ -129,7 +147,7 @@ def _plan_round(job_ids: list[int] | None, planned: Planned) -> int:
     return len(jobs)
 
 
-def plan_job_slots(job: Job, now: datetime, horizon: datetime) -> _Plan:
+def plan_job_slots(job: Any, now: datetime, horizon: datetime) -> _Plan:
     """The execution rows for one job's slots from its next_run_at up to `horizon`, misfires included."""
     plan = _Plan()
     start = job.next_run_at
@@ -181,7 +199,7 @@ def plan_job_slots(job: Job, now: datetime, horizon: datetime) -> _Plan:
     return plan
 
 
-def _next_after(job: Job, after: datetime) -> datetime | None:
+def _next_after(job: Any, after: datetime) -> datetime | None:
     """The job's first slot strictly after `after` (interval slots keep their anchor)."""
     if job.schedule_type == "once":
         return None
@@ -189,7 +207,7 @@ def _next_after(job: Job, after: datetime) -> datetime | None:
     return firings[0] if firings else None
 
 
-def _count_missed(job: Job, start: datetime, cutoff: datetime) -> tuple[int, datetime]:
+def _count_missed(job: Any, start: datetime, cutoff: datetime) -> tuple[int, datetime]:
     """How many slots lie in [start, cutoff), and the latest of them (`start` is one)."""
     if job.schedule_type == "interval" and job.interval_seconds:
         step = job.interval_seconds
@@ -202,46 +220,6 @@ def _count_missed(job: Job, start: datetime, cutoff: datetime) -> tuple[int, dat
             break
         count, last = count + 1, following
     return count, last
-
-
-def _insert_executions(rows: list[dict[str, Any]]) -> list[tuple[int, datetime, str]]:
-    """Insert slot rows, skipping slots that already have one; (id, scheduled_for, status) of new rows."""
-    if not rows:
-        return []
-    columns = (
-        "job_id",
-        "owner_id",
-        "job_version",
-        "scheduled_for",
-        "trigger",
-        "status",
-        "reason",
-        "missed_count",
-        "finished_at",
-    )
-    stamp = utcnow()
-    values: list[dict[str, Any]] = [
-        {
-            **{c: row.get(c) for c in columns},
-            "attempt": 0,
-            "attempts": [],
-            "created_at": stamp,
-            "updated_at": stamp,
-        }
-        for row in rows
-    ]
-    table = Execution.__table__
-    statement = (
-        insert_for_dialect(table)
-        .on_conflict_do_nothing(
-            index_elements=["job_id", "scheduled_for"], index_where=text("trigger <> 'manual'")
-        )
-        .returning(table.c.id, table.c.scheduled_for, table.c.status)
-    )
-    # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues")
-    # with a cached statement, and returns only the rows actually inserted.
-    result = db.session.connection().execute(statement, values)
-    return [(row.id, row.scheduled_for, row.status) for row in result]
 
 
 def trigger_manual(job: Job) -> Execution:
