@@ -112,6 +112,13 @@ class Attempt:
             }
         )
 
+    @property
+    def first_run(self) -> bool:
+        """This is the slot's first real attempt: any earlier one was given back by a worker that
+        stopped before it finished (and does not count)."""
+        interrupted = sum(1 for record in self.attempts if record.get("status") == "interrupted")
+        return self.attempt - interrupted == 1
+
     def mask_credentials(self) -> None:
         """Mask credentials in what is about to be stored, whatever the handler put there."""
         if self.outcome is not None:
@@ -345,7 +352,7 @@ def claim_executions(
     claimed.sort(key=lambda a: a.id)
     job_ids = sorted({a.job_id for a in claimed})
     late_jobs = sorted(
-        {a.job_id for a in claimed if misfire.is_missed(a.trigger, a.attempt, a.scheduled_for, now)}
+        {a.job_id for a in claimed if misfire.is_missed(a.trigger, a.first_run, a.scheduled_for, now)}
     )
     # Jobs whose overlap policy looks at other runs are locked, so two claims cannot both miss each
     # other; so are jobs with a missed slot, so that the planner's catch-up slot for the same outage
@@ -401,7 +408,7 @@ def _settle(
                 (attempt, "cancelled", "stale", "The job's schedule changed after this slot was planned.")
             )
             continue
-        if misfire.is_missed(attempt.trigger, attempt.attempt, attempt.scheduled_for, now):
+        if misfire.is_missed(attempt.trigger, attempt.first_run, attempt.scheduled_for, now):
             if not misfire.runs_as_catch_up(
                 job.misfire_policy, attempt.scheduled_for, newest_missed.get(job.id)
             ):
@@ -415,13 +422,13 @@ def _settle(
             attempt.trigger = "catch_up"
         # Overlap is about starting a new run; a retry continues its own run.
         if (
-            attempt.attempt == 1
+            attempt.first_run
             and job.overlap_policy == "forbid"
             and (running.get(job.id) or job.id in started)
         ):
             settled.append((attempt, "skipped", "overlap", "The previous run is still running."))
             continue
-        if attempt.attempt == 1 and job.overlap_policy == "replace" and running.get(job.id):
+        if attempt.first_run and job.overlap_policy == "replace" and running.get(job.id):
             _cancel_replaced(running.pop(job.id), attempt.id, now)
         started.add(job.id)
         runs.append(attempt)

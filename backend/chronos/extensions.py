@@ -38,7 +38,9 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after a commit without a new SELECT each (a route commits, then its response
+# is dumped from the same objects): one round trip fewer per write request.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 # db.Model is made at run time; type checkers follow models through their declarative base.
 if TYPE_CHECKING:

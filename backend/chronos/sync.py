@@ -13,11 +13,13 @@ Like the executor, the sync touches only rows: what it finds to queue it returns
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import JSON, and_, bindparam, or_, select, update
+from sqlalchemy import JSON, String, and_, bindparam, or_, select, update
 
 from . import executor
 from .bulk import insert_log_lines
@@ -29,6 +31,8 @@ from .models import Execution, Job, SyncPass, UTCDateTime, db_now, utcnow
 log = logging.getLogger(__name__)
 
 LEASE_EXPIRED = "Worker stopped responding (lease expired)"
+# A slot whose attempts keep losing their worker (a handler that kills it) fails after this many.
+MAX_INTERRUPTIONS = 3
 # Rows handled per pass and kind; a backlog larger than this is worked off over several passes.
 MAX_ROWS = 5000
 
@@ -71,35 +75,52 @@ def sync() -> Synced:
         .with_for_update(skip_locked=True)
     ).all()
     if rows:
-        jobs = {
-            job.id: job
-            for job in db.session.scalars(select(Job).where(Job.id.in_({row.job_id for row in rows})))
-        }
-        policies = {job_id: job_policy(job) for job_id, job in jobs.items()}
-        attempts = []
-        for row in rows:
-            attempt = Attempt(
-                id=row.id,
-                job_id=row.job_id,
-                attempt=row.attempt,
-                scheduled_for=row.scheduled_for,
-                trigger=row.trigger,
-                job_version=row.job_version,
-                attempts=list(row.attempts or []),
-                started_at=row.started_at or now,
-                finished_at=now,
-                outcome=Outcome(ok=False, error=LEASE_EXPIRED),
+        # The worker died (or hangs) before recording: whether its call left is unknown. The slot is
+        # given back to run again (at-least-once), as a slot never run: the misfire policy still
+        # applies to it. Only a slot that keeps killing its workers ends as failed.
+        again = [row for row in rows if _interruptions(row.attempts) < MAX_INTERRUPTIONS]
+        given_up = [row for row in rows if _interruptions(row.attempts) >= MAX_INTERRUPTIONS]
+        if again:
+            log.warning("Giving back %s execution(s) whose lease expired.", len(again))
+            outcome.followups.extend(
+                _give_back(
+                    again,
+                    now,
+                    lambda row: (
+                        f"{LEASE_EXPIRED}: worker {row.worker} held attempt "
+                        f"{row.attempt} until {_iso(row.lease_expires_at)}."
+                    ),
+                )
             )
-            attempt.log(
-                "error",
-                f"{LEASE_EXPIRED}: worker {row.worker} held attempt {row.attempt} "
-                f"until {row.lease_expires_at.isoformat() if row.lease_expires_at else '?'}.",
-                None,
-            )
-            attempts.append(attempt)
-        log.warning("Recovering %s execution(s) whose lease expired.", len(attempts))
-        outcome.followups.extend(record_attempts(attempts, policies, now))
-        outcome.expired = len(attempts)
+        if given_up:
+            jobs = {
+                job.id: job
+                for job in db.session.scalars(select(Job).where(Job.id.in_({row.job_id for row in given_up})))
+            }
+            policies = {job_id: job_policy(job) for job_id, job in jobs.items()}
+            attempts = []
+            for row in given_up:
+                attempt = Attempt(
+                    id=row.id,
+                    job_id=row.job_id,
+                    attempt=row.attempt,
+                    scheduled_for=row.scheduled_for,
+                    trigger=row.trigger,
+                    job_version=row.job_version,
+                    attempts=list(row.attempts or []),
+                    started_at=row.started_at or now,
+                    finished_at=now,
+                    outcome=Outcome(ok=False, error=LEASE_EXPIRED, retryable=False),
+                )
+                attempt.log(
+                    "error",
+                    f"{LEASE_EXPIRED} {MAX_INTERRUPTIONS + 1} times: worker {row.worker} held attempt "
+                    f"{row.attempt} until {_iso(row.lease_expires_at)}; giving up.",
+                    None,
+                )
+                attempts.append(attempt)
+            outcome.followups.extend(record_attempts(attempts, policies, now))
+        outcome.expired = len(rows)
     else:
         db.session.rollback()
 
@@ -132,11 +153,7 @@ def sync() -> Synced:
 
 
 def put_back_running(worker: str) -> FollowUps:
-    """Hand a stopping consumer's running executions back (SIGTERM); they are queued for now.
-
-    The interrupted attempt keeps its number, so its late write (if the thread finishes
-    before the process exits) is refused; the next attempt is started by another consumer.
-    """
+    """Hand a stopping consumer's running executions back (SIGTERM); they are queued for now."""
     now = db_now()
     rows = db.session.execute(
         select(Execution.id, Execution.attempt, Execution.attempts)
@@ -147,6 +164,52 @@ def put_back_running(worker: str) -> FollowUps:
     if not rows:
         db.session.rollback()
         return FollowUps()
+    followups = _give_back(
+        rows,
+        now,
+        lambda row: f"Worker {worker} stopped during attempt {row.attempt}; the execution was put back.",
+    )
+    return followups
+
+
+def _interruptions(attempts: list[dict[str, Any]] | None) -> int:
+    return sum(1 for record in attempts or [] if record.get("status") == "interrupted")
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else "?"
+
+
+def _give_back(rows: Sequence[Any], now: datetime, why: Callable[[Any], str]) -> FollowUps:
+    """Put interrupted attempts back to run again now, and commit; what to queue.
+
+    The interrupted attempt keeps its number, so its late write (if its thread is still going)
+    is refused; the next claim takes the next number. A slot with no finished attempt goes back to
+    `pending` — the misfire policy applies to it as to any slot not yet run — and one whose earlier
+    attempt failed to `retrying`.
+    """
+    writes = []
+    for row in rows:
+        history = list(row.attempts or [])
+        finished = any(record.get("status") != "interrupted" for record in history)
+        writes.append(
+            {
+                "b_id": row.id,
+                "b_attempt": row.attempt,
+                "b_status": "retrying" if finished else "pending",
+                "b_next": now if finished else None,
+                "b_now": now,
+                "b_attempts": [
+                    *history,
+                    {
+                        "attempt": row.attempt,
+                        "status": "interrupted",
+                        "finished_at": now.isoformat(),
+                        "error": why(row),
+                    },
+                ],
+            }
+        )
     db.session.execute(
         update(_executions)
         .where(
@@ -155,30 +218,14 @@ def put_back_running(worker: str) -> FollowUps:
             _executions.c.status == "running",
         )
         .values(
-            status="retrying",
-            next_attempt_at=bindparam("b_now", type_=UTCDateTime()),
+            status=bindparam("b_status", type_=String()),
+            next_attempt_at=bindparam("b_next", type_=UTCDateTime()),
             lease_expires_at=None,
             worker=None,
             attempts=bindparam("b_attempts", type_=JSON()),
             updated_at=bindparam("b_now", type_=UTCDateTime()),
         ),
-        [
-            {
-                "b_id": row.id,
-                "b_attempt": row.attempt,
-                "b_now": now,
-                "b_attempts": [
-                    *(row.attempts or []),
-                    {
-                        "attempt": row.attempt,
-                        "status": "interrupted",
-                        "finished_at": now.isoformat(),
-                        "error": "The worker was stopped (SIGTERM); put back.",
-                    },
-                ],
-            }
-            for row in rows
-        ],
+        writes,
     )
     insert_log_lines(
         [
@@ -187,7 +234,7 @@ def put_back_running(worker: str) -> FollowUps:
                 "attempt": row.attempt,
                 "timestamp": utcnow(),
                 "level": "warning",
-                "message": f"Worker {worker} stopped during attempt {row.attempt}; the execution was put back.",
+                "message": why(row),
                 "data": None,
             }
             for row in rows

@@ -227,8 +227,8 @@ def test_manual_trigger_creates_and_queues_a_pending_execution(app):
     assert tasks.trigger_manual(job).id != execution.id
 
 
-def test_expired_lease_is_a_failed_attempt_that_is_retried(app):
-    job = make_job(max_retries=1, retry_backoff_seconds=[1])
+def test_expired_lease_gives_the_slot_back_and_a_slot_that_keeps_killing_workers_fails(app):
+    job = make_job(max_retries=0)
     row = make_execution(
         job,
         status="running",
@@ -239,18 +239,41 @@ def test_expired_lease_is_a_failed_attempt_that_is_retried(app):
     )
     assert tasks.sync_now().expired == 1
     row = reload(row)
-    assert row.status == "retrying" and row.attempts[0]["error"] == LEASE_EXPIRED
+    # Whether the dead worker's call left is unknown: the slot runs again, even with no retries.
+    assert (row.status, row.attempt, row.lease_expires_at) == ("pending", 1, None)
+    assert row.attempts == [dict(row.attempts[0], status="interrupted")]
+    assert LEASE_EXPIRED in row.attempts[0]["error"]
     assert row.id in _queued()
     assert any(LEASE_EXPIRED in line.message for line in _logs(row.id))
-    # The last attempt's lease expiring ends it as failed: nothing stays running forever.
-    db.session.execute(
-        update(Execution)
-        .where(Execution.id == row.id)
-        .values(status="running", attempt=2, lease_expires_at=db_now() - timedelta(seconds=1))
+    # A slot whose every attempt loses its worker ends as failed: nothing runs (or stays) forever.
+    for attempt in range(2, 5):
+        db.session.execute(
+            update(Execution)
+            .where(Execution.id == row.id)
+            .values(status="running", attempt=attempt, lease_expires_at=db_now() - timedelta(seconds=1))
+        )
+        db.session.commit()
+        tasks.sync_now()
+    row = reload(row)
+    assert (row.status, row.error) == ("failed", LEASE_EXPIRED)
+    assert [a["status"] for a in row.attempts] == ["interrupted"] * 3 + ["failed"]
+
+
+def test_a_slot_given_back_after_an_outage_obeys_the_misfire_policy(app):
+    # Claimed (a moment early) by a consumer that died with the slot still ahead; found long after.
+    job = make_job(misfire_policy="skip")
+    row = make_execution(
+        job,
+        scheduled_for=db_now() - timedelta(seconds=300),
+        status="running",
+        attempt=1,
+        lease_expires_at=db_now() - timedelta(seconds=1),
+        worker="gone:1",
     )
-    db.session.commit()
     tasks.sync_now()
-    assert reload(row).status == "failed"
+    tasks.run_executions.call_local([row.id])
+    row = reload(row)
+    assert (row.status, row.reason) == ("skipped", "missed")
 
 
 def test_the_safety_sync_requeues_due_rows_nobody_claimed(app):
@@ -274,7 +297,7 @@ def test_put_back_hands_running_executions_to_another_consumer(app):
     db.session.commit()
     assert tasks.put_back(executor.worker_name) == [row.id]
     row = reload(row)
-    assert (row.status, row.attempt, row.attempts[0]["status"]) == ("retrying", 1, "interrupted")
+    assert (row.status, row.attempt, row.attempts[0]["status"]) == ("pending", 1, "interrupted")
     assert row.id in _queued()
     tasks.run_executions.call_local([row.id])
     assert (reload(row).status, reload(row).attempt) == ("succeeded", 2)

@@ -33,9 +33,9 @@ def missed_before(now: datetime) -> datetime:
     return now - timedelta(seconds=int(current_app.config["MISFIRE_GRACE_SECONDS"]))
 
 
-def is_missed(trigger: str, attempt: int, scheduled_for: datetime, now: datetime) -> bool:
-    """True for the first attempt of a scheduled slot that would start later than the grace."""
-    return trigger in SCHEDULED_TRIGGERS and attempt == 1 and scheduled_for < missed_before(now)
+def is_missed(trigger: str, first_run: bool, scheduled_for: datetime, now: datetime) -> bool:
+    """True for a scheduled slot not run yet (no finished attempt) that would start later than the grace."""
+    return trigger in SCHEDULED_TRIGGERS and first_run and scheduled_for < missed_before(now)
 
 
 def newest_missed_slots(job_ids: list[int], now: datetime) -> dict[int, datetime]:

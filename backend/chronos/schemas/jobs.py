@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -282,6 +283,8 @@ def validate_job(values: dict[str, Any], incoming: Iterable[str]) -> dict[str, A
             error("run_at", "Required when schedule_type is 'once' (ISO 8601 with a UTC offset).")
         elif "run_at" in incoming and run_at <= db_now():
             error("run_at", "Must be in the future.")
+        else:
+            values["run_at"] = run_at.astimezone(UTC)  # stored, and shown, in UTC
 
     if values.get("handler") == "http" and not (values.get("target") or {}).get("url"):
         error("target", "The 'http' handler needs a target with a url.")
