@@ -12,9 +12,6 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask_migrate import upgrade
-
-from . import create_app
 from .config import data_dir, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +20,12 @@ GUNICORN_CONF = ROOT / "infra" / "gunicorn.conf.py"
 
 def migrate() -> None:
     """Bring the database schema up to date (Alembic migrations)."""
+    # Imported here, not at the top: `chronos serve` stays a small supervisor (it migrates in a
+    # child process), and `chronos web`/`worker` exec into their process without loading the app.
+    from flask_migrate import upgrade
+
+    from .app import create_app
+
     app = create_app()
     with app.app_context():
         upgrade()
@@ -47,6 +50,9 @@ def serve_environment(host: str, port: int, environ: Mapping[str, str]) -> dict[
     env = dict(environ)
     if not env.get("PROMETHEUS_MULTIPROC_DIR"):
         env["PROMETHEUS_MULTIPROC_DIR"] = str(data_dir() / "metrics")
+    # One laptop: one web process with threads is plenty, and half the memory of two.
+    env.setdefault("WEB_CONCURRENCY", "1")
+    env.setdefault("GUNICORN_THREADS", "8")
     if not env.get("PUBLIC_BASE_URL"):
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
         shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
@@ -57,7 +63,8 @@ def serve_environment(host: str, port: int, environ: Mapping[str, str]) -> dict[
 def serve(host: str, port: int) -> int:
     """Migrate, then run the web server and one consumer until interrupted (Ctrl-C)."""
     config = load_config()
-    migrate()
+    # In a child: the app (and its ~100 MB) is never loaded into this supervisor.
+    subprocess.run([sys.executable, "-m", "chronos.cli", "migrate"], check=True)
     backend = "PostgreSQL" if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else "SQLite"
     queue = "Redis" if config["REDIS_URL"] else "SQLite"
     env = serve_environment(host, port, os.environ)

@@ -32,7 +32,8 @@ from huey.consumer import Scheduler as HueyScheduler
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
 from sqlalchemy import delete, select
 
-from . import create_app, executor, tasks
+from . import executor, tasks
+from .app import create_app
 from .config import load_config
 from .extensions import db, huey
 from .models import WorkerHeartbeat, db_now

@@ -1,5 +1,5 @@
 """The WSGI application for gunicorn: `gunicorn chronos.wsgi:app`."""
 
-from chronos import create_app
+from chronos.app import create_app
 
 app = create_app()
