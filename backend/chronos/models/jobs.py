@@ -1,0 +1,93 @@
+"""A job: what to run and when."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import Model, db
+from .base import DEFAULT_BACKOFF, MAX_ID, BigId, TimestampMixin, UTCDateTime
+
+if TYPE_CHECKING:
+    from .accounts import User
+    from .executions import Execution
+
+
+class Job(TimestampMixin, Model):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_due", "status", "next_run_at"),
+        Index("ix_jobs_owner_created", "owner_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+
+    # When
+    job_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    schedule_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    cron_expression: Mapped[str | None] = mapped_column(String(200))
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", nullable=False)
+
+    # What
+    handler: Mapped[str] = mapped_column(String(64), default="log", nullable=False)
+    target: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload: Mapped[Any] = mapped_column(JSON, nullable=True)
+    signing_secret: Mapped[str] = mapped_column(
+        String(128), default=lambda: secrets.token_urlsafe(32), nullable=False
+    )
+
+    # How
+    timeout_seconds: Mapped[int] = mapped_column(Integer, default=30, nullable=False)
+    max_retries: Mapped[int] = mapped_column(Integer, default=3, nullable=False)
+    retry_backoff_seconds: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_BACKOFF), nullable=False
+    )
+    retry_on_client_error: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    overlap_policy: Mapped[str] = mapped_column(String(16), default="allow", nullable=False)
+    misfire_policy: Mapped[str] = mapped_column(String(16), default="run_once", nullable=False)
+
+    # Who hears about it
+    notify_on_failure: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    notify_on_recovery: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    notify_emails: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
+    notify_webhook_url: Mapped[str | None] = mapped_column(String(2048))
+
+    # State
+    status: Mapped[str] = mapped_column(String(16), default="active", nullable=False)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The slot the planner has planned up to (inclusive); planning resumes after it.
+    planned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    # Bumped on every schedule-relevant edit: a firing planned under an older version is not run.
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    owner: Mapped[User] = relationship(back_populates="jobs")
+    executions: Mapped[list[Execution]] = relationship(
+        back_populates="job", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @classmethod
+    def owned(cls, job_id: int, user_id: int) -> Job | None:
+        """The job if it belongs to the user; None for a missing job and for another user's."""
+        if not 0 < job_id <= MAX_ID:
+            return None
+        return db.session.scalar(select(cls).where(cls.id == job_id, cls.owner_id == user_id))
