@@ -111,6 +111,14 @@ def load_config() -> dict[str, Any]:
         "MAX_PAYLOAD_BYTES": _int("MAX_PAYLOAD_BYTES", 64 * 1024),
         "MAX_TIMEOUT_SECONDS": _int("MAX_TIMEOUT_SECONDS", 3600),
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 256 * 1024),
+        # Retention (retention.py): finished executions kept this many days (0: forever), failures
+        # at least RETENTION_FAILED_DAYS; purged in batches every RETENTION_EVERY_MINUTES.
+        "RETENTION_DAYS": _int("RETENTION_DAYS", 30),
+        "RETENTION_FAILED_DAYS": _int("RETENTION_FAILED_DAYS", 90),
+        "RETENTION_BATCH": _int("RETENTION_BATCH", 500),
+        "RETENTION_PASS_SECONDS": _int("RETENTION_PASS_SECONDS", 20),
+        # POST /jobs/batch takes up to 1,000 jobs in one body.
+        "MAX_BATCH_REQUEST_BYTES": _int("MAX_BATCH_REQUEST_BYTES", 4 * 1024 * 1024),
         # Test runs (the editor's "Test run"): per user, run by a worker, forgotten after a while.
         "TEST_RUN_RATE_LIMIT": _env("TEST_RUN_RATE_LIMIT", "10 per minute"),
         "TEST_RUN_MAX_WAIT_SECONDS": _int("TEST_RUN_MAX_WAIT_SECONDS", 600),

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from .errors import error_response
@@ -236,6 +236,10 @@ def check_json(raw: bytes) -> InputErrors:
     return found
 
 
+# Routes that take more than MAX_REQUEST_BYTES, and the setting that bounds them instead.
+LARGER_BODIES = {"jobs.create_jobs_batch": "MAX_BATCH_REQUEST_BYTES"}
+
+
 def check_request() -> Any:
     """Refuse a request whose path, query, headers or JSON body break the rule (a before_request hook)."""
     found = InputErrors()
@@ -258,6 +262,9 @@ def check_request() -> Any:
         return None  # no body: the schema reports any missing field
     if not request.is_json:
         return error_response(400, "The request body must be JSON (Content-Type: application/json).")
+    larger = LARGER_BODIES.get(request.endpoint or "")
+    if larger:
+        request.max_content_length = current_app.config[larger]
     try:
         raw = request.get_data(cache=True)
     except HTTPException:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from huey import crontab
 
-from . import executor, notify, sync, testruns
+from . import executor, notify, retention, sync, testruns
 from .executor import FollowUps
 from .extensions import db, huey
 from .models import Execution, Job, RevokedToken, db_now
@@ -169,6 +169,12 @@ def purge_revoked_tokens() -> None:
     """Hourly: drop revocation records of tokens past their expiry."""
     RevokedToken.purge_expired(db_now())
     db.session.commit()
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def purge_history() -> None:
+    """Every 5 minutes: delete finished executions past their retention, in small batches."""
+    retention.purge(db_now())
 
 
 # --- test runs ---------------------------------------------------------------------------------------

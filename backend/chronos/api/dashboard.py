@@ -9,6 +9,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
+from .. import retention
 from ..extensions import db
 from ..models import EXECUTION_STATUSES, JOB_STATUSES, Execution, Job, db_now
 from ..schemas.ops import DashboardSchema
@@ -87,7 +88,13 @@ def stats() -> dict[str, Any]:
         .limit(10)
     ).all()
 
+    own_policy = db.session.scalar(
+        select(func.count()).where(
+            Job.owner_id == owner, (Job.keep_days.is_not(None)) | (Job.keep_last.is_not(None))
+        )
+    )
     return {
+        "retention": {**retention.Policy.from_config().describe(), "jobs_with_own_policy": own_policy or 0},
         "jobs_by_status": jobs_by_status,
         "executions_24h": executions_24h,
         "success_rate_24h": executions_24h["succeeded"] / finished if finished else None,

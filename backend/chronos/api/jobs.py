@@ -17,6 +17,8 @@ from ..scheduling import lifecycle
 from ..scheduling.lifecycle import JobStateError
 from ..schemas.executions import ExecutionPageSchema, ExecutionQuerySchema, ExecutionSchema
 from ..schemas.jobs import (
+    JobBatchResultSchema,
+    JobBatchSchema,
     JobCreateSchema,
     JobPageSchema,
     JobPatchSchema,
@@ -28,6 +30,7 @@ from ..schemas.jobs import (
 )
 from .auth import current_user_id, protected
 from .executions import history
+from .idempotent import REPLAYED_HEADER, create_once
 from .pagination import page_of
 
 log = logging.getLogger(__name__)
@@ -118,14 +121,50 @@ def _unmask(changes: dict[str, Any], job: Job) -> None:
     },
 )
 @blp.response(201, JobWithSecretSchema)
-def create_job(data: dict[str, Any]) -> Job:
-    """Create a job. The response carries its `signing_secret`, shown this once."""
-    job = Job(owner_id=current_user_id(), **data)
-    db.session.add(job)
-    lifecycle.create(job, db_now())
-    db.session.commit()
-    _plan_soon(job)
-    return job
+def create_job(data: dict[str, Any]) -> Any:
+    """Create a job. The response carries its `signing_secret`, shown this once.
+
+    With an `Idempotency-Key` header, a retry of the same request (same key, same body, within
+    24 h) creates nothing and answers the job the first one created (header
+    `Idempotent-Replayed: true`); the same key with a different body is a 422.
+    """
+    jobs, replayed = create_once("jobs.create", 201, lambda: _create([data]))
+    if replayed:
+        return jobs[0], 201, {REPLAYED_HEADER: "true"}
+    _plan_soon(jobs[0])
+    return jobs[0]
+
+
+def _create(items: list[dict[str, Any]]) -> list[Job]:
+    """Add the jobs with their first slots computed, and flush for their ids (no commit)."""
+    owner, now = current_user_id(), db_now()
+    jobs = [Job(owner_id=owner, **data) for data in items]
+    for job in jobs:
+        lifecycle.create(job, now)
+    db.session.add_all(jobs)
+    db.session.flush()
+    return jobs
+
+
+@blp.route("/jobs/batch", methods=["POST"])
+@protected(blp)
+@blp.arguments(JobBatchSchema)
+@blp.response(201, JobBatchResultSchema)
+def create_jobs_batch(data: dict[str, Any]) -> Any:
+    """Create up to 1,000 jobs in one request, all or nothing.
+
+    Each item is a job as for `POST /jobs`. If any item is invalid nothing is stored and the 422
+    names each bad item by its index (`errors.jobs.<index>.<field>`). The response lists the jobs
+    in the order sent, each with its `signing_secret` (shown this once). `Idempotency-Key` works
+    as for `POST /jobs`.
+    """
+    jobs, replayed = create_once("jobs.batch", 201, lambda: _create(data["jobs"]))
+    body = {"items": jobs, "count": len(jobs)}
+    if replayed:
+        return body, 201, {REPLAYED_HEADER: "true"}
+    if any(job.status == "active" and job.next_run_at is not None for job in jobs):
+        _plan_soon(jobs[0])
+    return body
 
 
 @blp.route("/jobs", methods=["GET"])

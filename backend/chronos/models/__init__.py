@@ -1,7 +1,8 @@
 """The data: one module per subject, every table and shared type importable from here.
 
 `base` holds the column types, clocks and status names; `accounts` the people; `jobs` what to run
-and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records.
+and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records;
+`requests` the requests remembered by their idempotency key.
 A new subject gets its own module here and is re-exported below.
 """
 
@@ -27,6 +28,7 @@ from .base import (
 from .executions import Execution, ExecutionLog, Notification
 from .jobs import Job
 from .ops import TEST_RUN_STATUSES, SyncPass, TestRun, WorkerHeartbeat
+from .requests import IdempotentRequest
 
 __all__ = [
     "CLOCK_CHECK_SECONDS",
@@ -43,6 +45,7 @@ __all__ = [
     "BigId",
     "Execution",
     "ExecutionLog",
+    "IdempotentRequest",
     "Job",
     "Notification",
     "RevokedToken",

@@ -70,6 +70,10 @@ class Job(TimestampMixin, Model):
     notify_emails: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
     notify_webhook_url: Mapped[str | None] = mapped_column(String(2048))
 
+    # How long its history is kept (retention.py): None follows the instance's RETENTION_DAYS.
+    keep_days: Mapped[int | None] = mapped_column(Integer)
+    keep_last: Mapped[int | None] = mapped_column(Integer)
+
     # State
     status: Mapped[str] = mapped_column(String(16), default="active", nullable=False)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

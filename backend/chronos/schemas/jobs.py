@@ -40,6 +40,8 @@ _SCHEDULE_VALUE = {"cron": "cron_expression", "interval": "interval_seconds", "o
 # RFC 9110 token characters: anything else in a header name is refused rather than sent.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 MAX_INTERVAL_SECONDS = 366 * 24 * 3600 * 10
+MAX_KEEP_DAYS = 3650
+MAX_KEEP_LAST = 1_000_000
 
 
 def _check_payload_size(value: Any) -> None:
@@ -192,6 +194,20 @@ class JobInputSchema(Schema):
     )
     overlap_policy = fields.String(load_default="allow", validate=validate.OneOf(OVERLAP_POLICIES))
     misfire_policy = fields.String(load_default="run_once", validate=validate.OneOf(MISFIRE_POLICIES))
+    keep_days = fields.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_KEEP_DAYS),
+        metadata={"description": "Days of history kept for this job (null: the instance's default)."},
+    )
+    keep_last = fields.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_KEEP_LAST),
+        metadata={"description": "At most this many finished executions kept (null: no cap)."},
+    )
     notify_on_failure = fields.Boolean(load_default=True)
     notify_on_recovery = fields.Boolean(load_default=False)
     notify_emails = fields.List(
@@ -319,6 +335,8 @@ class JobSchema(ma.Schema):
     retry_on_client_error = fields.Boolean()
     overlap_policy = fields.String(metadata={"enum": list(OVERLAP_POLICIES)})
     misfire_policy = fields.String(metadata={"enum": list(MISFIRE_POLICIES)})
+    keep_days = fields.Integer(allow_none=True)
+    keep_last = fields.Integer(allow_none=True)
     notify_on_failure = fields.Boolean()
     notify_on_recovery = fields.Boolean()
     notify_emails = fields.List(fields.String())
@@ -344,6 +362,37 @@ class JobWithSecretSchema(JobSchema):
     signing_secret = fields.String(
         metadata={"description": "HMAC-SHA256 key for X-Chronos-Signature; shown only now."}
     )
+
+
+MAX_BATCH = 1000
+
+
+class JobBatchSchema(Schema):
+    """Up to MAX_BATCH new jobs, created all together or not at all."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    jobs = fields.List(
+        fields.Nested(JobCreateSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BATCH),
+        metadata={"description": f"1 to {MAX_BATCH} jobs, each as for POST /jobs."},
+    )
+
+    @ma.pre_load
+    def _not_too_many(self, data: Any, **_: Any) -> Any:
+        # Refuse an oversized list before validating every item in it.
+        if isinstance(data, dict) and isinstance(data.get("jobs"), list) and len(data["jobs"]) > MAX_BATCH:
+            raise ValidationError(
+                f"At most {MAX_BATCH} jobs per request ({len(data['jobs'])} sent).", field_name="jobs"
+            )
+        return data
+
+
+class JobBatchResultSchema(ma.Schema):
+    items = fields.List(fields.Nested(JobWithSecretSchema))
+    count = fields.Integer()
 
 
 class JobQuerySchema(PageQuerySchema):

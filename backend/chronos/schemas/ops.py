@@ -132,6 +132,12 @@ class HourBucketSchema(ma.Schema):
     failed = fields.Integer()
 
 
+class RetentionSchema(ma.Schema):
+    days = fields.Integer(allow_none=True, metadata={"description": "Finished runs kept; null: forever."})
+    failed_days = fields.Integer(allow_none=True, metadata={"description": "Failures kept at least."})
+    jobs_with_own_policy = fields.Integer(metadata={"description": "Jobs with keep_days or keep_last."})
+
+
 class DashboardSchema(ma.Schema):
     jobs_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
     executions_24h = fields.Dict(
@@ -145,6 +151,7 @@ class DashboardSchema(ma.Schema):
     upcoming = fields.List(fields.Nested(UpcomingSchema))
     recent_failures = fields.List(fields.Nested(RecentFailureSchema))
     runs_by_hour_24h = fields.List(fields.Nested(HourBucketSchema))
+    retention = fields.Nested(RetentionSchema, metadata={"description": "How long history is kept."})
 
 
 class LiveSchema(ma.Schema):
