@@ -102,6 +102,57 @@ def insert_log_lines(rows: Sequence[dict[str, Any]]) -> None:
             )
 
 
+def _column_default(column: Any) -> Any:
+    default = column.default
+    if default is None:
+        return None
+    return default.arg(None) if default.is_callable else default.arg
+
+
+def insert_jobs(jobs: Sequence[Job]) -> None:
+    """Insert new jobs (with their first slot computed) and give each its id, in the open transaction.
+
+    On PostgreSQL the ids come from the sequence first and every column travels as one array
+    through `unnest`: one short statement for a thousand jobs (the ORM's multi-row `VALUES` for the
+    same thousand cost about half a second, mostly in building and parsing the statement). The
+    column defaults the ORM would apply are applied here, to the objects too, so they serialize as
+    stored. SQLite takes them through the ORM.
+    """
+    if not jobs:
+        return
+    if not _postgresql():
+        db.session.add_all(jobs)
+        db.session.flush()
+        return
+    ids = sorted(
+        db.session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('jobs', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(jobs)},
+        ).all()
+    )
+    dialect = db.engine.dialect
+    arrays: dict[str, list[Any]] = {"id": ids}
+    casts = ["CAST(:id AS bigint[])"]
+    for column in _jobs.columns:
+        if column.key == "id":
+            continue
+        values = []
+        for job in jobs:
+            value = getattr(job, column.key)
+            if value is None and column.default is not None:
+                value = _column_default(column)
+                setattr(job, column.key, value)
+            values.append(value)
+        if isinstance(column.type, JSON):
+            values = [json.dumps(value) for value in values]
+        arrays[column.key] = values
+        casts.append(f"CAST(:{column.key} AS {column.type.compile(dialect)}[])")
+    names = ", ".join(arrays)
+    db.session.execute(text(f"INSERT INTO jobs ({names}) SELECT * FROM unnest({', '.join(casts)})"), arrays)
+    for job, id_ in zip(jobs, ids, strict=True):
+        job.id = id_
+
+
 def insert_slots(rows: Sequence[dict[str, Any]]) -> list[tuple[int, datetime, str]]:
     """Insert slot rows (dicts of SLOT_COLUMNS), skipping slots that already have a row (the unique
     key on job and `scheduled_for`); the (id, scheduled_for, status) of the rows inserted."""

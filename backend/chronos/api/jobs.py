@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from .. import tasks
+from .. import bulk, tasks
 from ..extensions import db
 from ..masking import MaskedCredentialError, unmask_target, unmask_url
 from ..models import Execution, Job, db_now
@@ -141,8 +141,7 @@ def _create(items: list[dict[str, Any]]) -> list[Job]:
     jobs = [Job(owner_id=owner, **data) for data in items]
     for job in jobs:
         lifecycle.create(job, now)
-    db.session.add_all(jobs)
-    db.session.flush()
+    bulk.insert_jobs(jobs)
     return jobs
 
 
