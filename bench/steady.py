@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/steady.py --rates 50,200,500,1000,2000 [--interval 10] [--window 60]
         [--warmup 20] [--consumers 1] [--workers 4] [--worker-type process|thread] [--via models|api]
-        [--compare apscheduler,celery] [--json PATH]
+        [--compare apscheduler,celery] [--keep-last N] [--json PATH]
 
 For each rate R it makes N = R × interval `http` jobs, every `interval` seconds each, their phases
 spread uniformly over the interval (job i first fires at start + i·interval/N), so R slots fall due
@@ -16,6 +16,12 @@ own process. After a warm-up, a window of `--window` seconds is measured:
 * delivered/s, and CPU seconds per process group (consumer with its workers, PostgreSQL, Redis,
   the receiver) over the window, as a share of one core and as CPU milliseconds per firing;
 * memory: the consumer's proportional set size (PSS: shared pages counted once), and RSS.
+
+`--keep-last N` makes it a soak: every job keeps at most N runs (retention), and the size of the
+history (execution rows; executions and their logs on disk) is printed every minute, to show it
+stays flat once the retention pass (every 5 minutes) applies:
+
+    .venv/bin/python bench/steady.py --rates 200 --window 1200 --keep-last 20 --worker-type thread
 
 `--compare` runs the same jobs on APScheduler (interval jobs in memory, an asyncio scheduler and
 aiohttp) and on Celery beat (the same entries, phases kept, a prefork worker), on the same receiver
@@ -337,6 +343,34 @@ class Chronos:
             db.session.remove()
         return {str(job_id): first for job_id, first in zip(ids, phases, strict=False)}
 
+    def keep_last(self, keep: int) -> None:
+        """Give every job `keep_last` (retention): its history stays at most `keep` runs."""
+        from sqlalchemy import update
+
+        from chronos.extensions import db
+        from chronos.models import Job
+
+        with self.app.app_context():
+            db.session.execute(update(Job).values(keep_last=keep))
+            db.session.commit()
+            db.session.remove()
+
+    def history_size(self) -> tuple[int, float]:
+        """Execution rows, and the on-disk size of executions and their logs (MB, indexes included)."""
+        from sqlalchemy import text
+
+        from chronos.extensions import db
+
+        with self.app.app_context():
+            count = db.session.execute(text("SELECT count(*) FROM executions")).scalar_one()
+            size = db.session.execute(
+                text(
+                    "SELECT pg_total_relation_size('executions') + pg_total_relation_size('execution_logs')"
+                )
+            ).scalar_one()
+            db.session.remove()
+        return int(count), size / 2**20
+
     def start_consumers(self) -> list[int]:
         pids = []
         for i in range(self.args.consumers):
@@ -368,6 +402,8 @@ def run_chronos(
     chronos.reset()
     start = time.time() + 5 + n / 20000
     phases = chronos.make_jobs(n, args.interval, receiver.url, start)
+    if args.keep_last:
+        chronos.keep_last(args.keep_last)
     pids = chronos.start_consumers()
     try:
         time.sleep(max(0.0, start - time.time()) + args.warmup)
@@ -386,9 +422,17 @@ def run_chronos(
         if args.profile:
             _profile(args, pids[0], f"chronos-{rate}")
         memory = []
+        sizes: list[tuple[float, int, float]] = []
         while time.time() < window[1]:
             time.sleep(min(5.0, max(0.0, window[1] - time.time())))
             memory.append(memory_mb([p for pid in pids for p in process_tree(pid)]))
+            if args.keep_last and (not sizes or time.time() - window[0] - sizes[-1][0] >= 60):
+                sizes.append((time.time() - window[0], *chronos.history_size()))
+                print(
+                    f"  soak {sizes[-1][0] / 60:5.1f} min: {sizes[-1][1]:,} executions, "
+                    f"{sizes[-1][2]:.1f} MB (executions + logs)",
+                    flush=True,
+                )
         cpu = meter.stop()
         # Slots due near the window's end may still be on their way.
         time.sleep(min(30.0, 2.0 + args.interval))
@@ -474,6 +518,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--compare", default="", help="also run the peers: apscheduler,celery")
     parser.add_argument("--json", dest="json_path")
+    parser.add_argument(
+        "--keep-last",
+        type=int,
+        default=0,
+        help="a soak: give every job keep_last=N (retention) and print the history's size every minute",
+    )
     parser.add_argument(
         "--profile", help="record the consumer with py-spy during each window, into this folder"
     )
