@@ -364,9 +364,7 @@ class Chronos:
         with self.app.app_context():
             count = db.session.execute(text("SELECT count(*) FROM executions")).scalar_one()
             size = db.session.execute(
-                text(
-                    "SELECT pg_total_relation_size('executions') + pg_total_relation_size('execution_logs')"
-                )
+                text("SELECT pg_total_relation_size('executions') + pg_total_relation_size('execution_logs')")
             ).scalar_one()
             db.session.remove()
         return int(count), size / 2**20

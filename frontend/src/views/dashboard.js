@@ -4,6 +4,7 @@ import { runsByHourChart } from '../charts.js';
 import { badge, h } from '../dom.js';
 import { tickRelativeTimes, timeCell } from '../schedule.js';
 import { firstJobChoices } from '../templates.js';
+import { retentionNote } from '../retention.js';
 import { formatDateTime, formatDuration, formatRelative } from '../time.js';
 
 function stat(label, value, hint) {
@@ -95,7 +96,8 @@ export async function render(view) {
           h('span', { class: 'time-cell' }, badge(item.status || 'failed'),
             h('time', { class: 'relative', datetime: item.finished_at || '',
               title: formatDateTime(item.finished_at) }, formatRelative(item.finished_at))))))
-          : h('p', { class: 'muted' }, 'No recent failures.'))));
+          : h('p', { class: 'muted' }, 'No recent failures.'))),
+    stats.retention ? h('p', { class: 'muted small', id: 'retention-note' }, retentionNote(stats.retention)) : null);
   body.removeAttribute('aria-busy');
 
   const stops = [tickRelativeTimes(view)];

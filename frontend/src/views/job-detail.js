@@ -8,6 +8,7 @@ import { navigate } from '../router.js';
 import { describeSchedule, lateBadge, tickRelativeTimes, timeCell } from '../schedule.js';
 import { lateAfterSeconds } from '../status.js';
 import { browserZone, formatDateTime, formatDuration, formatTime, formatZone, isLate } from '../time.js';
+import { describeRetention } from '../retention.js';
 
 const POLL_MS = 2000;
 const HISTORY_LIMIT = 20;
@@ -80,6 +81,7 @@ function settingsList(job) {
     ['Retries', job.max_retries ? `${job.max_retries}, after ${(job.retry_backoff_seconds || []).join(', ')} s` : 'None'],
     ['Overlap', job.overlap_policy],
     ['Missed runs', job.misfire_policy === 'skip' ? 'Skip' : 'Run once'],
+    ['History kept', describeRetention(job)],
     ['On failure', failureNotice(job, currentUser()?.email)],
     job.notify_webhook_url ? ['Webhook', h('code', { class: 'break' }, job.notify_webhook_url)] : null,
   ].filter(Boolean);

@@ -18,7 +18,7 @@ const INTERVAL_UNITS = [[1, 'seconds'], [60, 'minutes'], [3600, 'hours'], [86400
 const SCHEDULE_KEYS = ['schedule_type', 'job_type', 'cron_expression', 'interval_seconds', 'run_at', 'timezone'];
 // Fields folded into "Advanced": an error in one opens it.
 const ADVANCED_FIELDS = ['timeout_seconds', 'max_retries', 'retry_backoff_seconds', 'overlap_policy', 'misfire_policy',
-  'notify_on_failure', 'notify_on_recovery', 'notify_emails', 'notify_webhook_url'];
+  'keep_days', 'keep_last', 'notify_on_failure', 'notify_on_recovery', 'notify_emails', 'notify_webhook_url'];
 const TEST_POLL_MS = 1000;
 // After this long still waiting, say plainly that no worker seems to be running; stop at the second.
 const TEST_NO_WORKER_MS = 10_000;
@@ -169,6 +169,10 @@ export async function render(view, params, query = {}) {
     ['forbid', 'Forbid (skip this run)'], ['replace', 'Replace (cancel the running one)']], job?.overlap_policy || 'allow');
   const misfire = select('job-misfire', 'misfire_policy', [['run_once', 'Run once now'],
     ['skip', 'Skip to the next run']], job?.misfire_policy || 'run_once');
+  const keepDays = h('input', { id: 'job-keep-days', type: 'number', min: '1', max: '3650', 'data-field': 'keep_days',
+    value: job?.keep_days == null ? '' : String(job.keep_days), inputmode: 'numeric', placeholder: 'Default' });
+  const keepLast = h('input', { id: 'job-keep-last', type: 'number', min: '1', 'data-field': 'keep_last',
+    value: job?.keep_last == null ? '' : String(job.keep_last), inputmode: 'numeric', placeholder: 'No cap' });
   const notify = h('input', { id: 'job-notify', type: 'checkbox', 'data-field': 'notify_on_failure' });
   notify.checked = job ? Boolean(job.notify_on_failure) : true;
   const emails = h('input', { id: 'job-emails', 'data-field': 'notify_emails', type: 'text', autocomplete: 'off',
@@ -190,7 +194,7 @@ export async function render(view, params, query = {}) {
 
   const advanced = h('details', { class: 'card advanced', id: 'advanced' },
     h('summary', {}, h('span', { class: 'summary-title' }, 'Advanced'),
-      h('span', { class: 'muted small' }, ' retries, overlap, missed runs, notifications')),
+      h('span', { class: 'muted small' }, ' retries, overlap, missed runs, history, notifications')),
     h('div', { class: 'stack' },
       h('section', { class: 'stack', 'aria-labelledby': 'sec-reliability' },
         h('h2', { id: 'sec-reliability' }, 'Retries and limits'),
@@ -201,6 +205,11 @@ export async function render(view, params, query = {}) {
         h('div', { class: 'grid-2' },
           field(overlap, 'If the previous run is still going'),
           field(misfire, 'If runs were missed while Chronos was down'))),
+      h('section', { class: 'stack', 'aria-labelledby': 'sec-history' },
+        h('h2', { id: 'sec-history' }, 'History kept'),
+        h('div', { class: 'grid-2' },
+          field(keepDays, 'Keep runs for (days)', { hint: "Empty: the instance's default. Failures are kept longer." }),
+          field(keepLast, 'Keep at most (runs)', { hint: 'Empty: no cap; only the newest finished runs stay.' }))),
       h('section', { class: 'stack', 'aria-labelledby': 'sec-notify' },
         h('h2', { id: 'sec-notify' }, 'Notifications'),
         h('div', { class: 'check' }, notify, h('label', { for: 'job-notify' }, 'E-mail when a run finally fails')),
@@ -211,7 +220,7 @@ export async function render(view, params, query = {}) {
   // Open when editing a job whose advanced settings are not the defaults, so nothing is hidden.
   advanced.open = Boolean(job && (job.max_retries !== 3 || job.timeout_seconds !== 30 || job.overlap_policy !== 'allow'
     || job.misfire_policy !== 'run_once' || (job.notify_emails || []).length || !job.notify_on_failure
-    || job.notify_on_recovery || job.notify_webhook_url
+    || job.notify_on_recovery || job.notify_webhook_url || job.keep_days != null || job.keep_last != null
     || JSON.stringify(job.retry_backoff_seconds) !== JSON.stringify([60, 300, 900])));
 
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, editing ? 'Save changes' : 'Create job');
@@ -383,6 +392,12 @@ export async function render(view, params, query = {}) {
     for (const [key, input, min] of [['timeout_seconds', timeout, 1], ['max_retries', retries, 0]]) {
       const n = Number(input.value);
       if (input.value === '' || !Number.isInteger(n) || n < min) errors[key] = [`Enter a whole number of at least ${min}.`];
+      else data[key] = n;
+    }
+    for (const [key, input] of [['keep_days', keepDays], ['keep_last', keepLast]]) {
+      const n = Number(input.value);
+      if (input.value.trim() === '') data[key] = null;
+      else if (!Number.isInteger(n) || n < 1) errors[key] = ['Enter a whole number of at least 1, or leave it empty.'];
       else data[key] = n;
     }
     const steps = parseBackoff(backoff.value);
