@@ -206,6 +206,7 @@ def judge(
             slot += interval
     seen: Counter[tuple[str, float]] = Counter()
     lateness = []
+    by_minute: dict[int, list[float]] = {}
     for arrived, job, slot, _ in records:
         if slot is None:
             continue
@@ -214,6 +215,7 @@ def judge(
             seen[key] += 1
             if seen[key] == 1:
                 lateness.append(arrived - slot)
+                by_minute.setdefault(int((slot - start) // 60), []).append(arrived - slot)
     missed = len(expected) - len(seen)
     ms = lambda v: round(v * 1000, 1)
     return {
@@ -225,6 +227,10 @@ def judge(
         "p50_ms": ms(percentile(lateness, 50)) if lateness else None,
         "p99_ms": ms(percentile(lateness, 99)) if lateness else None,
         "max_ms": ms(max(lateness)) if lateness else None,
+        "by_minute": {
+            minute: (ms(percentile(values, 50)), ms(percentile(values, 99)))
+            for minute, values in sorted(by_minute.items())
+        },
     }
 
 
@@ -438,6 +444,9 @@ def run_chronos(
     finally:
         chronos.stop_consumers()
     row = judge(records, phases, args.interval, window)
+    if args.keep_last:
+        for minute, (p50, p99) in row["by_minute"].items():
+            print(f"  lateness in minute {minute}: p50 {p50} ms, p99 {p99} ms", flush=True)
     return _row("chronos", rate, n, row, cpu, max(memory) if memory else (None, None))
 
 
@@ -487,7 +496,7 @@ def _row(
         "system": system,
         "rate": rate,
         "jobs": n,
-        **judged,
+        **{key: value for key, value in judged.items() if key != "by_minute"},
         "cpu_system": round(cpu.get("system", 0), 2),
         "cpu_postgres": round(cpu.get("postgres", 0), 2),
         "cpu_redis": round(cpu.get("redis", 0), 2),

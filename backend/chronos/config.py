@@ -117,6 +117,7 @@ def load_config() -> dict[str, Any]:
         "RETENTION_FAILED_DAYS": _int("RETENTION_FAILED_DAYS", 90),
         "RETENTION_BATCH": _int("RETENTION_BATCH", 500),
         "RETENTION_PASS_SECONDS": _int("RETENTION_PASS_SECONDS", 20),
+        "RETENTION_VACUUM_ROWS": _int("RETENTION_VACUUM_ROWS", 10_000),
         # POST /jobs/batch takes up to 1,000 jobs in one body.
         "MAX_BATCH_REQUEST_BYTES": _int("MAX_BATCH_REQUEST_BYTES", 4 * 1024 * 1024),
         # Test runs (the editor's "Test run"): per user, run by a worker, forgotten after a while.

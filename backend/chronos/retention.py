@@ -14,7 +14,9 @@ The policy, in one place:
 The purge deletes at most `RETENTION_BATCH` rows per statement and commits after each, so it never
 holds long locks nor one long transaction; a pass stops after `RETENTION_PASS_SECONDS` and the
 next pass (every few minutes, on any consumer) goes on. Several consumers purging at once only
-delete the same rows once. Idempotency keys past their 24 hours go in the same pass.
+delete the same rows once. Idempotency keys past their 24 hours go in the same pass. After a pass
+that deleted at least `RETENTION_VACUUM_ROWS` rows, PostgreSQL's tables are vacuumed, so the space
+is reused at once and the database stays the same size while the rows do.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, delete, not_, or_, select
+from sqlalchemy import and_, delete, func, not_, or_, select, text
 
 from . import idempotency
 from .extensions import db
@@ -35,6 +37,8 @@ from .models import Execution, Job
 log = logging.getLogger(__name__)
 
 FINISHED = ("succeeded", "failed", "skipped", "cancelled")
+# keep_last cutoffs applied per DELETE statement (an OR of (job, cutoff) pairs, each on its index).
+CUTOFFS_PER_STATEMENT = 200
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,49 @@ def _delete_batch(where: Any, batch: int, order: Any = None) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _keep_last_cutoffs(finished: Any) -> list[tuple[int, datetime]]:
+    """(job id, the scheduled_for of its keep_last-th newest finished execution) for every job with
+    keep_last that has at least that many finished executions."""
+    ranked = (
+        select(
+            Execution.job_id,
+            Execution.scheduled_for,
+            func.row_number()
+            .over(
+                partition_by=Execution.job_id,
+                order_by=(Execution.scheduled_for.desc(), Execution.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(finished, Execution.job_id.in_(select(Job.id).where(Job.keep_last.is_not(None))))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked.c.job_id, ranked.c.scheduled_for)
+        .join(Job, Job.id == ranked.c.job_id)
+        .where(ranked.c.rank == Job.keep_last)
+    ).all()
+    return [(int(job_id), at) for job_id, at in rows]
+
+
+def _vacuum() -> None:
+    """After a large purge on PostgreSQL, make the freed space reusable now.
+
+    Autovacuum would, in time — but it may lag behind a busy day or be switched off, and until it
+    runs the tables keep growing although the rows do not. A plain VACUUM takes no lock that
+    blocks reads or writes; SKIP_LOCKED lets a second consumer's pass skip a table being vacuumed.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return
+    try:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(
+                text("VACUUM (SKIP_LOCKED, ANALYZE) executions, execution_logs, notifications")
+            )
+    except Exception:
+        log.warning("Retention: VACUUM after the purge failed.", exc_info=True)
+
+
 def purge(
     now: datetime,
     policy: Policy | None = None,
@@ -116,37 +163,32 @@ def purge(
     # 1. The instance default, for jobs without their own keep_days (uses ix_executions_status_due).
     if policy.days:
         cutoff = now - timedelta(days=policy.days)
-        own_days = select(Job.id).where(Job.keep_days.is_not(None))  # few: a small hashed set
+        with_own = select(Job.id).where(Job.keep_days.is_not(None))  # few: a small hashed set
         if not run(
             "days",
-            [finished, Execution.scheduled_for < cutoff, not_(protected), Execution.job_id.not_in(own_days)],
+            [finished, Execution.scheduled_for < cutoff, not_(protected), Execution.job_id.not_in(with_own)],
         ):
             return done
-    # 2. Jobs with their own keep_days or keep_last: few, each by its (job, slot) index.
-    custom = db.session.execute(
-        select(Job.id, Job.keep_days, Job.keep_last).where(
-            or_(Job.keep_days.is_not(None), Job.keep_last.is_not(None))
+    # 2. Jobs with their own keep_days: few, each by its (job, slot) index.
+    own_days = db.session.execute(select(Job.id, Job.keep_days).where(Job.keep_days.is_not(None))).all()
+    for job_id, keep_days in own_days:
+        where = [Execution.job_id == job_id, finished, not_(protected)]
+        if not run("keep_days", [*where, Execution.scheduled_for < now - timedelta(days=keep_days)]):
+            return done
+    # 3. keep_last: each job's cutoff (its keep_last-th newest finished slot) in one query, then
+    # the rows older than their job's cutoff, a batch at a time.
+    cutoffs = _keep_last_cutoffs(finished)
+    for start in range(0, len(cutoffs), CUTOFFS_PER_STATEMENT):
+        chunk = cutoffs[start : start + CUTOFFS_PER_STATEMENT]
+        older = or_(
+            *(and_(Execution.job_id == job_id, Execution.scheduled_for < cutoff) for job_id, cutoff in chunk)
         )
-    ).all()
-    for job_id, keep_days, keep_last in custom:
-        base = [Execution.job_id == job_id, finished, not_(protected)]
-        if keep_days and not run(
-            "keep_days", [*base, Execution.scheduled_for < now - timedelta(days=keep_days)]
-        ):
+        if not run("keep_last", [finished, not_(protected), older]):
             return done
-        if keep_last:
-            newest = (
-                select(Execution.scheduled_for)
-                .where(Execution.job_id == job_id, finished)
-                .order_by(Execution.scheduled_for.desc(), Execution.id.desc())
-                .offset(keep_last - 1)
-                .limit(1)
-                .scalar_subquery()
-            )
-            if not run("keep_last", [*base, Execution.scheduled_for < newest]):
-                return done
     done.idempotency_keys = idempotency.purge(now, batch)
     db.session.commit()
+    if done.executions >= int(config["RETENTION_VACUUM_ROWS"]):
+        _vacuum()
     if done.executions:
         log.info("Retention: deleted %d finished executions %s.", done.executions, done.by_rule)
     return done
