@@ -173,7 +173,7 @@ def purge(
     own_days = db.session.execute(select(Job.id, Job.keep_days).where(Job.keep_days.is_not(None))).all()
     for job_id, keep_days in own_days:
         where = [Execution.job_id == job_id, finished, not_(protected)]
-        if not run("keep_days", [*where, Execution.scheduled_for < now - timedelta(days=keep_days)]):
+        if not run("keep_days", [*where, Execution.scheduled_for < now - timedelta(days=keep_days or 0)]):
             return done
     # 3. keep_last: each job's cutoff (its keep_last-th newest finished slot) in one query, then
     # the rows older than their job's cutoff, a batch at a time.
