@@ -19,7 +19,7 @@ own process. After a warm-up, a window of `--window` seconds is measured:
 
 `--keep-last N` makes it a soak: every job keeps at most N runs (retention), and the size of the
 history (execution rows; executions and their logs on disk) is printed every minute, to show it
-stays flat once the retention pass (every 5 minutes) applies:
+stays flat once the retention pass (every minute) applies:
 
     .venv/bin/python bench/steady.py --rates 200 --window 1200 --keep-last 20 --worker-type thread
 

@@ -112,10 +112,10 @@ def load_config() -> dict[str, Any]:
         "MAX_TIMEOUT_SECONDS": _int("MAX_TIMEOUT_SECONDS", 3600),
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 256 * 1024),
         # Retention (retention.py): finished executions kept this many days (0: forever), failures
-        # at least RETENTION_FAILED_DAYS; purged in batches every RETENTION_EVERY_MINUTES.
+        # at least RETENTION_FAILED_DAYS; purged every minute in batches of RETENTION_BATCH rows.
         "RETENTION_DAYS": _int("RETENTION_DAYS", 30),
         "RETENTION_FAILED_DAYS": _int("RETENTION_FAILED_DAYS", 90),
-        "RETENTION_BATCH": _int("RETENTION_BATCH", 500),
+        "RETENTION_BATCH": _int("RETENTION_BATCH", 1000),
         "RETENTION_PASS_SECONDS": _int("RETENTION_PASS_SECONDS", 20),
         "RETENTION_VACUUM_ROWS": _int("RETENTION_VACUUM_ROWS", 10_000),
         # POST /jobs/batch takes up to 1,000 jobs in one body.

@@ -13,7 +13,7 @@ The policy, in one place:
 
 The purge deletes at most `RETENTION_BATCH` rows per statement and commits after each, so it never
 holds long locks nor one long transaction; a pass stops after `RETENTION_PASS_SECONDS` and the
-next pass (every few minutes, on any consumer) goes on. Several consumers purging at once only
+next pass (every minute, on any consumer) goes on. Several consumers purging at once only
 delete the same rows once. Idempotency keys past their 24 hours go in the same pass. After a pass
 that deleted at least `RETENTION_VACUUM_ROWS` rows, PostgreSQL's tables are vacuumed, so the space
 is reused at once and the database stays the same size while the rows do.
