@@ -1,7 +1,8 @@
 """The data: one module per subject, every table and shared type importable from here.
 
 `base` holds the column types, clocks and status names; `accounts` the people; `jobs` what to run
-and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records.
+and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records; `workflows`
+which jobs run after which, and what triggered each downstream run.
 A new subject gets its own module here and is re-exported below.
 """
 
@@ -16,7 +17,9 @@ from .base import (
     MISFIRE_POLICIES,
     OVERLAP_POLICIES,
     SCHEDULE_TYPES,
+    SLOT_INDEX_WHERE,
     TRIGGERS,
+    UNSLOTTED_TRIGGERS,
     BigId,
     TimestampMixin,
     UTCDateTime,
@@ -27,10 +30,12 @@ from .base import (
 from .executions import Execution, ExecutionLog, Notification
 from .jobs import Job
 from .ops import TEST_RUN_STATUSES, SyncPass, TestRun, WorkerHeartbeat
+from .workflows import DEPENDENCY_TRIGGER_STATUSES, DependencyTrigger, JobDependency
 
 __all__ = [
     "CLOCK_CHECK_SECONDS",
     "DEFAULT_BACKOFF",
+    "DEPENDENCY_TRIGGER_STATUSES",
     "EXECUTION_STATUSES",
     "JOB_STATUSES",
     "JOB_TYPES",
@@ -38,12 +43,16 @@ __all__ = [
     "MISFIRE_POLICIES",
     "OVERLAP_POLICIES",
     "SCHEDULE_TYPES",
+    "SLOT_INDEX_WHERE",
     "TEST_RUN_STATUSES",
     "TRIGGERS",
+    "UNSLOTTED_TRIGGERS",
     "BigId",
+    "DependencyTrigger",
     "Execution",
     "ExecutionLog",
     "Job",
+    "JobDependency",
     "Notification",
     "RevokedToken",
     "SyncPass",
