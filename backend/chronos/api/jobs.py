@@ -25,7 +25,6 @@ from ..schemas.jobs import (
     JobPageSchema,
     JobPatchSchema,
     JobQuerySchema,
-    JobSchema,
     JobWithSecretSchema,
     RunNowSchema,
     job_values,
@@ -194,7 +193,7 @@ def get_job(job_id: int) -> Job:
         },
     },
 )
-@blp.response(200, JobSchema)
+@blp.response(200, JobDetailSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def update_job(changes: dict[str, Any], job_id: int) -> Job:
@@ -248,7 +247,7 @@ def delete_job(args: dict[str, Any], job_id: int) -> None:
 
 @blp.route("/jobs/<int:job_id>/pause", methods=["POST"])
 @protected(blp)
-@blp.response(200, JobSchema)
+@blp.response(200, JobDetailSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def pause_job(job_id: int) -> Job:
@@ -261,7 +260,7 @@ def pause_job(job_id: int) -> Job:
 
 @blp.route("/jobs/<int:job_id>/resume", methods=["POST"])
 @protected(blp)
-@blp.response(200, JobSchema)
+@blp.response(200, JobDetailSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def resume_job(job_id: int) -> Job:

@@ -432,7 +432,7 @@ class JobGraphSchema(ma.Schema):
     edges = fields.List(fields.Nested(JobGraphEdgeSchema), required=True)
 
 
-class JobWithSecretSchema(JobSchema):
+class JobWithSecretSchema(JobDetailSchema):
     signing_secret = fields.String(
         metadata={"description": "HMAC-SHA256 key for X-Chronos-Signature; shown only now."}
     )
