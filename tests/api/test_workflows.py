@@ -3,6 +3,7 @@ isolation, delete), the runs they cause, run now with a payload override, and re
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -204,8 +205,37 @@ def test_a_fan_in_runs_once_both_upstreams_ran(client, alice):
     shown = detail(client, alice, caused)
     assert shown["job_id"] == both["id"]
     assert shown["upstream_execution_ids"] == [first_a["id"], second_a["id"], first_b["id"]]
-    # What it used is used: b alone again is not enough.
+    # What it used is used: b alone again is not enough; a fresh a completes the set again.
+    second_b = run_now(client, alice, b["id"])
+    assert run(second_b["id"]) == []
+    third_a = run_now(client, alice, a["id"])
+    (again,) = run(third_a["id"])
+    assert detail(client, alice, again)["upstream_execution_ids"] == [second_b["id"], third_a["id"]]
+
+
+def test_a_fan_in_window_leaves_out_old_upstream_runs(client, alice):
+    a = create_job(client, alice, name="a")
+    b = create_job(client, alice, name="b")
+    after(client, alice, [a["id"], b["id"]], name="both", run_after={"within_seconds": 60})
+    old_a = run_now(client, alice, a["id"])
+    assert run(old_a["id"]) == []
+    db.session.execute(
+        db.update(DependencyTrigger).values(created_at=datetime.now(UTC) - timedelta(seconds=61))
+    )
+    db.session.commit()
     assert run(run_now(client, alice, b["id"])["id"]) == []
+    new_a = run_now(client, alice, a["id"])
+    (caused,) = run(new_a["id"])
+    assert old_a["id"] not in detail(client, alice, caused)["upstream_execution_ids"]
+
+
+def test_a_chain_runs_once_per_upstream_run_recorded_together(client, alice):
+    a = create_job(client, alice, name="a")
+    after(client, alice, [a["id"]], name="next")
+    ids = [run_now(client, alice, a["id"])["id"] for _ in range(3)]
+    followups = executor.run_executions(ids)
+    caused = [detail(client, alice, i)["upstream_execution_ids"] for i, _ in followups.runs]
+    assert sorted(caused) == [[i] for i in ids]
 
 
 def test_a_paused_downstream_runs_nothing_and_keeps_nothing(client, alice):

@@ -255,28 +255,45 @@ def trigger_downstream(finished: Iterable[Finished], now: datetime) -> list[tupl
         insert_for_dialect(_triggers)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["upstream_execution_id", "downstream_job_id"])
-        .returning(_triggers.c.downstream_job_id, _triggers.c.status)
+        .returning(_triggers.c.id, _triggers.c.downstream_job_id, _triggers.c.status)
     ).all()
-    ready = sorted({row.downstream_job_id for row in inserted if row.status == "waiting"})
+    new: dict[int, list[int]] = {}
+    for row in inserted:
+        if row.status == "waiting":
+            new.setdefault(row.downstream_job_id, []).append(row.id)
     runs: list[tuple[int, datetime]] = []
-    for downstream in ready:
-        execution_id = _run_if_ready(jobs[downstream], now)
-        if execution_id is not None:
-            runs.append((execution_id, now))
+    for downstream in sorted(new):
+        runs.extend(
+            (execution_id, now) for execution_id in _runs_when_ready(jobs[downstream], new[downstream], now)
+        )
     return runs
 
 
-def _run_if_ready(job: Any, now: datetime) -> int | None:
-    """Create the downstream run if every upstream has a waiting run (in the window); its id."""
+def _runs_when_ready(job: Any, new_ids: list[int], now: datetime) -> list[int]:
+    """Create the downstream runs the new trigger rows complete; their ids.
+
+    The rows are taken one at a time, as if each upstream run had finished alone: a run is due when
+    every upstream job has a waiting run (within the window) up to that row, and it uses them all.
+    So a chain runs once per upstream run, and a fan-in once per completed set.
+    """
     within = job.run_after.get("within_seconds")
     query = select(DependencyTrigger).where(
         DependencyTrigger.downstream_job_id == job.id, DependencyTrigger.status == "waiting"
     )
     if within is not None:
         query = query.where(DependencyTrigger.created_at >= now - timedelta(seconds=int(within)))
-    waiting = list(db.session.scalars(query.order_by(DependencyTrigger.id)))
-    if not set(job.run_after["jobs"]) <= {t.upstream_job_id for t in waiting}:
-        return None
+    pending = list(db.session.scalars(query.order_by(DependencyTrigger.id)))
+    created: list[int] = []
+    for new_id in sorted(new_ids):
+        waiting = [t for t in pending if t.id <= new_id]
+        if set(job.run_after["jobs"]) <= {t.upstream_job_id for t in waiting}:
+            created.append(_create_run(job, waiting, now))
+            pending = [t for t in pending if t.id > new_id]
+    return created
+
+
+def _create_run(job: Any, waiting: list[DependencyTrigger], now: datetime) -> int:
+    """The downstream run using these waiting upstream runs (marked used); its id."""
     upstream = [
         {
             "execution_id": t.upstream_execution_id,
