@@ -171,7 +171,9 @@ def graph(owner_id: int) -> dict[str, Any]:
         .order_by(JobDependency.upstream_job_id, JobDependency.downstream_job_id)
     ).all()
     ids = sorted({i for edge in edges for i in edge})
-    jobs = db.session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.id)) if ids else []
+    jobs: list[Job] = (
+        list(db.session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.id))) if ids else []
+    )
     return {
         "nodes": [
             {
