@@ -221,7 +221,7 @@ export async function render(view, params, query) {
     }
   });
   const runWithSection = h('details', { class: 'card run-with' },
-    h('summary', {}, h('span', { class: 'summary-title' }, 'Run now with another payload')),
+    h('summary', {}, h('span', { class: 'summary-title' }, 'Another payload, for one run')),
     h('div', { class: 'stack' },
       h('div', { class: 'field' }, h('label', { for: 'run-payload' }, 'Payload for this run (JSON)'), overridePayload,
         h('p', { class: 'hint', id: 'run-payload-hint' }, 'Sent instead of the job’s payload, this once; the job keeps its own.'),

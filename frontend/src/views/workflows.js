@@ -33,12 +33,13 @@ function drawing(graph) {
     const y = placedNode.y - NODE_HEIGHT / 2;
     const sub = job.status === 'active' ? (job.last_status ? `last: ${job.last_status}` : 'not run yet') : job.status;
     const title = svg('title');
-    title.textContent = `${job.name} (${job.status})`;
+    title.textContent = `${job.name} — ${sub}`;
     const name = svg('text', { x: x + 10, y: y + 19 });
     name.textContent = clip(job.name);
     const detail = svg('text', { x: x + 10, y: y + 35, class: 'sub' });
     detail.textContent = sub;
-    const link = svg('a', { href: `/jobs/${job.id}`, 'aria-label': `${job.name}, ${sub}` }, title,
+    // Its <title> names the link (the full name, also a tooltip when the drawn one is cut short).
+    const link = svg('a', { href: `/jobs/${job.id}` }, title,
       svg('rect', { x, y, width: NODE_WIDTH, height: NODE_HEIGHT, rx: 8 }), name, detail);
     return svg('g', { class: 'node', 'data-job': job.id }, link);
   });
