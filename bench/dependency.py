@@ -9,11 +9,13 @@ runs each upstream once ("Run now"), `--rate` chains a second, on a real consume
 (`python -m chronos.worker`). For each chain it reports:
 
 * handoff — the downstream call's arrival at the receiver − the upstream execution's `finished_at`
-  (when its result was recorded): the extra latency the dependency adds, end to end (recording the
-  upstream's result and its trigger row, queueing the downstream run, the consumer's scheduler
-  tick, the claim, and the call);
-* claimed — the downstream execution's `started_at` − the upstream's `finished_at` (both from the
-  database: the part before the call leaves);
+  (when its call ended): the extra latency the dependency adds, end to end (recording the
+  upstream's result with its trigger row and the downstream row, queueing the downstream run, the
+  claim, and the call);
+* recorded — the downstream execution's `created_at` − the upstream's `finished_at`: the part spent
+  recording the upstream's result (its trigger row and the downstream row go in with it);
+* claimed — the downstream execution's `started_at` − the upstream's `finished_at`: the part before
+  the downstream call leaves;
 
 as p50 / p95 / p99 / max, and how many downstream runs were missing or doubled. PostgreSQL and Redis
 on 127.0.0.1 as for the tests; a database and a Redis database of its own, removed at the end.
@@ -120,9 +122,9 @@ def run(args: argparse.Namespace, receiver: Receiver, children: Subprocesses) ->
             time.sleep(0.2)
         time.sleep(1.0)  # a doubled run would show up by now
         downstream = db.session.execute(
-            select(Execution.id, Execution.started_at, Execution.upstream_execution_ids).where(
-                Execution.trigger == "dependency"
-            )
+            select(
+                Execution.id, Execution.created_at, Execution.started_at, Execution.upstream_execution_ids
+            ).where(Execution.trigger == "dependency")
         ).all()
         finished = dict(
             db.session.execute(
@@ -134,19 +136,22 @@ def run(args: argparse.Namespace, receiver: Receiver, children: Subprocesses) ->
     arrivals = receiver.snapshot()
     handoff: list[float] = []
     claimed: list[float] = []
+    recorded: list[float] = []
     per_upstream: dict[int, int] = {}
     for row in downstream:
         (upstream_id,) = row.upstream_execution_ids
         per_upstream[upstream_id] = per_upstream.get(upstream_id, 0) + 1
         upstream_done = finished[upstream_id]
         claimed.append((row.started_at - upstream_done).total_seconds())
+        recorded.append((row.created_at - upstream_done).total_seconds())
         calls = arrivals.get(str(row.id))
         if calls:
             handoff.append(calls[0] - upstream_done.timestamp())
     missing = args.chains - len(per_upstream)
     doubled = sum(count - 1 for count in per_upstream.values())
-    rows = [_stats("handoff (downstream call arrives − upstream recorded)", handoff)]
-    rows.append(_stats("claimed (downstream started − upstream recorded)", claimed))
+    rows = [_stats("handoff (downstream call arrives − upstream finished)", handoff)]
+    rows.append(_stats("recorded (downstream row − upstream finished)", recorded))
+    rows.append(_stats("claimed (downstream started − upstream finished)", claimed))
     for row in rows:
         row.update({"chains": args.chains, "missing": missing, "doubled": doubled})
     return rows
