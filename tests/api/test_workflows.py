@@ -41,7 +41,7 @@ def detail(client, headers, execution_id: int) -> dict[str, Any]:
 # --- the graph ---------------------------------------------------------------------------------
 
 
-def test_a_job_runs_after_another_and_both_show_it(client, alice):
+def test_a_job_runs_after_another_and_both_show_it(client, alice, bob):
     upstream = create_job(client, alice, name="Extract")
     downstream = after(client, alice, [upstream["id"]], name="Load", run_after={"on": "completion"})
     assert downstream["schedule_type"] == "after" and downstream["job_type"] == "recurring"
@@ -50,6 +50,7 @@ def test_a_job_runs_after_another_and_both_show_it(client, alice):
     shown = client.get(f"{API}/jobs/{upstream['id']}", headers=alice).get_json()
     assert shown["triggers"] == [{"id": downstream["id"], "name": "Load", "status": "active"}]
     assert client.get(f"{API}/jobs/{downstream['id']}", headers=alice).get_json()["triggers"] == []
+    assert client.get(f"{API}/jobs/graph", headers=bob).get_json() == {"nodes": [], "edges": []}
     graph = client.get(f"{API}/jobs/graph", headers=alice).get_json()
     assert [n["name"] for n in graph["nodes"]] == ["Extract", "Load"]
     assert graph["edges"] == [{"upstream": upstream["id"], "downstream": downstream["id"]}]
