@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from .extensions import db
-from .models import Execution, ExecutionLog, Job, UTCDateTime, insert_for_dialect, utcnow
+from .models import SLOT_INDEX_WHERE, Execution, ExecutionLog, Job, UTCDateTime, insert_for_dialect, utcnow
 
 _executions = Execution.__table__
 _logs = ExecutionLog.__table__
@@ -52,7 +52,7 @@ SLOT_COLUMNS = (
 )
 
 _INSERT_SLOTS = text(
-    """
+    f"""
     INSERT INTO executions (job_id, owner_id, job_version, scheduled_for, trigger, status, reason,
                             missed_count, finished_at, attempt, attempts, created_at, updated_at)
     SELECT job_id, owner_id, job_version, scheduled_for, trigger, status, reason, missed_count,
@@ -63,7 +63,7 @@ _INSERT_SLOTS = text(
                 CAST(:finished_at AS timestamptz[]))
          AS slot(job_id, owner_id, job_version, scheduled_for, trigger, status, reason, missed_count,
                  finished_at)
-    ON CONFLICT (job_id, scheduled_for) WHERE trigger <> 'manual' DO NOTHING
+    ON CONFLICT (job_id, scheduled_for) WHERE {SLOT_INDEX_WHERE} DO NOTHING
     RETURNING id, scheduled_for, status
     """
 ).columns(id=BigInteger(), scheduled_for=UTCDateTime(), status=String())
@@ -176,7 +176,7 @@ def insert_slots(rows: Sequence[dict[str, Any]]) -> list[tuple[int, datetime, st
     statement = (
         insert_for_dialect(_executions)
         .on_conflict_do_nothing(
-            index_elements=["job_id", "scheduled_for"], index_where=text("trigger <> 'manual'")
+            index_elements=["job_id", "scheduled_for"], index_where=text(SLOT_INDEX_WHERE)
         )
         .returning(_executions.c.id, _executions.c.scheduled_for, _executions.c.status)
     )

@@ -42,7 +42,7 @@ from .extensions import db
 from .handlers import Call, Outcome
 from .handlers.batch import Done, stream_batch
 from .models import Execution, ExecutionLog, Job, UTCDateTime, db_now, utcnow
-from .scheduling import misfire
+from .scheduling import dependencies, misfire
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ MAX_WAIT_SECONDS = 2.0
 # A slot this close to its due time counts as due (clock jitter between Huey and the database).
 DUE_TOLERANCE = timedelta(milliseconds=20)
 RUNNABLE = ("pending", "retrying")
+# Runs a user asked for: they run even when the job is paused.
+USER_TRIGGERS = ("manual", "rerun")
 # What running a job's slot reads of the job (its rules and its call).
 RUN_COLUMNS = (
     Job.id,
@@ -98,6 +100,9 @@ class Attempt:
     logs: list[dict[str, Any]] = field(default_factory=list)
     # The credential values of the job's target: never stored in a result, error or log line.
     secrets: frozenset[str] = frozenset()
+    # This run's own payload (None: the job's) and the upstream executions that caused it.
+    payload: Any = None
+    upstream_execution_ids: list[int] = field(default_factory=list)
 
     def log(self, level: str, message: str, data: dict[str, Any] | None = None) -> None:
         """Buffer a log line of this attempt; all lines are written with the result."""
@@ -330,6 +335,8 @@ def claim_executions(
             Execution.trigger,
             Execution.job_version,
             Execution.attempts,
+            Execution.payload,
+            Execution.upstream_execution_ids,
         )
         .execution_options(synchronize_session=False)
     )
@@ -343,6 +350,8 @@ def claim_executions(
             job_version=row.job_version,
             attempts=list(row.attempts or []),
             started_at=now,
+            payload=row.payload,
+            upstream_execution_ids=list(row.upstream_execution_ids or []),
         )
         for row in db.session.execute(statement)
     ]
@@ -399,11 +408,13 @@ def _settle(
     started: set[int] = set()
     for attempt in claimed:
         job = jobs[attempt.job_id]
-        scheduled = attempt.trigger != "manual"
+        # A run someone asked for (now, or again) runs whatever the job's state; a paused job's
+        # slots and dependency runs do not; a dependency run is not a slot of the schedule.
+        scheduled = attempt.trigger not in USER_TRIGGERS
         if scheduled and job.status == "paused":
             settled.append((attempt, "skipped", "paused", "The job is paused."))
             continue
-        if scheduled and attempt.job_version != job.version:
+        if scheduled and attempt.trigger != "dependency" and attempt.job_version != job.version:
             settled.append(
                 (attempt, "cancelled", "stale", "The job's schedule changed after this slot was planned.")
             )
@@ -537,10 +548,11 @@ def _make_call(attempt: Attempt, job: Any) -> Call:
         trigger=attempt.trigger,
         handler=job.handler,
         target=job.target,
-        payload=job.payload,
+        payload=job.payload if attempt.payload is None else attempt.payload,
         timeout_seconds=float(job.timeout_seconds),
         signing_secret=job.signing_secret,
         retry_on_client_error=job.retry_on_client_error,
+        upstream_execution_ids=attempt.upstream_execution_ids,
         log=attempt.log,
     )
 
@@ -608,6 +620,7 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
     job_updates: dict[int, dict[str, Any]] = {}
     logs: list[dict[str, Any]] = []
     observed: list[tuple[Attempt, str, str]] = []
+    finals: list[dependencies.Finished] = []
     for a in attempts:
         a.mask_credentials()
         if a.id in existing:
@@ -642,6 +655,8 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
         else:
             status = "failed"
             failed.append(a.id)
+        if status != "retrying":
+            finals.append(dependencies.Finished(a.id, a.job_id, status, outcome.result))
         if status == "succeeded" and policy.last_status == "failed":
             recovered.append(a.id)
         observed.append((a, policy.handler, status))
@@ -676,17 +691,22 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
             "b_job_id": a.job_id,
             "b_last_run_at": a.started_at,
             "b_last_status": None if status == "retrying" else status,
-            "b_complete": status != "retrying" and a.trigger != "manual" and policy.schedule_type == "once",
+            "b_complete": status != "retrying"
+            and a.trigger not in USER_TRIGGERS
+            and policy.schedule_type == "once",
         }
     if writes:
         bulk.record_attempt_results(writes)
     if logs:
         bulk.insert_log_lines(logs)
+    # In the same transaction as the final statuses: an upstream is never recorded as finished
+    # without what it triggers (it locks the jobs involved, in id order, before record_job_runs).
+    downstream = dependencies.trigger_downstream(finals, now)
     if job_updates:
         bulk.record_job_runs(list(job_updates.values()))
     db.session.commit()
     _observe(observed)
-    return FollowUps(runs=retries, failed=failed, recovered=recovered)
+    return FollowUps(runs=[*retries, *downstream], failed=failed, recovered=recovered)
 
 
 def _observe(observed: list[tuple[Attempt, str, str]]) -> None:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from huey import crontab
@@ -122,11 +123,19 @@ def sync_now() -> sync.Synced:
     return synced
 
 
-def trigger_manual(job: Job) -> Execution:
-    """Run a job once now, outside its schedule: its `manual` execution, committed and queued."""
-    execution = planner.trigger_manual(job)
+def trigger_manual(job: Job, payload: Any = None) -> Execution:
+    """Run a job once now, outside its schedule (optionally with another payload): its `manual`
+    execution, committed and queued."""
+    execution = planner.trigger_manual(job, payload)
     enqueue_executions([(execution.id, execution.scheduled_for)])
     return execution
+
+
+def rerun(execution: Execution) -> Execution:
+    """Run an execution again now: a new `rerun` execution, committed and queued."""
+    again = planner.rerun(execution)
+    enqueue_executions([(again.id, again.scheduled_for)])
+    return again
 
 
 def put_back(worker: str) -> list[int]:

@@ -53,7 +53,21 @@ export function jobActions(job, { onDone, compact = false }) {
     });
     if (!ok) return;
     await run(remove, async () => {
-      await del(`/jobs/${job.id}`);
+      try {
+        await del(`/jobs/${job.id}`);
+      } catch (err) {
+        // Other jobs run after this one: say which, and delete only if asked again.
+        if (err.status !== 409 || !err.errors?.dependants) throw err;
+        const force = await confirmDialog({
+          title: `Other jobs run after “${job.name}”`,
+          message: `${err.errors.dependants.join(', ')} run after it. Deleting it removes it from what they run `
+            + 'after; a job left with nothing to run after is paused.',
+          confirmLabel: 'Delete anyway',
+          danger: true,
+        });
+        if (!force) return;
+        await del(`/jobs/${job.id}?force=true`);
+      }
       announce(`Deleted “${job.name}”.`);
       onDone('delete', null);
     });

@@ -103,8 +103,9 @@ export function start(element, { afterRender } = {}) {
     const link = event.target.closest('a[href]');
     if (!link || event.defaultPrevented || event.button !== 0) return;
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    if (link.target || link.hasAttribute('download') || link.dataset.external !== undefined) return;
-    const url = new URL(link.href, location.href);
+    // (Read as attributes: an SVG link's `href` and `target` are not strings.)
+    if (link.getAttribute('target') || link.hasAttribute('download') || link.dataset?.external !== undefined) return;
+    const url = new URL(link.getAttribute('href'), location.href);
     if (url.origin !== location.origin || url.pathname.startsWith('/api')) return;
     // In-page anchors (the skip link) keep their normal behaviour.
     if (url.hash && url.pathname === location.pathname && url.search === location.search) return;

@@ -12,6 +12,11 @@ export function describeSchedule(job) {
   }
   if (job.schedule_type === 'interval') return describeInterval(job.interval_seconds);
   if (job.schedule_type === 'once') return `Once, ${formatDateTime(job.run_at, job.timezone)}`;
+  if (job.schedule_type === 'after') {
+    const count = job.run_after?.jobs?.length || 0;
+    const on = { success: 'succeeded', failure: 'failed', completion: 'finished' }[job.run_after?.on] || 'finished';
+    return count === 1 ? `After another job ${on}` : `After ${count} other jobs ${on}`;
+  }
   return '—';
 }
 

@@ -60,3 +60,12 @@ async def asks_to_wait(call: Call) -> Outcome:
 async def refuses(call: Call) -> Outcome:
     """A final failure (like a 404): not retried whatever attempts are left."""
     return Outcome(ok=False, error="HTTP 404 Not Found", retryable=False)
+
+
+@register("follows")
+async def follows(call: Call) -> Outcome:
+    """Records the upstream executions a run was given, then sleeps `payload["seconds"]` (0 default)."""
+    upstream = ",".join(map(str, call.upstream_execution_ids))
+    _redis().rpush("sample:follows", f"{call.job_id}:{call.execution_id}:{upstream}")
+    await asyncio.sleep(float((call.payload or {}).get("seconds", 0)))
+    return Outcome(ok=True, result={"followed": upstream})

@@ -8,12 +8,14 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
+from .. import tasks
 from ..models import Execution, ExecutionLog, db_now
 from ..schemas.executions import (
     ExecutionDetailSchema,
     ExecutionListQuerySchema,
     ExecutionLogPageSchema,
     ExecutionPageSchema,
+    ExecutionSchema,
     LogQuerySchema,
 )
 from .auth import current_user_id, protected
@@ -66,6 +68,16 @@ def list_executions(args: dict[str, Any]) -> dict[str, Any]:
 def get_execution(execution_id: int) -> Execution:
     """One execution with every attempt's outcome."""
     return owned_execution(execution_id)
+
+
+@blp.route("/executions/<int:execution_id>/rerun", methods=["POST"])
+@protected(blp)
+@blp.response(202, ExecutionSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def rerun_execution(execution_id: int) -> Execution:
+    """Run an execution again now: a new execution (trigger `rerun`, `rerun_of` this one) with the
+    payload this one was given."""
+    return tasks.rerun(owned_execution(execution_id))
 
 
 @blp.route("/executions/<int:execution_id>/logs", methods=["GET"])

@@ -13,18 +13,22 @@ from .. import bulk, tasks
 from ..extensions import db
 from ..masking import MaskedCredentialError, unmask_target, unmask_url
 from ..models import Execution, Job, db_now
-from ..scheduling import lifecycle
-from ..scheduling.lifecycle import JobStateError
+from ..scheduling import dependencies, lifecycle
+from ..scheduling.dependencies import DependencyError
+from ..scheduling.lifecycle import HasDependantsError, JobStateError
 from ..schemas.executions import ExecutionPageSchema, ExecutionQuerySchema, ExecutionSchema
 from ..schemas.jobs import (
     JobBatchResultSchema,
     JobBatchSchema,
     JobCreateSchema,
+    JobDeleteQuerySchema,
+    JobDetailSchema,
+    JobGraphSchema,
     JobPageSchema,
     JobPatchSchema,
     JobQuerySchema,
-    JobSchema,
     JobWithSecretSchema,
+    RunNowSchema,
     job_values,
     validate_job,
 )
@@ -79,6 +83,10 @@ def _unmask(changes: dict[str, Any], job: Job) -> None:
         abort(422, messages={"json": {"notify_webhook_url": [str(exc)]}})
 
 
+def _refuse_run_after(exc: DependencyError) -> None:
+    abort(422, messages={"json": {"run_after": {exc.field: [exc.message]}}})
+
+
 @blp.route("/jobs", methods=["POST"])
 @protected(blp)
 @blp.arguments(
@@ -107,6 +115,14 @@ def _unmask(changes: dict[str, Any], job: Job) -> None:
                 "target": {"url": "https://example.org/hook", "method": "POST"},
             },
         },
+        "after": {
+            "summary": "Runs after two other jobs succeeded (a fan-in)",
+            "value": {
+                "name": "Report",
+                "schedule_type": "after",
+                "run_after": {"jobs": [1, 2], "on": "success", "within_seconds": 3600},
+            },
+        },
         "interval": {
             "summary": "Every five minutes, retried twice",
             "value": {
@@ -128,7 +144,11 @@ def create_job(data: dict[str, Any]) -> Any:
     24 h) creates nothing and answers the job the first one created (header
     `Idempotent-Replayed: true`); the same key with a different body is a 422.
     """
-    jobs, replayed = create_once("jobs.create", 201, lambda: _create([data]))
+    try:
+        jobs, replayed = create_once("jobs.create", 201, lambda: _create([data]))
+    except DependencyError as exc:
+        db.session.rollback()
+        _refuse_run_after(exc)
     if replayed:
         return jobs[0], 201, {REPLAYED_HEADER: "true"}
     _plan_soon(jobs[0])
@@ -136,12 +156,20 @@ def create_job(data: dict[str, Any]) -> Any:
 
 
 def _create(items: list[dict[str, Any]]) -> list[Job]:
-    """Add the jobs with their first slots computed, and flush for their ids (no commit)."""
+    """Insert the jobs with their first slots computed, and their ids (no commit).
+
+    DependencyError carries the index of the item whose `run_after` is refused (`exc.index`).
+    """
     owner, now = current_user_id(), db_now()
     jobs = [Job(owner_id=owner, **data) for data in items]
-    for job in jobs:
-        lifecycle.create(job, now)
+    for index, job in enumerate(jobs):
+        try:
+            lifecycle.create(job, now)
+        except DependencyError as exc:
+            exc.index = index
+            raise
     bulk.insert_jobs(jobs)
+    lifecycle.created(jobs)
     return jobs
 
 
@@ -157,7 +185,11 @@ def create_jobs_batch(data: dict[str, Any]) -> Any:
     in the order sent, each with its `signing_secret` (shown this once). `Idempotency-Key` works
     as for `POST /jobs`.
     """
-    jobs, replayed = create_once("jobs.batch", 201, lambda: _create(data["jobs"]))
+    try:
+        jobs, replayed = create_once("jobs.batch", 201, lambda: _create(data["jobs"]))
+    except DependencyError as exc:
+        db.session.rollback()
+        abort(422, messages={"json": {"jobs": {str(exc.index): {"run_after": {exc.field: [exc.message]}}}}})
     body = {"items": jobs, "count": len(jobs)}
     if replayed:
         return body, 201, {REPLAYED_HEADER: "true"}
@@ -182,12 +214,20 @@ def list_jobs(args: dict[str, Any]) -> dict[str, Any]:
     return page_of(statement.order_by(Job.created_at.desc(), Job.id.desc()), args)
 
 
+@blp.route("/jobs/graph", methods=["GET"])
+@protected(blp)
+@blp.response(200, JobGraphSchema)
+def job_graph() -> dict[str, Any]:
+    """Which of your jobs run after which: the jobs in a dependency (nodes) and who runs after whom."""
+    return dependencies.graph(current_user_id())
+
+
 @blp.route("/jobs/<int:job_id>", methods=["GET"])
 @protected(blp)
-@blp.response(200, JobSchema)
+@blp.response(200, JobDetailSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_job(job_id: int) -> Job:
-    """One job."""
+    """One job, with the jobs that run after it (`triggers`)."""
     return owned_job(job_id)
 
 
@@ -203,7 +243,7 @@ def get_job(job_id: int) -> Job:
         },
     },
 )
-@blp.response(200, JobSchema)
+@blp.response(200, JobDetailSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def update_job(changes: dict[str, Any], job_id: int) -> Job:
@@ -223,7 +263,11 @@ def update_job(changes: dict[str, Any], job_id: int) -> Job:
     try:
         lifecycle.edit(job, values, changes.keys(), status, db_now())
     except JobStateError as exc:
+        db.session.rollback()
         abort(409, message=str(exc))
+    except DependencyError as exc:
+        db.session.rollback()
+        _refuse_run_after(exc)
     db.session.commit()
     _plan_soon(job)
     return job
@@ -231,21 +275,29 @@ def update_job(changes: dict[str, Any], job_id: int) -> Job:
 
 @blp.route("/jobs/<int:job_id>", methods=["DELETE"])
 @protected(blp)
+@blp.arguments(JobDeleteQuerySchema, location="query")
 @blp.response(204)
 @blp.alt_response(404, response="NOT_FOUND")
-def delete_job(job_id: int) -> None:
+@blp.alt_response(409, response="CONFLICT")
+def delete_job(args: dict[str, Any], job_id: int) -> None:
     """Delete a job.
 
     Its history goes with it (cascade): its executions, their logs and their notifications are
-    deleted too. Firings already queued find no row and do nothing.
+    deleted too. Firings already queued find no row and do nothing. A job other jobs run after is
+    refused (409, naming them) unless `force=true`: then it is removed from their `run_after`, and
+    a job left with no upstream job is paused.
     """
-    lifecycle.delete_job(owned_job(job_id))
+    try:
+        lifecycle.delete_job(owned_job(job_id), force=args["force"])
+    except HasDependantsError as exc:
+        db.session.rollback()
+        abort(409, message=str(exc), errors={"dependants": exc.names})
     db.session.commit()
 
 
 @blp.route("/jobs/<int:job_id>/pause", methods=["POST"])
 @protected(blp)
-@blp.response(200, JobSchema)
+@blp.response(200, JobDetailSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def pause_job(job_id: int) -> Job:
@@ -258,7 +310,7 @@ def pause_job(job_id: int) -> Job:
 
 @blp.route("/jobs/<int:job_id>/resume", methods=["POST"])
 @protected(blp)
-@blp.response(200, JobSchema)
+@blp.response(200, JobDetailSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def resume_job(job_id: int) -> Job:
@@ -272,11 +324,17 @@ def resume_job(job_id: int) -> Job:
 
 @blp.route("/jobs/<int:job_id>/execute", methods=["POST"])
 @protected(blp)
+@blp.arguments(
+    RunNowSchema,
+    required=False,
+    examples={"override": {"summary": "Another payload, this run only", "value": {"payload": {"x": 1}}}},
+)
 @blp.response(202, ExecutionSchema)
 @blp.alt_response(404, response="NOT_FOUND")
-def execute_job(job_id: int) -> Execution:
-    """Run the job once now, outside its schedule (trigger `manual`)."""
-    return tasks.trigger_manual(owned_job(job_id))
+def execute_job(args: dict[str, Any], job_id: int) -> Execution:
+    """Run the job once now, outside its schedule (trigger `manual`); an optional `payload` is sent
+    instead of the job's, for this run only (stored on the execution)."""
+    return tasks.trigger_manual(owned_job(job_id), (args or {}).get("payload"))
 
 
 @blp.route("/jobs/<int:job_id>/rotate-secret", methods=["POST"])

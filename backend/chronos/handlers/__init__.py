@@ -47,6 +47,8 @@ class Call:
     signing_secret: str
     # The job's `retry_on_client_error`: a 4xx answer is retried like any failure.
     retry_on_client_error: bool = False
+    # The upstream executions that caused a `dependency` run (empty otherwise).
+    upstream_execution_ids: list[int] = field(default_factory=list)
     # Appends a line to this attempt's execution log: log(level, message, data).
     log: LogFn = field(default=lambda level, message, data=None: None, repr=False)
 

@@ -18,6 +18,8 @@ Every request carries:
 * ``X-Chronos-Execution-Id``, ``X-Chronos-Job-Id``, ``X-Chronos-Attempt``;
 * ``X-Chronos-Scheduled-For``: the slot, ISO 8601 in UTC, identical on every retry of one slot, so
   a receiver can drop a duplicate delivery by (execution id) or (job id, scheduled for);
+* ``X-Chronos-Upstream-Execution-Id``: on a run caused by other jobs (`schedule_type` "after"), the
+  upstream execution ids, comma-separated (several for a fan-in);
 * ``X-Chronos-Timestamp``: unix seconds when this request was signed;
 * ``X-Chronos-Signature``: ``sha256=`` + hex HMAC-SHA256, keyed with the job's signing secret, over
   ``f"{timestamp}.".encode() + body`` (the exact body bytes sent; empty for GET/HEAD). A receiver
@@ -181,7 +183,7 @@ def _check_url(url: URL) -> None:
 def chronos_headers(call: Call, body: bytes, now: float | None = None) -> dict[str, str]:
     """The X-Chronos-* headers and User-Agent for one request carrying `body`."""
     timestamp = int(time.time() if now is None else now)
-    return {
+    headers = {
         "User-Agent": USER_AGENT,
         "X-Chronos-Execution-Id": str(call.execution_id),
         "X-Chronos-Job-Id": str(call.job_id),
@@ -190,6 +192,9 @@ def chronos_headers(call: Call, body: bytes, now: float | None = None) -> dict[s
         "X-Chronos-Timestamp": str(timestamp),
         "X-Chronos-Signature": sign(call.signing_secret, timestamp, body),
     }
+    if call.upstream_execution_ids:
+        headers["X-Chronos-Upstream-Execution-Id"] = ",".join(map(str, call.upstream_execution_ids))
+    return headers
 
 
 def scheduled_for_header(scheduled_for: datetime) -> str:

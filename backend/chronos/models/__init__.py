@@ -2,7 +2,8 @@
 
 `base` holds the column types, clocks and status names; `accounts` the people; `jobs` what to run
 and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records;
-`requests` the requests remembered by their idempotency key.
+`requests` the requests remembered by their idempotency key; `workflows` which jobs run after
+which, and what triggered each downstream run.
 A new subject gets its own module here and is re-exported below.
 """
 
@@ -17,7 +18,9 @@ from .base import (
     MISFIRE_POLICIES,
     OVERLAP_POLICIES,
     SCHEDULE_TYPES,
+    SLOT_INDEX_WHERE,
     TRIGGERS,
+    UNSLOTTED_TRIGGERS,
     BigId,
     TimestampMixin,
     UTCDateTime,
@@ -29,10 +32,12 @@ from .executions import Execution, ExecutionLog, Notification
 from .jobs import Job
 from .ops import TEST_RUN_STATUSES, SyncPass, TestRun, WorkerHeartbeat
 from .requests import IdempotentRequest
+from .workflows import DEPENDENCY_TRIGGER_STATUSES, DependencyTrigger, JobDependency
 
 __all__ = [
     "CLOCK_CHECK_SECONDS",
     "DEFAULT_BACKOFF",
+    "DEPENDENCY_TRIGGER_STATUSES",
     "EXECUTION_STATUSES",
     "JOB_STATUSES",
     "JOB_TYPES",
@@ -40,13 +45,17 @@ __all__ = [
     "MISFIRE_POLICIES",
     "OVERLAP_POLICIES",
     "SCHEDULE_TYPES",
+    "SLOT_INDEX_WHERE",
     "TEST_RUN_STATUSES",
     "TRIGGERS",
+    "UNSLOTTED_TRIGGERS",
     "BigId",
+    "DependencyTrigger",
     "Execution",
     "ExecutionLog",
     "IdempotentRequest",
     "Job",
+    "JobDependency",
     "Notification",
     "RevokedToken",
     "SyncPass",

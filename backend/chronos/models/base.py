@@ -28,11 +28,15 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 MAX_ID = 2**63 - 1
 
 JOB_TYPES = ("one_time", "recurring")
-SCHEDULE_TYPES = ("once", "cron", "interval")
+SCHEDULE_TYPES = ("once", "cron", "interval", "after")
 JOB_STATUSES = ("active", "paused", "completed")
 OVERLAP_POLICIES = ("allow", "forbid", "replace")
 MISFIRE_POLICIES = ("run_once", "skip")
-TRIGGERS = ("schedule", "manual", "catch_up")
+TRIGGERS = ("schedule", "manual", "catch_up", "dependency", "rerun")
+# Runs that are not slots of a schedule: the unique slot key (job, scheduled_for) leaves them out,
+# so two of them due at the same instant never collide.
+UNSLOTTED_TRIGGERS = ("manual", "dependency", "rerun")
+SLOT_INDEX_WHERE = "trigger NOT IN ('manual', 'dependency', 'rerun')"
 EXECUTION_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "skipped", "cancelled")
 DEFAULT_BACKOFF = [60, 300, 900]
 

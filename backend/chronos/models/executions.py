@@ -19,7 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
-from .base import MAX_ID, BigId, TimestampMixin, UTCDateTime, utcnow
+from .base import MAX_ID, SLOT_INDEX_WHERE, BigId, TimestampMixin, UTCDateTime, utcnow
+from .workflows import DependencyTrigger
 
 if TYPE_CHECKING:
     from .jobs import Job
@@ -36,8 +37,8 @@ class Execution(TimestampMixin, Model):
             "job_id",
             "scheduled_for",
             unique=True,
-            postgresql_where=text("trigger <> 'manual'"),
-            sqlite_where=text("trigger <> 'manual'"),
+            postgresql_where=text(SLOT_INDEX_WHERE),
+            sqlite_where=text(SLOT_INDEX_WHERE),
         ),
         Index("ix_executions_job_created", "job_id", "id"),
         Index("ix_executions_status_due", "status", "scheduled_for"),
@@ -67,6 +68,12 @@ class Execution(TimestampMixin, Model):
     missed_count: Mapped[int | None] = mapped_column(Integer)
     # Every attempt's outcome: [{"attempt", "started_at", "finished_at", "status", "error", ...}]
     attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
+    # This run's own payload, instead of the job's: a "Run now" override, or a dependency run's
+    # payload with its upstream runs (scheduling/dependencies.py). NULL: the job's payload.
+    payload: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # The upstream executions that caused a `dependency` run; the execution a `rerun` repeats.
+    upstream_execution_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    rerun_of: Mapped[int | None] = mapped_column(BigId)
 
     job: Mapped[Job] = relationship(back_populates="executions")
     logs: Mapped[list[ExecutionLog]] = relationship(
@@ -81,6 +88,20 @@ class Execution(TimestampMixin, Model):
         passive_deletes=True,
         order_by="Notification.id",
     )
+
+    @property
+    def downstream_execution_ids(self) -> list[int]:
+        """The runs this execution caused (as an upstream of jobs that run after its job)."""
+        return list(
+            db.session.scalars(
+                select(DependencyTrigger.downstream_execution_id)
+                .where(
+                    DependencyTrigger.upstream_execution_id == self.id,
+                    DependencyTrigger.downstream_execution_id.is_not(None),
+                )
+                .order_by(DependencyTrigger.downstream_execution_id)
+            )
+        )
 
     @classmethod
     def owned(cls, execution_id: int, user_id: int) -> Execution | None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
 from .base import DEFAULT_BACKOFF, MAX_ID, BigId, TimestampMixin, UTCDateTime
+from .workflows import JobDependency
 
 if TYPE_CHECKING:
     from .accounts import User
@@ -45,6 +46,9 @@ class Job(TimestampMixin, Model):
     interval_seconds: Mapped[int | None] = mapped_column(Integer)
     run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", nullable=False)
+    # schedule_type "after": {"jobs": [ids], "on": success|failure|completion, "within_seconds": n|None}.
+    # Its jobs are also rows of job_dependencies (kept equal by scheduling/dependencies.py).
+    run_after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     # What
     handler: Mapped[str] = mapped_column(String(64), default="log", nullable=False)
@@ -88,6 +92,18 @@ class Job(TimestampMixin, Model):
     executions: Mapped[list[Execution]] = relationship(
         back_populates="job", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def triggers(self) -> list[Job]:
+        """The jobs that run after this one."""
+        return list(
+            db.session.scalars(
+                select(Job)
+                .join(JobDependency, JobDependency.downstream_job_id == Job.id)
+                .where(JobDependency.upstream_job_id == self.id)
+                .order_by(Job.id)
+            )
+        )
 
     @classmethod
     def owned(cls, job_id: int, user_id: int) -> Job | None:

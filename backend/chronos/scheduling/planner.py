@@ -222,18 +222,31 @@ def _count_missed(job: Any, start: datetime, cutoff: datetime) -> tuple[int, dat
     return count, last
 
 
-def trigger_manual(job: Job) -> Execution:
-    """Create (and commit) a `manual` execution of the job, due now; the caller queues it."""
+def trigger_manual(job: Job, payload: Any = None) -> Execution:
+    """Create (and commit) a `manual` execution of the job, due now; the caller queues it.
+
+    `payload`, when not None, is sent instead of the job's for this run only (stored on the run).
+    """
+    return _run_now(job, "manual", payload=payload)
+
+
+def rerun(execution: Execution) -> Execution:
+    """Create (and commit) a `rerun` of an execution, due now, with the payload it was given."""
+    return _run_now(execution.job, "rerun", payload=execution.payload, rerun_of=execution.id)
+
+
+def _run_now(job: Job, trigger: str, **fields: Any) -> Execution:
     now = db_now()
     execution = Execution(
         job_id=job.id,
         owner_id=job.owner_id,
         job_version=job.version,
         scheduled_for=now,
-        trigger="manual",
+        trigger=trigger,
         status="pending",
         attempt=0,
         attempts=[],
+        **fields,
     )
     db.session.add(execution)
     db.session.commit()

@@ -29,6 +29,10 @@ class ExecutionSchema(ma.Schema):
     error = fields.String(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "Why it was skipped or cancelled."})
     missed_count = fields.Integer(allow_none=True)
+    upstream_execution_ids = fields.List(
+        fields.Integer(), allow_none=True, metadata={"description": "The upstream runs that caused it."}
+    )
+    rerun_of = fields.Integer(allow_none=True, metadata={"description": "The execution it runs again."})
     created_at = fields.DateTime()
 
 
@@ -63,6 +67,16 @@ class NotificationSchema(ma.Schema):
 
 
 class ExecutionDetailSchema(ExecutionSchema):
+    payload = fields.Raw(
+        allow_none=True,
+        metadata={
+            "description": "This run's own payload (a Run now override, a dependency run's "
+            "upstream runs); null: the job's."
+        },
+    )
+    downstream_execution_ids = fields.List(
+        fields.Integer(), metadata={"description": "The runs it caused (of jobs that run after its job)."}
+    )
     attempts = fields.List(fields.Dict(), metadata={"description": "Each attempt's outcome."})
     notifications = fields.List(
         fields.Nested(NotificationSchema), metadata={"description": "Failure/recovery notices sent about it."}

@@ -32,11 +32,17 @@ from ..models import (
     db_now,
 )
 from ..scheduling.cron import ScheduleError, load_zone, validate_cron
+from ..scheduling.dependencies import MAX_UPSTREAMS, RUN_AFTER_ON
 from .common import PageQuerySchema, Schema, check_url, json_size, page_schema
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 # The one field each schedule type uses; the others are cleared when a job is stored.
-_SCHEDULE_VALUE = {"cron": "cron_expression", "interval": "interval_seconds", "once": "run_at"}
+_SCHEDULE_VALUE = {
+    "cron": "cron_expression",
+    "interval": "interval_seconds",
+    "once": "run_at",
+    "after": "run_after",
+}
 # RFC 9110 token characters: anything else in a header name is refused rather than sent.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 MAX_INTERVAL_SECONDS = 366 * 24 * 3600 * 10
@@ -126,6 +132,34 @@ class TargetSchema(Schema):
         return data
 
 
+def _unique(values: list[int]) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Name each job once.")
+
+
+class RunAfterSchema(Schema):
+    """Which jobs a job of schedule_type "after" runs after, and on what."""
+
+    jobs = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_UPSTREAMS), _unique],
+        metadata={"description": "Upstream job ids (yours); several make a fan-in: all must have run."},
+    )
+    on = fields.String(
+        load_default="success",
+        validate=validate.OneOf(RUN_AFTER_ON),
+        metadata={"description": "Which final status of an upstream run counts (default success)."},
+    )
+    within_seconds = fields.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_INTERVAL_SECONDS),
+        metadata={"description": "A fan-in runs only if every upstream run is at most this old."},
+    )
+
+
 _RUN_AT_ERRORS: dict[str, Any] = {
     "invalid": "Not a valid ISO 8601 date-time.",
     "invalid_awareness": "Must carry a UTC offset, e.g. 2026-12-01T09:00:00+01:00.",
@@ -166,6 +200,11 @@ class JobInputSchema(Schema):
         allow_none=True,
         error_messages=_RUN_AT_ERRORS,
         metadata={"description": "ISO 8601 with a UTC offset; in the future."},
+    )
+    run_after = fields.Nested(
+        RunAfterSchema,
+        allow_none=True,
+        metadata={"description": 'For schedule_type "after": the jobs this one runs after.'},
     )
     timezone = fields.String(
         load_default="UTC",
@@ -268,12 +307,12 @@ def validate_job(values: dict[str, Any], incoming: Iterable[str]) -> dict[str, A
     if job_type is None and schedule_type is not None:
         job_type = "one_time" if schedule_type == "once" else "recurring"
     if schedule_type is None:
-        error("schedule_type", "Missing data for required field: 'cron', 'interval' or 'once'.")
+        error("schedule_type", "Missing data for required field: 'cron', 'interval', 'once' or 'after'.")
     elif (job_type == "one_time") != (schedule_type == "once"):
         error(
             "job_type",
             f"job_type {job_type!r} does not go with schedule_type {schedule_type!r}: "
-            "a one_time job has schedule_type 'once', a recurring one 'cron' or 'interval'.",
+            "a one_time job has schedule_type 'once', a recurring one 'cron', 'interval' or 'after'.",
         )
     values["job_type"], values["schedule_type"] = job_type, schedule_type
 
@@ -302,6 +341,9 @@ def validate_job(values: dict[str, Any], incoming: Iterable[str]) -> dict[str, A
         else:
             values["run_at"] = run_at.astimezone(UTC)  # stored, and shown, in UTC
 
+    elif schedule_type == "after" and not values.get("run_after"):
+        error("run_after", 'Required when schedule_type is "after": {"jobs": [ids], "on": "success"}.')
+
     if values.get("handler") == "http" and not (values.get("target") or {}).get("url"):
         error("target", "The 'http' handler needs a target with a url.")
     if errors:
@@ -325,6 +367,7 @@ class JobSchema(ma.Schema):
     cron_expression = fields.String(allow_none=True)
     interval_seconds = fields.Integer(allow_none=True)
     run_at = fields.DateTime(allow_none=True)
+    run_after = fields.Nested(RunAfterSchema, allow_none=True)
     timezone = fields.String()
     handler = fields.String()
     target = fields.Nested(TargetSchema, allow_none=True)
@@ -358,7 +401,56 @@ class JobSchema(ma.Schema):
         return data
 
 
-class JobWithSecretSchema(JobSchema):
+class JobRefSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+class JobDetailSchema(JobSchema):
+    """One job, with the jobs that run after it."""
+
+    triggers = fields.List(
+        fields.Nested(JobRefSchema), metadata={"description": "The jobs that run after this one."}
+    )
+
+
+class JobDeleteQuerySchema(Schema):
+    force = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Delete even if other jobs run after it (they drop it from run_after)."},
+    )
+
+
+class RunNowSchema(Schema):
+    """`POST /jobs/{id}/execute`: optionally another payload for this run only."""
+
+    payload = fields.Raw(
+        allow_none=True,
+        validate=_check_payload_size,
+        metadata={"description": "Sent instead of the job's payload, for this run only."},
+    )
+
+
+class JobGraphNodeSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    status = fields.String(required=True)
+    schedule_type = fields.String(required=True)
+    last_status = fields.String(allow_none=True, required=True)
+
+
+class JobGraphEdgeSchema(ma.Schema):
+    upstream = fields.Integer(required=True, metadata={"description": "Runs first."})
+    downstream = fields.Integer(required=True, metadata={"description": "Runs after `upstream`."})
+
+
+class JobGraphSchema(ma.Schema):
+    nodes = fields.List(fields.Nested(JobGraphNodeSchema), required=True)
+    edges = fields.List(fields.Nested(JobGraphEdgeSchema), required=True)
+
+
+class JobWithSecretSchema(JobDetailSchema):
     signing_secret = fields.String(
         metadata={"description": "HMAC-SHA256 key for X-Chronos-Signature; shown only now."}
     )

@@ -1,7 +1,8 @@
 // Execution detail: result, error, the HTTP response excerpt, and the logs attempt by attempt.
 // Refreshes every 2 s until the execution has finished.
-import { get } from '../api.js';
-import { badge, h } from '../dom.js';
+import { get, post } from '../api.js';
+import { announce, badge, h } from '../dom.js';
+import { navigate } from '../router.js';
 import { formatDateTime, formatDuration, formatTime, formatZone } from '../time.js';
 
 const POLL_MS = 2000;
@@ -13,8 +14,15 @@ function pretty(value) {
   return JSON.stringify(value, null, 2);
 }
 
+/** Links to other runs: "#12, #13". */
+function runLinks(ids) {
+  return h('ul', { class: 'inline-list' }, ids.map((id) => h('li', {}, h('a', { href: `/executions/${id}` }, `#${id}`))));
+}
+
 function details(execution) {
   const result = execution.result || {};
+  const upstream = execution.upstream_execution_ids || [];
+  const downstream = execution.downstream_execution_ids || [];
   const rows = [
     ['Job', h('a', { href: `/jobs/${execution.job_id}` }, execution.job_name || `Job ${execution.job_id}`)],
     ['Trigger', execution.trigger.replace('_', ' ')],
@@ -28,6 +36,10 @@ function details(execution) {
     result.http_status ? ['HTTP status', String(result.http_status)] : null,
     result.url ? ['URL', h('code', { class: 'break' }, `${result.method || ''} ${result.url}`.trim())] : null,
     execution.reason ? ['Reason', execution.reason] : null,
+    upstream.length ? ['Caused by', runLinks(upstream)] : null,
+    downstream.length ? ['Caused', runLinks(downstream)] : null,
+    execution.rerun_of ? ['Runs again', runLinks([execution.rerun_of])] : null,
+    execution.payload != null ? ['Payload of this run', h('pre', {}, pretty(execution.payload))] : null,
   ].filter(Boolean);
   return h('dl', { class: 'settings' }, rows.map(([t, v]) => h('div', {}, h('dt', {}, t), h('dd', {}, v))));
 }
@@ -54,12 +66,24 @@ function logsByAttempt(lines, timeZone) {
 export async function render(view, params) {
   const heading = h('h1', {}, `Execution #${params.id}`);
   const statusSlot = h('span', { 'aria-live': 'polite' });
+  const rerun = h('button', { type: 'button', class: 'btn btn-sm' }, 'Re-run');
+  rerun.addEventListener('click', async () => {
+    rerun.disabled = true;
+    try {
+      const again = await post(`/executions/${params.id}/rerun`);
+      navigate(`/executions/${again.id}`, { flash: [`Started run #${again.id}, a re-run of #${params.id}.`, 'success'] });
+    } catch (err) {
+      announce(err.message, 'error');
+      rerun.disabled = false;
+    }
+  });
   const detailSlot = h('div', {});
   const outcomeSlot = h('div', { class: 'stack' });
   const logSlot = h('div', { class: 'stack' });
   view.append(
     h('p', { class: 'crumbs' }, h('a', { href: '/jobs', id: 'back-link' }, '← Jobs')),
-    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, heading, statusSlot)),
+    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, heading, statusSlot),
+      h('div', { class: 'head-actions' }, rerun)),
     h('section', { class: 'card', 'aria-labelledby': 'exec-details' }, h('h2', { id: 'exec-details' }, 'Details'), detailSlot),
     outcomeSlot,
     h('section', { class: 'card', 'aria-labelledby': 'exec-logs' }, h('h2', { id: 'exec-logs' }, 'Logs'), logSlot));

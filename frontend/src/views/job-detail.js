@@ -65,9 +65,23 @@ export function failureNotice(job, ownerEmail) {
   return ownerEmail ? `E-mail you (${ownerEmail})` : "E-mail the job's owner";
 }
 
-function settingsList(job) {
+/** Links to jobs by id ("Runs after", "Triggers"), named where the name is known. */
+function jobLinks(jobs, names) {
+  if (!jobs.length) return h('span', { class: 'muted' }, 'None');
+  return h('ul', { class: 'inline-list' }, jobs.map((j) => h('li', {},
+    h('a', { href: `/jobs/${j.id}` }, j.name || names.get(j.id) || `Job #${j.id}`))));
+}
+
+function settingsList(job, names = new Map()) {
+  const on = { success: 'succeeded', failure: 'failed', completion: 'finished' }[job.run_after?.on];
   const rows = [
     ['Schedule', describeSchedule(job)],
+    job.schedule_type === 'after'
+      ? ['Runs after', h('span', {}, jobLinks((job.run_after?.jobs || []).map((id) => ({ id })), names),
+        ` — when ${job.run_after?.jobs?.length > 1 ? 'all have' : 'it has'} ${on}`,
+        job.run_after?.within_seconds ? `, within ${job.run_after.within_seconds} s` : '')]
+      : null,
+    ['Triggers', jobLinks(job.triggers || [], names)],
     job.schedule_type === 'cron' ? ['Cron expression', h('code', {}, job.cron_expression)] : null,
     ['Time zone', formatZone(job.timezone, job.next_run_at || Date.now())],
     ['Next run', timeCell(job.status === 'active' ? job.next_run_at : null, job.timezone,
@@ -117,6 +131,13 @@ export async function render(view, params, query) {
     view.append(h('h1', {}, 'Job'), h('p', { class: 'form-alert', role: 'alert' },
       err.status === 404 ? 'This job does not exist (or is not yours).' : err.message));
     return undefined;
+  }
+  // Names of the jobs this one runs after (the graph knows every job in a dependency).
+  const names = new Map();
+  try {
+    for (const node of (await get('/jobs/graph')).nodes || []) names.set(node.id, node.name);
+  } catch {
+    // The links still work, named by id.
   }
   if (query.created) announce(`Created “${job.name}”.`, 'success');
   if (query.saved) announce('Changes saved.', 'success');
@@ -172,6 +193,43 @@ export async function render(view, params, query) {
     }
   });
 
+  // Run now with another payload, for this run only.
+  const overridePayload = h('textarea', { id: 'run-payload', rows: '4', class: 'mono', 'aria-describedby': 'run-payload-hint' });
+  overridePayload.value = job.payload != null ? JSON.stringify(job.payload, null, 2) : '';
+  const runWith = h('button', { type: 'button', class: 'btn btn-sm' }, 'Run with this payload');
+  const runWithError = h('p', { class: 'field-error', id: 'run-payload-error', hidden: true });
+  runWith.addEventListener('click', async () => {
+    let payload;
+    try {
+      payload = overridePayload.value.trim() ? JSON.parse(overridePayload.value) : null;
+    } catch (err) {
+      runWithError.textContent = `Not valid JSON: ${err.message}`;
+      runWithError.hidden = false;
+      overridePayload.setAttribute('aria-invalid', 'true');
+      overridePayload.focus();
+      return;
+    }
+    runWithError.hidden = true;
+    overridePayload.removeAttribute('aria-invalid');
+    runWith.disabled = true;
+    try {
+      const execution = await post(`/jobs/${job.id}/execute`, { payload });
+      announce(`Started run #${execution.id} of “${job.name}” with another payload.`, 'success');
+      poll();
+    } catch (err) {
+      announce(err.message, 'error');
+    } finally {
+      runWith.disabled = false;
+    }
+  });
+  const runWithSection = h('details', { class: 'card run-with' },
+    h('summary', {}, h('span', { class: 'summary-title' }, 'Another payload, for one run')),
+    h('div', { class: 'stack' },
+      h('div', { class: 'field' }, h('label', { for: 'run-payload' }, 'Payload for this run (JSON)'), overridePayload,
+        h('p', { class: 'hint', id: 'run-payload-hint' }, 'Sent instead of the job’s payload, this once; the job keeps its own.'),
+        runWithError),
+      h('div', {}, runWith)));
+
   // (Element.append would print a null as the text "null".)
   view.append(...[
     h('p', { class: 'crumbs' }, h('a', { href: '/jobs' }, '← Jobs')),
@@ -181,6 +239,7 @@ export async function render(view, params, query) {
     secretSlot,
     job.description ? h('p', { class: 'lead' }, job.description) : null,
     h('section', { class: 'card', 'aria-labelledby': 'settings-title' }, h('h2', { id: 'settings-title' }, 'Settings'), settingsSlot),
+    runWithSection,
     upcomingSection,
     h('section', { class: 'card', 'aria-labelledby': 'history-title' },
       h('div', { class: 'section-head' }, h('h2', { id: 'history-title' }, 'Execution history'), liveNote),
@@ -200,7 +259,7 @@ export async function render(view, params, query) {
       showJob();
       poll();
     } }));
-    settingsSlot.replaceChildren(settingsList(job));
+    settingsSlot.replaceChildren(settingsList(job, names));
   }
   showJob();
   showSecret(takeSecret(job.id));

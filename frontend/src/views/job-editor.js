@@ -15,7 +15,9 @@ import {
 import { rememberSecret } from './job-detail.js';
 
 const INTERVAL_UNITS = [[1, 'seconds'], [60, 'minutes'], [3600, 'hours'], [86400, 'days']];
-const SCHEDULE_KEYS = ['schedule_type', 'job_type', 'cron_expression', 'interval_seconds', 'run_at', 'timezone'];
+const SCHEDULE_KEYS = ['schedule_type', 'job_type', 'cron_expression', 'interval_seconds', 'run_at', 'timezone',
+  'run_after'];
+const RUN_AFTER_ON = [['success', 'succeeded'], ['failure', 'failed'], ['completion', 'finished either way']];
 // Fields folded into "Advanced": an error in one opens it.
 const ADVANCED_FIELDS = ['timeout_seconds', 'max_retries', 'retry_backoff_seconds', 'overlap_policy', 'misfire_policy',
   'keep_days', 'keep_last', 'notify_on_failure', 'notify_on_recovery', 'notify_emails', 'notify_webhook_url'];
@@ -69,6 +71,13 @@ export async function render(view, params, query = {}) {
   const template = !editing && query.template ? templateJob(query.template) : null;
   const prefill = job || template;
   const zone = prefill?.timezone || browserZone();
+  // The jobs this one may run after (yours, but not itself).
+  let otherJobs = [];
+  try {
+    otherJobs = ((await get('/jobs', { limit: 100 })).items || []).filter((j) => !job || j.id !== job.id);
+  } catch {
+    otherJobs = [];
+  }
 
   // --- basics
   const name = h('input', { id: 'job-name', 'data-field': 'name', required: true, maxlength: '200',
@@ -78,7 +87,8 @@ export async function render(view, params, query = {}) {
 
   // --- schedule
   const initialType = prefill?.schedule_type || 'cron';
-  const typeRadios = [['cron', 'Recurring (cron)'], ['interval', 'Every fixed interval'], ['once', 'One time']]
+  const typeRadios = [['cron', 'Recurring (cron)'], ['interval', 'Every fixed interval'], ['once', 'One time'],
+    ['after', 'After other jobs']]
     .map(([value, label]) => {
       const input = h('input', { type: 'radio', name: 'schedule_type', id: `schedule-${value}`, value });
       input.checked = value === initialType;
@@ -115,6 +125,26 @@ export async function render(view, params, query = {}) {
   const runAtHint = h('p', { class: 'hint', id: 'job-run-at-hint' });
   runAt.setAttribute('aria-describedby', 'job-run-at-hint');
   const oncePanel = h('div', { class: 'field' }, h('label', { for: 'job-run-at' }, 'Run at'), runAt, runAtHint);
+
+  const runAfter = prefill?.run_after || { jobs: [], on: 'success', within_seconds: null };
+  const upstreamBoxes = otherJobs.map((other) => {
+    const box = h('input', { type: 'checkbox', id: `after-job-${other.id}`, value: String(other.id),
+      class: 'after-job' });
+    box.checked = (runAfter.jobs || []).includes(other.id);
+    return h('div', { class: 'check' }, box, h('label', { for: box.id }, other.name));
+  });
+  const upstreamField = h('fieldset', { class: 'plain after-jobs', 'data-field': 'run_after.jobs', id: 'run-after-jobs' },
+    h('legend', {}, 'Run after'),
+    upstreamBoxes.length ? h('div', { class: 'stack' }, upstreamBoxes)
+      : h('p', { class: 'muted' }, 'You have no other job yet: create the job to run first, then this one.'),
+    h('p', { class: 'hint' }, 'Pick one job for a chain, several for a fan-in: it runs once each of them has run.'));
+  const afterOn = select('run-after-on', 'run_after.on',
+    RUN_AFTER_ON.map(([value, label]) => [value, `When they ${label}`]), runAfter.on || 'success');
+  const afterWithin = h('input', { id: 'run-after-within', type: 'number', min: '1', inputmode: 'numeric',
+    'data-field': 'run_after.within_seconds', value: runAfter.within_seconds ? String(runAfter.within_seconds) : '' });
+  const afterPanel = h('div', { class: 'stack' }, upstreamField,
+    h('div', { class: 'grid-2' }, field(afterOn, 'Runs'),
+      field(afterWithin, 'Within (seconds, optional)', { hint: 'A fan-in runs only if every upstream run is this recent.' })));
 
   // --- what to run
   // A first job needs no URL: writing to the run's log is the default, calling a URL one choice away.
@@ -233,7 +263,7 @@ export async function render(view, params, query = {}) {
       h('h2', { id: 'sec-schedule' }, 'When'),
       typeField,
       field(timezone, 'Time zone', { hint: 'The schedule is read in this zone, daylight saving included.' }),
-      cronPanel, intervalPanel, oncePanel),
+      cronPanel, intervalPanel, oncePanel, afterPanel),
     h('section', { class: 'card stack', 'aria-labelledby': 'sec-what' },
       h('h2', { id: 'sec-what' }, 'What to run'),
       field(handler, 'Action'),
@@ -257,6 +287,7 @@ export async function render(view, params, query = {}) {
     cronPanel.hidden = type !== 'cron';
     intervalPanel.hidden = type !== 'interval';
     oncePanel.hidden = type !== 'once';
+    afterPanel.hidden = type !== 'after';
     const isHttp = handler.value === 'http';
     httpPanel.hidden = !isHttp;
     payloadField.hidden = isHttp;
@@ -389,6 +420,15 @@ export async function render(view, params, query = {}) {
       if (!iso) errors.run_at = ['Choose a date and time.'];
       else data.run_at = iso;
     }
+    if (type === 'after') {
+      const jobs = [...upstreamField.querySelectorAll('.after-job:checked')].map((box) => Number(box.value));
+      const within = afterWithin.value.trim();
+      if (!jobs.length) errors['run_after.jobs'] = ['Pick at least one job to run after.'];
+      if (within && !(Number.isInteger(Number(within)) && Number(within) >= 1)) {
+        errors['run_after.within_seconds'] = ['Enter a whole number of seconds, or leave it empty.'];
+      }
+      data.run_after = { jobs, on: afterOn.value, within_seconds: within ? Number(within) : null };
+    }
     for (const [key, input, min] of [['timeout_seconds', timeout, 1], ['max_retries', retries, 0]]) {
       const n = Number(input.value);
       if (input.value === '' || !Number.isInteger(n) || n < min) errors[key] = [`Enter a whole number of at least ${min}.`];
@@ -452,6 +492,10 @@ export async function render(view, params, query = {}) {
     const control = form.querySelector(`[data-field="${CSS.escape(fieldName.split('.').slice(0, 2).join('.'))}"]`)
       || form.querySelector(`[data-field="${CSS.escape(fieldName.split('.')[0])}"]`);
     if (!control) return null;
+    // A group of boxes (the jobs to run after) is judged by which are checked.
+    if (control.tagName === 'FIELDSET') {
+      return [...control.querySelectorAll('input:checked')].map((box) => box.value).join(',');
+    }
     return control.type === 'checkbox' ? control.checked : control.value ?? control.textContent;
   };
 
