@@ -1,17 +1,20 @@
 """The data: one module per subject, every table and shared type importable from here.
 
 `base` holds the column types, clocks and status names; `accounts` the people; `jobs` what to run
-and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records.
+and when; `executions` each run, its log lines and notices; `backfills` past slots run on request;
+`limits` the concurrency limits per key; `ops` the scheduler's own records.
 A new subject gets its own module here and is re-exported below.
 """
 
 from .accounts import RevokedToken, User
+from .backfills import Backfill
 from .base import (
     CLOCK_CHECK_SECONDS,
     DEFAULT_BACKOFF,
     EXECUTION_STATUSES,
     JOB_STATUSES,
     JOB_TYPES,
+    MAX_CONCURRENCY_KEY,
     MAX_ID,
     MISFIRE_POLICIES,
     OVERLAP_POLICIES,
@@ -26,6 +29,7 @@ from .base import (
 )
 from .executions import Execution, ExecutionLog, Notification
 from .jobs import Job
+from .limits import ConcurrencyLimit
 from .ops import TEST_RUN_STATUSES, SyncPass, TestRun, WorkerHeartbeat
 
 __all__ = [
@@ -34,13 +38,16 @@ __all__ = [
     "EXECUTION_STATUSES",
     "JOB_STATUSES",
     "JOB_TYPES",
+    "MAX_CONCURRENCY_KEY",
     "MAX_ID",
     "MISFIRE_POLICIES",
     "OVERLAP_POLICIES",
     "SCHEDULE_TYPES",
     "TEST_RUN_STATUSES",
     "TRIGGERS",
+    "Backfill",
     "BigId",
+    "ConcurrencyLimit",
     "Execution",
     "ExecutionLog",
     "Job",

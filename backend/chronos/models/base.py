@@ -32,8 +32,19 @@ SCHEDULE_TYPES = ("once", "cron", "interval")
 JOB_STATUSES = ("active", "paused", "completed")
 OVERLAP_POLICIES = ("allow", "forbid", "replace")
 MISFIRE_POLICIES = ("run_once", "skip")
-TRIGGERS = ("schedule", "manual", "catch_up")
-EXECUTION_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "skipped", "cancelled")
+TRIGGERS = ("schedule", "manual", "catch_up", "backfill")
+EXECUTION_STATUSES = (
+    "pending",
+    "waiting",
+    "running",
+    "retrying",
+    "succeeded",
+    "failed",
+    "skipped",
+    "cancelled",
+)
+# A concurrency key: jobs sharing one share its limit (for example the host they call).
+MAX_CONCURRENCY_KEY = 64
 DEFAULT_BACKOFF = [60, 300, 900]
 
 
