@@ -23,8 +23,8 @@ from huey import crontab
 from . import executor, notify, sync, testruns
 from .executor import FollowUps
 from .extensions import db, huey
-from .models import Execution, Job, RevokedToken, db_now
-from .scheduling import planner
+from .models import Backfill, Execution, Job, RevokedToken, db_now
+from .scheduling import backfills, planner
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,13 @@ def trigger_manual(job: Job) -> Execution:
     execution = planner.trigger_manual(job)
     enqueue_executions([(execution.id, execution.scheduled_for)])
     return execution
+
+
+def start_backfill(job: Job, start: datetime, end: datetime, max_concurrency: int) -> Backfill:
+    """Create a backfill's executions (committed) and queue its first ones; the rest follow as they finish."""
+    backfill, runs = backfills.create(job, start, end, max_concurrency, db_now())
+    enqueue_executions(runs)
+    return backfill
 
 
 def put_back(worker: str) -> list[int]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import Execution, ExecutionLog, Job, Notification
+from ..models import Backfill, Execution, ExecutionLog, Job, Notification
 from .cron import next_firings
 
 # The fields whose change makes a new schedule (a new version; planned slots dropped).
@@ -109,4 +109,5 @@ def delete_job(job: Job) -> None:
     db.session.execute(delete(ExecutionLog).where(ExecutionLog.execution_id.in_(executions)))
     db.session.execute(delete(Notification).where(Notification.execution_id.in_(executions)))
     db.session.execute(delete(Execution).where(Execution.job_id == job.id))
+    db.session.execute(delete(Backfill).where(Backfill.job_id == job.id))
     db.session.delete(job)

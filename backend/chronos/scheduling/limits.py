@@ -112,7 +112,9 @@ def admit(runs: list[Candidate], settled: list[Candidate], now: datetime) -> Adm
                 if c.id not in admission.held and (c.owner_id, c.key) == (limit.owner_id, limit.key)
             ]
             waiting = _oldest_waiting(of_key, claimed_ids, room)
-            started, chosen = _decide(admission, contenders, waiting, room, starts, key_reason(limit.key), now)
+            started, chosen = _decide(
+                admission, contenders, waiting, room, starts, key_reason(limit.key), now
+            )
             if limit.per_second is not None:
                 limit.tokens -= started
                 order = sorted([*((c.scheduled_for, c.id) for c in contenders), *waiting])
@@ -169,7 +171,9 @@ def _count_running(condition: ColumnElement[bool], exclude: list[int]) -> int:
     )
 
 
-def _oldest_waiting(condition: ColumnElement[bool], exclude: list[int], limit: int) -> list[tuple[datetime, int]]:
+def _oldest_waiting(
+    condition: ColumnElement[bool], exclude: list[int], limit: int
+) -> list[tuple[datetime, int]]:
     if limit <= 0:
         return []
     rows = db.session.execute(
@@ -230,3 +234,56 @@ def waiting_with_room(now: datetime) -> list[tuple[int, datetime]]:
     ).all()
     queue = waiting_to_queue([b for b in backfill_ids if b is not None], keys, now)
     return [*queue, *((row_id, now) for row_id in free)]
+
+
+# --- the limits themselves ------------------------------------------------------------------------
+
+
+def set_limit(owner_id: int, key: str, max_running: int, per_second: float | None) -> ConcurrencyLimit:
+    """Create or change the owner's limit for a key (no commit); the rate's bucket starts full."""
+    limit = ConcurrencyLimit.owned(key, owner_id)
+    if limit is None:
+        limit = ConcurrencyLimit(owner_id=owner_id, key=key, tokens=1.0)
+        db.session.add(limit)
+    limit.max_running = max_running
+    limit.per_second = per_second
+    limit.refilled_at = None
+    return limit
+
+
+@dataclass
+class Usage:
+    """A limit with how many executions of its key run and wait now."""
+
+    limit: ConcurrencyLimit
+    running: int
+    waiting: int
+
+    def __getattr__(self, name: str) -> object:  # the limit's own fields, for the schema
+        return getattr(self.limit, name)
+
+
+def usage(limits: Iterable[ConcurrencyLimit]) -> list[Usage]:
+    """Each limit with its key's running and waiting executions."""
+    rows = list(limits)
+    counts: dict[tuple[int, str | None, str], int] = {}
+    if rows:
+        for owner_id, key, status, count in db.session.execute(
+            select(Job.owner_id, Job.concurrency_key, Execution.status, func.count())
+            .join(Execution, Execution.job_id == Job.id)
+            .where(
+                Job.owner_id.in_({row.owner_id for row in rows}),
+                Job.concurrency_key.in_([row.key for row in rows]),
+                Execution.status.in_(("running", "waiting")),
+            )
+            .group_by(Job.owner_id, Job.concurrency_key, Execution.status)
+        ):
+            counts[(owner_id, key, status)] = count
+    return [
+        Usage(
+            row,
+            counts.get((row.owner_id, row.key, "running"), 0),
+            counts.get((row.owner_id, row.key, "waiting"), 0),
+        )
+        for row in rows
+    ]

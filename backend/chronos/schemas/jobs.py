@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..scheduling.cron import ScheduleError, load_zone, validate_cron
 from .common import PageQuerySchema, Schema, check_url, json_size, page_schema
+from .limits import check_concurrency_key
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 # The one field each schedule type uses; the others are cleared when a job is stored.
@@ -192,6 +193,15 @@ class JobInputSchema(Schema):
     )
     overlap_policy = fields.String(load_default="allow", validate=validate.OneOf(OVERLAP_POLICIES))
     misfire_policy = fields.String(load_default="run_once", validate=validate.OneOf(MISFIRE_POLICIES))
+    concurrency_key = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=check_concurrency_key,
+        metadata={
+            "description": "Jobs sharing a key share its concurrency limit (PUT /concurrency-limits/{key}).",
+            "example": "api.example.com",
+        },
+    )
     notify_on_failure = fields.Boolean(load_default=True)
     notify_on_recovery = fields.Boolean(load_default=False)
     notify_emails = fields.List(
@@ -319,6 +329,7 @@ class JobSchema(ma.Schema):
     retry_on_client_error = fields.Boolean()
     overlap_policy = fields.String(metadata={"enum": list(OVERLAP_POLICIES)})
     misfire_policy = fields.String(metadata={"enum": list(MISFIRE_POLICIES)})
+    concurrency_key = fields.String(allow_none=True)
     notify_on_failure = fields.Boolean()
     notify_on_recovery = fields.Boolean()
     notify_emails = fields.List(fields.String())

@@ -59,7 +59,9 @@ def upgrade():
         batch_op.alter_column(
             "reason", existing_type=sa.VARCHAR(length=32), type_=sa.String(length=100), existing_nullable=True
         )
-        batch_op.create_index("ix_executions_backfill", ["backfill_id", "status", "scheduled_for"], unique=False)
+        batch_op.create_index(
+            "ix_executions_backfill", ["backfill_id", "status", "scheduled_for"], unique=False
+        )
         batch_op.create_foreign_key(
             "fk_executions_backfill_id", "backfills", ["backfill_id"], ["id"], ondelete="CASCADE"
         )
