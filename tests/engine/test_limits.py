@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Self
 
 from sqlalchemy import func, select
 
@@ -48,7 +49,7 @@ class RunningSampler:
                 self.peak = max(self.peak, int(count or 0))
             db.session.remove()
 
-    def __enter__(self) -> RunningSampler:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
