@@ -12,6 +12,7 @@ import * as jobEditor from './views/job-editor.js';
 import * as jobDetail from './views/job-detail.js';
 import * as execution from './views/execution.js';
 import * as health from './views/health.js';
+import * as limits from './views/limits.js';
 import * as notFound from './views/not-found.js';
 
 route('/sign-in', signIn.render, { public: true, title: 'Sign in' });
@@ -23,6 +24,7 @@ route('/jobs/:id/edit', jobEditor.render, { title: 'Edit job' });
 route('/jobs/:id', jobDetail.render, { title: 'Job' });
 route('/executions/:id', execution.render, { title: 'Execution' });
 route('/system', health.render, { title: 'Scheduler health' });
+route('/concurrency-limits', limits.render, { title: 'Concurrency limits' });
 route('/404', notFound.render, { public: true, title: 'Not found' });
 
 const nav = document.getElementById('main-nav');
@@ -38,7 +40,7 @@ function showAccount() {
 function markCurrentNav() {
   const path = location.pathname;
   const current = path === '/' ? 'dashboard' : path === '/jobs/new' ? 'new' : path.startsWith('/jobs') ? 'jobs'
-    : path === '/system' ? 'system' : '';
+    : path === '/system' ? 'system' : path === '/concurrency-limits' ? 'limits' : '';
   nav.querySelectorAll('a').forEach((a) => {
     if (a.dataset.nav === current) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

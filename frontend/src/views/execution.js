@@ -2,6 +2,7 @@
 // Refreshes every 2 s until the execution has finished.
 import { get } from '../api.js';
 import { badge, h } from '../dom.js';
+import { reasonText } from '../schedule.js';
 import { formatDateTime, formatDuration, formatTime, formatZone } from '../time.js';
 
 const POLL_MS = 2000;
@@ -27,7 +28,8 @@ function details(execution) {
     execution.next_attempt_at ? ['Next attempt', formatDateTime(execution.next_attempt_at, execution.job_timezone, { seconds: true })] : null,
     result.http_status ? ['HTTP status', String(result.http_status)] : null,
     result.url ? ['URL', h('code', { class: 'break' }, `${result.method || ''} ${result.url}`.trim())] : null,
-    execution.reason ? ['Reason', execution.reason] : null,
+    execution.reason ? [execution.status === 'waiting' ? 'Waiting for' : 'Reason', reasonText(execution.reason)] : null,
+    execution.backfill_id ? ['Backfill', `#${execution.backfill_id}`] : null,
   ].filter(Boolean);
   return h('dl', { class: 'settings' }, rows.map(([t, v]) => h('div', {}, h('dt', {}, t), h('dd', {}, v))));
 }
