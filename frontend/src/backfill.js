@@ -81,7 +81,7 @@ export function backfillSection(job) {
       const shown = answer.slots.slice(0, SHOWN_SLOTS);
       result.replaceChildren(
         h('p', {}, answer.count === 1 ? '1 slot in this range.' : `${answer.count} slots in this range.`),
-        answer.count ? h('ol', { class: 'slot-list', 'aria-label': 'Slots to run' },
+        answer.count ? h('ol', { class: 'slot-list', 'aria-label': 'Slots to run', tabindex: '0' },
           shown.map((slot) => h('li', {}, formatDateTime(slot, zone, { seconds: true })))) : null,
         answer.count > SHOWN_SLOTS ? h('p', { class: 'muted small' }, `and ${answer.count - SHOWN_SLOTS} more.`) : null);
       start.disabled = !answer.count;
