@@ -17,7 +17,9 @@ def _no_sideways_scroll(page: Page) -> None:
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
 
 
-def test_a_dry_run_backfill_then_a_real_one_showing_its_progress(page: Page, signed_in: str, api, shot) -> None:
+def test_a_dry_run_backfill_then_a_real_one_showing_its_progress(
+    page: Page, signed_in: str, api, shot
+) -> None:
     token = api.token(signed_in, PASSWORD)
     job = api.create_job(
         token,
