@@ -137,6 +137,18 @@ def test_a_range_over_the_limit_is_refused_with_its_count(client, alice):
     assert db.session.scalar(select(db.func.count(Execution.id))) == 0
 
 
+def test_a_huge_cron_range_is_refused_quickly_and_an_ancient_one_at_once(client, alice):
+    job = create_job(client, alice, schedule_type="cron", cron_expression="* * * * * *")
+    end = datetime.now(UTC) - timedelta(minutes=1)
+    response = _post(
+        client, alice, job["id"], **{"from": (end - timedelta(days=1)).isoformat(), "to": end.isoformat()}
+    )
+    assert response.status_code == 422
+    assert "more than 50,000 slots" in response.get_json()["errors"]["to"][0]
+    response = _post(client, alice, job["id"], **{"from": "0001-01-01T00:00:00+00:00", "to": end.isoformat()})
+    assert response.status_code == 422 and "10 years" in response.get_json()["errors"]["from"][0]
+
+
 def test_a_paused_job_is_not_backfilled(client, alice):
     job = create_job(client, alice, **HOURLY)
     client.post(f"{API}/jobs/{job['id']}/pause", headers=alice)

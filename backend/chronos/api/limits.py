@@ -70,6 +70,7 @@ def put_limit(data: dict[str, Any], key: str) -> Any:
 @protected(blp)
 @blp.response(200, ConcurrencyLimitSchema)
 @blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def get_limit(key: str) -> Any:
     """One key's limit, with its running and waiting executions."""
     return limits.usage([_owned(key)])[0]
@@ -79,6 +80,7 @@ def get_limit(key: str) -> Any:
 @protected(blp)
 @blp.response(204)
 @blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def delete_limit(key: str) -> None:
     """Remove the key's limit: its waiting executions start (the safety sync queues them)."""
     db.session.delete(_owned(key))

@@ -27,8 +27,11 @@ from .limits import BACKFILL_REASON
 
 # The most slots one backfill may hold; a larger range is refused with its count.
 MAX_SLOTS = 10_000
-# Counting the slots of a range refused as too large stops here (the count is then "more than").
-MAX_COUNTED = 1_000_000
+# Counting the cron slots of a range refused as too large stops here (the count is then "more than"):
+# walking them costs about 25 µs each. Interval slots are counted by arithmetic.
+MAX_COUNTED = 50_000
+# How far back a backfill may reach.
+MAX_AGE = timedelta(days=3660)
 # Statuses of a backfill's executions that are not finished yet.
 UNFINISHED = ("waiting", "pending", "running", "retrying")
 _TINY = timedelta(microseconds=1)
@@ -76,10 +79,17 @@ def check_range(job: Job, start: datetime, end: datetime, now: datetime) -> list
         raise BackfillError("to", "Must not be before 'from'.")
     if end > now:
         raise BackfillError("to", "Must not be in the future: a backfill runs slots that have passed.")
+    if start < now - MAX_AGE:
+        raise BackfillError("from", f"Must be within the last {MAX_AGE.days // 366} years.")
     found = slots(job, start, end)
     if len(found) > MAX_SLOTS:
-        count = len(slots(job, start, end, MAX_COUNTED))
-        words = f"more than {MAX_COUNTED:,}" if count > MAX_COUNTED else f"{count:,}"
+        if job.schedule_type == "interval" and job.interval_seconds:
+            step = timedelta(seconds=int(job.interval_seconds))
+            count, exact = math.floor((end - found[0]) / step) + 1, True
+        else:
+            count = len(slots(job, start, end, MAX_COUNTED))
+            exact = count <= MAX_COUNTED
+        words = f"{count:,}" if exact else f"more than {MAX_COUNTED:,}"
         raise BackfillError(
             "to", f"The range holds {words} slots; a backfill may hold at most {MAX_SLOTS:,}."
         )
