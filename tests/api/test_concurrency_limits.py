@@ -172,3 +172,15 @@ def test_a_rate_spaces_the_starts_of_a_key(client, alice):
     assert [a.id for a in runs] == [rows[0].id]
     assert [row_id for row_id, _ in released] == [rows[1].id]
     assert released[0][1] - db_now() > timedelta(seconds=0.5)
+
+
+def test_a_waiting_execution_is_not_overdue_on_the_health_page(client, alice):
+    job = create_job(client, alice, concurrency_key="host")
+    long_ago = db_now() - timedelta(minutes=10)
+    add_execution(job["id"], status="waiting", reason="concurrency_key:host", scheduled_for=long_ago)
+    status = client.get(f"{API}/system/status", headers=alice).get_json()
+    assert status["jobs"]["overdue_count"] == 0, status["jobs"]
+    # The same slot not yet picked up by a worker would be.
+    add_execution(job["id"], status="pending", scheduled_for=long_ago + timedelta(seconds=1))
+    status = client.get(f"{API}/system/status", headers=alice).get_json()
+    assert status["jobs"]["overdue_count"] == 1, status["jobs"]
