@@ -76,6 +76,9 @@ class Receiver:
     status: int = 200
     requests: list[Received] = field(default_factory=list)
     connections: int = 0
+    # Per first path segment ("slow", "ok"): requests being answered now, and the most ever at once.
+    active: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    peak: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -140,7 +143,14 @@ class _Handler(BaseHTTPRequestHandler):
             receiver.requests.append(
                 Received(self.command, self.path, dict(self.headers.items()), body, time.time())
             )
-        status, headers, payload = receiver.answer(self.path)
+            route = urlsplit(self.path).path.strip("/").split("/")[0]
+            receiver.active[route] += 1
+            receiver.peak[route] = max(receiver.peak[route], receiver.active[route])
+        try:
+            status, headers, payload = receiver.answer(self.path)
+        finally:
+            with receiver.lock:
+                receiver.active[route] -= 1
         try:
             self.send_response(status)
             for name, value in {**headers, "X-Receiver": "yes"}.items():

@@ -42,7 +42,7 @@ from .extensions import db
 from .handlers import Call, Outcome
 from .handlers.batch import Done, stream_batch
 from .models import Execution, ExecutionLog, Job, UTCDateTime, db_now, utcnow
-from .scheduling import dependencies, misfire
+from .scheduling import dependencies, limits, misfire
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ DUE_TOLERANCE = timedelta(milliseconds=20)
 RUNNABLE = ("pending", "retrying")
 # Runs a user asked for: they run even when the job is paused.
 USER_TRIGGERS = ("manual", "rerun")
+# What a task may claim of its own ids: rows held back by a limit are queued again when it has room.
+CLAIMABLE = (*RUNNABLE, "waiting")
 # What running a job's slot reads of the job (its rules and its call).
 RUN_COLUMNS = (
     Job.id,
@@ -74,6 +76,8 @@ RUN_COLUMNS = (
     Job.overlap_policy,
     Job.misfire_policy,
     Job.last_status,
+    Job.owner_id,
+    Job.concurrency_key,
 )
 # One claim takes at most this many rows (its own ids, plus other slots of its window).
 CLAIM_LIMIT = 500
@@ -103,6 +107,9 @@ class Attempt:
     # This run's own payload (None: the job's) and the upstream executions that caused it.
     payload: Any = None
     upstream_execution_ids: list[int] = field(default_factory=list)
+    # The backfill it belongs to, and whether a limit held it back before (it is never late then).
+    backfill_id: int | None = None
+    waited: bool = False
 
     def log(self, level: str, message: str, data: dict[str, Any] | None = None) -> None:
         """Buffer a log line of this attempt; all lines are written with the result."""
@@ -147,6 +154,8 @@ class JobPolicy:
     max_retries: int
     retry_backoff_seconds: list[int]
     last_status: str | None
+    owner_id: int | None = None
+    concurrency_key: str | None = None
 
 
 @dataclass
@@ -183,7 +192,7 @@ def run_executions(ids: list[int], window_start: datetime | None = None) -> Foll
         return followups
     rows = db.session.execute(
         select(Execution.id, Execution.status, Execution.scheduled_for, Execution.next_attempt_at).where(
-            Execution.id.in_(ids), Execution.status.in_(RUNNABLE)
+            Execution.id.in_(ids), Execution.status.in_(CLAIMABLE)
         )
     ).all()
     if not rows and window_start is None:  # a duplicate delivery, or another task took these
@@ -208,7 +217,7 @@ def run_executions(ids: list[int], window_start: datetime | None = None) -> Foll
     # Own rows due by the window's end (or already overdue) are claimed now; later ones wait.
     horizon = max(end, now) + DUE_TOLERANCE
     followups.runs.extend((row_id, when) for row_id, when in due.items() if when > horizon)
-    claimed, jobs = claim_executions(ids, now, (start, end), horizon)
+    claimed, jobs = claim_executions(ids, now, (start, end), horizon, released=followups.runs)
     if not claimed:
         db.session.commit()
         return followups
@@ -252,18 +261,22 @@ def claim_executions(
     now: datetime,
     window: tuple[datetime, datetime] | None = None,
     horizon: datetime | None = None,
+    released: list[tuple[int, datetime]] | None = None,
 ) -> tuple[list[Attempt], dict[int, Any]]:
     """Move rows to `running` in one statement; settle paused, stale, overlapping and missed ones.
 
     It takes its own ids that are due by `horizon` (now, by default) and every other `pending`
     slot of `window` [start, end) (up to a batch): slots due close together are claimed and sent
     together, whoever planned them, and the other tasks of the window then find nothing to do.
+    Rows over a backfill's or a concurrency key's limit are put back as `waiting`
+    (scheduling/limits.py); waiting rows that may start instead are added to `released`.
     Returns the attempts to run and their jobs (loaded, in the open transaction).
     """
     grace = current_app.config["LEASE_GRACE_SECONDS"]
     limit = horizon or now + DUE_TOLERANCE
     own_due = or_(
         and_(Execution.status == "pending", Execution.scheduled_for <= limit),
+        Execution.status == "waiting",
         and_(
             Execution.status == "retrying",
             or_(Execution.next_attempt_at.is_(None), Execution.next_attempt_at <= limit),
@@ -307,7 +320,7 @@ def claim_executions(
     # its LIMIT would not hold.
     lockable = (
         select(Execution.id)
-        .where(candidates, Execution.status.in_(RUNNABLE))
+        .where(candidates, Execution.status.in_(CLAIMABLE))
         .order_by(own_first, Execution.id)
         .limit(max(len(ids), CLAIM_LIMIT))
         .with_for_update(skip_locked=True)
@@ -316,7 +329,7 @@ def claim_executions(
     )
     statement = (
         update(Execution)
-        .where(Execution.id.in_(select(lockable.c.id)), Execution.status.in_(RUNNABLE))
+        .where(Execution.id.in_(select(lockable.c.id)), Execution.status.in_(CLAIMABLE))
         .values(
             status="running",
             attempt=Execution.attempt + 1,
@@ -337,6 +350,8 @@ def claim_executions(
             Execution.attempts,
             Execution.payload,
             Execution.upstream_execution_ids,
+            Execution.backfill_id,
+            Execution.reason,
         )
         .execution_options(synchronize_session=False)
     )
@@ -352,6 +367,8 @@ def claim_executions(
             started_at=now,
             payload=row.payload,
             upstream_execution_ids=list(row.upstream_execution_ids or []),
+            backfill_id=row.backfill_id,
+            waited=limits.waited(row.reason),
         )
         for row in db.session.execute(statement)
     ]
@@ -360,9 +377,7 @@ def claim_executions(
         return [], {}
     claimed.sort(key=lambda a: a.id)
     job_ids = sorted({a.job_id for a in claimed})
-    late_jobs = sorted(
-        {a.job_id for a in claimed if misfire.is_missed(a.trigger, a.first_run, a.scheduled_for, now)}
-    )
+    late_jobs = sorted({a.job_id for a in claimed if _is_missed(a, now)})
     # Jobs whose overlap policy looks at other runs are locked, so two claims cannot both miss each
     # other; so are jobs with a missed slot, so that the planner's catch-up slot for the same outage
     # (inserted under the same lock) is seen before deciding which missed slot runs.
@@ -386,7 +401,64 @@ def claim_executions(
         )
     if settled:
         _write_settled(settled, now)
+    runs = _admit(runs, settled, jobs, now, released)
     return runs, jobs
+
+
+def _admit(
+    runs: list[Attempt],
+    settled: list[tuple[Attempt, str, str, str]],
+    jobs: dict[int, Any],
+    now: datetime,
+    released: list[tuple[int, datetime]] | None,
+) -> list[Attempt]:
+    """Hold back the runs over a backfill's or a concurrency key's limit (`waiting`); the rest start.
+
+    Waiting rows that may start now (older than the held ones, or freed by a settled row) are added
+    to `released`, to be queued.
+    """
+
+    def candidate(a: Attempt) -> limits.Candidate:
+        job = jobs[a.job_id]
+        return limits.Candidate(a.id, a.scheduled_for, a.backfill_id, job.owner_id, job.concurrency_key)
+
+    admission = limits.admit([candidate(a) for a in runs], [candidate(s[0]) for s in settled], now)
+    if released is not None:
+        released.extend(admission.queue)
+    if not admission.held:
+        return runs
+    held = [a for a in runs if a.id in admission.held]
+    _write_waiting(held, admission.held, now)
+    return [a for a in runs if a.id not in admission.held]
+
+
+def _write_waiting(held: list[Attempt], reasons: dict[int, str], now: datetime) -> None:
+    """Put claimed rows back as `waiting` (their claim never started anything: the attempt is handed back)."""
+    db.session.execute(
+        update(_executions)
+        .where(
+            _executions.c.id == bindparam("b_id"),
+            _executions.c.attempt == bindparam("b_attempt"),
+            _executions.c.status == "running",
+        )
+        .values(
+            status="waiting",
+            reason=bindparam("b_reason", type_=String()),
+            attempt=bindparam("b_attempt", type_=Integer()) - 1,
+            started_at=None,
+            lease_expires_at=None,
+            worker=None,
+            updated_at=bindparam("b_now", type_=UTCDateTime()),
+        ),
+        [{"b_id": a.id, "b_attempt": a.attempt, "b_reason": reasons[a.id], "b_now": now} for a in held],
+    )
+
+
+def _is_missed(attempt: Attempt, now: datetime) -> bool:
+    """A slot held back by a limit is not late: it waited its turn."""
+    return not attempt.waited and misfire.is_missed(
+        attempt.trigger, attempt.first_run, attempt.scheduled_for, now
+    )
 
 
 def _settle(
@@ -419,7 +491,7 @@ def _settle(
                 (attempt, "cancelled", "stale", "The job's schedule changed after this slot was planned.")
             )
             continue
-        if misfire.is_missed(attempt.trigger, attempt.first_run, attempt.scheduled_for, now):
+        if _is_missed(attempt, now):
             if not misfire.runs_as_catch_up(
                 job.misfire_policy, attempt.scheduled_for, newest_missed.get(job.id)
             ):
@@ -534,6 +606,8 @@ def job_policy(job: Any) -> JobPolicy:
         max_retries=job.max_retries,
         retry_backoff_seconds=list(job.retry_backoff_seconds or []),
         last_status=job.last_status,
+        owner_id=job.owner_id,
+        concurrency_key=job.concurrency_key,
     )
 
 
@@ -704,6 +778,12 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
     downstream = dependencies.trigger_downstream(finals, now)
     if job_updates:
         bulk.record_job_runs(list(job_updates.values()))
+    # A finished run of a backfill or a concurrency key makes room: its oldest waiting rows are queued.
+    recorded = [(a, policies[a.job_id]) for a, _handler, _status in observed]
+    backfill_ids = {a.backfill_id for a, _ in recorded if a.backfill_id is not None}
+    keys = {(p.owner_id, p.concurrency_key) for _, p in recorded if p.concurrency_key and p.owner_id}
+    if backfill_ids or keys:
+        retries.extend(limits.waiting_to_queue(backfill_ids, keys, now))
     db.session.commit()
     _observe(observed)
     return FollowUps(runs=[*retries, *downstream], failed=failed, recovered=recovered)

@@ -82,7 +82,7 @@ def observe_attempts(observed: Iterable[ObservedAttempt]) -> None:
             EXECUTIONS.labels(status=attempt.status, handler=attempt.handler).inc()
 
 
-IN_FLIGHT = ("pending", "running", "retrying")
+IN_FLIGHT = ("pending", "waiting", "running", "retrying")
 
 
 class StateCollector(Collector):
@@ -95,7 +95,7 @@ class StateCollector(Collector):
         with self.app.app_context():
             by_status = GaugeMetricFamily(
                 "chronos_executions_by_status",
-                "Executions now pending, running or retrying, by status (ended ones: chronos_executions_total).",
+                "Executions now pending, waiting, running or retrying, by status (ended ones: chronos_executions_total).",
                 labels=["status"],
             )
             unclaimed = GaugeMetricFamily(

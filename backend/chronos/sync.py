@@ -2,7 +2,8 @@
 
 Huey is at-most-once and keeps delayed tasks only in Redis, so this pass reads the truth from the
 execution rows and puts work back: `pending` rows past their slot and `retrying` rows past their
-next attempt that no worker claimed (Redis flushed, consumer down), and `running` rows whose lease
+next attempt that no worker claimed (Redis flushed, consumer down), `waiting` rows whose limit has
+room again (scheduling/limits.py), and `running` rows whose lease
 expired (their consumer was killed) — those count as a failed attempt and are retried per the
 job's policy. Re-queueing something that is still queued is harmless: the claim lets one run.
 A consumer stopping on SIGTERM hands its running executions back here too (`put_back_running`).
@@ -27,6 +28,7 @@ from .executor import Attempt, FollowUps, job_policy, record_attempts
 from .extensions import db
 from .handlers import Outcome
 from .models import Execution, Job, SyncPass, UTCDateTime, db_now, utcnow
+from .scheduling import limits
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +144,12 @@ def sync() -> Synced:
         # They are all overdue: queue them for now, grouped so a backlog still travels in batches.
         outcome.followups.runs.extend((row.id, now) for row in lost)
         outcome.requeued = len(lost)
+    # Rows held back by a limit that has room again (its finishing run's follow-ups were lost).
+    released = limits.waiting_with_room(now)
+    db.session.rollback()
+    if released:
+        outcome.followups.runs.extend(released)
+        outcome.requeued += len(released)
     # The health page shows the last pass and what it did (every count, by name); recording it must
     # never fail the pass itself.
     try:

@@ -24,8 +24,8 @@ from huey import crontab
 from . import executor, notify, retention, sync, testruns
 from .executor import FollowUps
 from .extensions import db, huey
-from .models import Execution, Job, RevokedToken, db_now
-from .scheduling import planner
+from .models import Backfill, Execution, Job, RevokedToken, db_now
+from .scheduling import backfills, planner
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,13 @@ def rerun(execution: Execution) -> Execution:
     again = planner.rerun(execution)
     enqueue_executions([(again.id, again.scheduled_for)])
     return again
+
+
+def start_backfill(job: Job, start: datetime, end: datetime, max_concurrency: int) -> Backfill:
+    """Create a backfill's executions (committed) and queue its first ones; the rest follow as they finish."""
+    backfill, runs = backfills.create(job, start, end, max_concurrency, db_now())
+    enqueue_executions(runs)
+    return backfill
 
 
 def put_back(worker: str) -> list[int]:

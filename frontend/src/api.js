@@ -181,6 +181,7 @@ export async function request(method, path, options = {}) {
 export const get = (path, query, options = {}) => request('GET', path, { ...options, query });
 export const post = (path, body, options = {}) => request('POST', path, { ...options, body });
 export const patch = (path, body) => request('PATCH', path, { body });
+export const put = (path, body) => request('PUT', path, { body });
 export const del = (path) => request('DELETE', path);
 
 /** Sign in: keeps the tokens in this tab's sessionStorage. */

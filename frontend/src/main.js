@@ -13,6 +13,7 @@ import * as jobDetail from './views/job-detail.js';
 import * as execution from './views/execution.js';
 import * as health from './views/health.js';
 import * as workflows from './views/workflows.js';
+import * as limits from './views/limits.js';
 import * as notFound from './views/not-found.js';
 
 route('/sign-in', signIn.render, { public: true, title: 'Sign in' });
@@ -25,6 +26,7 @@ route('/jobs/:id', jobDetail.render, { title: 'Job' });
 route('/executions/:id', execution.render, { title: 'Execution' });
 route('/system', health.render, { title: 'Scheduler health' });
 route('/workflows', workflows.render, { title: 'Workflows' });
+route('/concurrency-limits', limits.render, { title: 'Concurrency limits' });
 route('/404', notFound.render, { public: true, title: 'Not found' });
 
 const nav = document.getElementById('main-nav');
@@ -40,7 +42,8 @@ function showAccount() {
 function markCurrentNav() {
   const path = location.pathname;
   const current = path === '/' ? 'dashboard' : path === '/jobs/new' ? 'new' : path.startsWith('/jobs') ? 'jobs'
-    : path === '/system' ? 'system' : path === '/workflows' ? 'workflows' : '';
+    : path === '/system' ? 'system' : path === '/workflows' ? 'workflows'
+    : path === '/concurrency-limits' ? 'limits' : '';
   nav.querySelectorAll('a').forEach((a) => {
     if (a.dataset.nav === current) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

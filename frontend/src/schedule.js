@@ -49,3 +49,12 @@ export function tickRelativeTimes(root) {
   }, 15000);
   return () => clearInterval(timer);
 }
+
+/** An execution's reason in words: why it was skipped or cancelled, or what it waits (or waited) for. */
+export function reasonText(reason) {
+  if (!reason) return '';
+  if (reason === 'backfill') return 'its turn in a backfill (max concurrency)';
+  if (reason === 'backfill_cancelled') return 'the backfill was cancelled';
+  if (reason.startsWith('concurrency_key:')) return `concurrency key “${reason.slice('concurrency_key:'.length)}”`;
+  return reason.replace(/_/g, ' ');
+}

@@ -5,9 +5,33 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import auth, cron, dashboard, executions, health, jobs, notifications, system, testruns
+from . import (
+    auth,
+    backfills,
+    cron,
+    dashboard,
+    executions,
+    health,
+    jobs,
+    limits,
+    notifications,
+    system,
+    testruns,
+)
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    for module in (auth, jobs, executions, notifications, cron, dashboard, health, system, testruns):
+    for module in (
+        auth,
+        jobs,
+        backfills,
+        executions,
+        limits,
+        notifications,
+        cron,
+        dashboard,
+        health,
+        system,
+        testruns,
+    ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

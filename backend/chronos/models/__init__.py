@@ -1,19 +1,22 @@
 """The data: one module per subject, every table and shared type importable from here.
 
 `base` holds the column types, clocks and status names; `accounts` the people; `jobs` what to run
-and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records;
-`requests` the requests remembered by their idempotency key; `workflows` which jobs run after
-which, and what triggered each downstream run.
+and when; `executions` each run, its log lines and notices; `backfills` past slots run on request;
+`limits` the concurrency limits per key; `ops` the scheduler's own records; `requests` the requests
+remembered by their idempotency key; `workflows` which jobs run after which, and what triggered
+each downstream run.
 A new subject gets its own module here and is re-exported below.
 """
 
 from .accounts import RevokedToken, User
+from .backfills import Backfill
 from .base import (
     CLOCK_CHECK_SECONDS,
     DEFAULT_BACKOFF,
     EXECUTION_STATUSES,
     JOB_STATUSES,
     JOB_TYPES,
+    MAX_CONCURRENCY_KEY,
     MAX_ID,
     MISFIRE_POLICIES,
     OVERLAP_POLICIES,
@@ -30,6 +33,7 @@ from .base import (
 )
 from .executions import Execution, ExecutionLog, Notification
 from .jobs import Job
+from .limits import ConcurrencyLimit
 from .ops import TEST_RUN_STATUSES, SyncPass, TestRun, WorkerHeartbeat
 from .requests import IdempotentRequest
 from .workflows import DEPENDENCY_TRIGGER_STATUSES, DependencyTrigger, JobDependency
@@ -41,6 +45,7 @@ __all__ = [
     "EXECUTION_STATUSES",
     "JOB_STATUSES",
     "JOB_TYPES",
+    "MAX_CONCURRENCY_KEY",
     "MAX_ID",
     "MISFIRE_POLICIES",
     "OVERLAP_POLICIES",
@@ -49,7 +54,9 @@ __all__ = [
     "TEST_RUN_STATUSES",
     "TRIGGERS",
     "UNSLOTTED_TRIGGERS",
+    "Backfill",
     "BigId",
+    "ConcurrencyLimit",
     "DependencyTrigger",
     "Execution",
     "ExecutionLog",

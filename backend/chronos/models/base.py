@@ -32,12 +32,23 @@ SCHEDULE_TYPES = ("once", "cron", "interval", "after")
 JOB_STATUSES = ("active", "paused", "completed")
 OVERLAP_POLICIES = ("allow", "forbid", "replace")
 MISFIRE_POLICIES = ("run_once", "skip")
-TRIGGERS = ("schedule", "manual", "catch_up", "dependency", "rerun")
+TRIGGERS = ("schedule", "manual", "catch_up", "dependency", "rerun", "backfill")
 # Runs that are not slots of a schedule: the unique slot key (job, scheduled_for) leaves them out,
-# so two of them due at the same instant never collide.
+# so two of them due at the same instant never collide. (A backfill run is a slot: never doubled.)
 UNSLOTTED_TRIGGERS = ("manual", "dependency", "rerun")
 SLOT_INDEX_WHERE = "trigger NOT IN ('manual', 'dependency', 'rerun')"
-EXECUTION_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "skipped", "cancelled")
+EXECUTION_STATUSES = (
+    "pending",
+    "waiting",
+    "running",
+    "retrying",
+    "succeeded",
+    "failed",
+    "skipped",
+    "cancelled",
+)
+# A concurrency key: jobs sharing one share its limit (for example the host they call).
+MAX_CONCURRENCY_KEY = 64
 DEFAULT_BACKOFF = [60, 300, 900]
 
 

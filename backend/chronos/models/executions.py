@@ -43,6 +43,7 @@ class Execution(TimestampMixin, Model):
         Index("ix_executions_job_created", "job_id", "id"),
         Index("ix_executions_status_due", "status", "scheduled_for"),
         Index("ix_executions_owner_created", "owner_id", "created_at"),
+        Index("ix_executions_backfill", "backfill_id", "status", "scheduled_for"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -63,8 +64,11 @@ class Execution(TimestampMixin, Model):
     worker: Mapped[str | None] = mapped_column(String(128))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
-    # Why a slot was skipped or cancelled ("paused", "overlap", "missed", "stale", ...).
-    reason: Mapped[str | None] = mapped_column(String(32))
+    # Why a slot was skipped or cancelled ("paused", "overlap", "missed", "stale", ...), or why it is
+    # (or was) `waiting`: "backfill", or "concurrency_key:<key>" (scheduling/limits.py).
+    reason: Mapped[str | None] = mapped_column(String(100))
+    # The backfill that created it (trigger `backfill`), whose `max_concurrency` it runs under.
+    backfill_id: Mapped[int | None] = mapped_column(ForeignKey("backfills.id", ondelete="CASCADE"))
     missed_count: Mapped[int | None] = mapped_column(Integer)
     # Every attempt's outcome: [{"attempt", "started_at", "finished_at", "status", "error", ...}]
     attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)

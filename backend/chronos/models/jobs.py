@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
-from .base import DEFAULT_BACKOFF, MAX_ID, BigId, TimestampMixin, UTCDateTime
+from .base import DEFAULT_BACKOFF, MAX_CONCURRENCY_KEY, MAX_ID, BigId, TimestampMixin, UTCDateTime
 from .workflows import JobDependency
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ class Job(TimestampMixin, Model):
     __table_args__ = (
         Index("ix_jobs_due", "status", "next_run_at"),
         Index("ix_jobs_owner_created", "owner_id", "created_at"),
+        Index("ix_jobs_owner_concurrency_key", "owner_id", "concurrency_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -67,6 +68,8 @@ class Job(TimestampMixin, Model):
     retry_on_client_error: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     overlap_policy: Mapped[str] = mapped_column(String(16), default="allow", nullable=False)
     misfire_policy: Mapped[str] = mapped_column(String(16), default="run_once", nullable=False)
+    # Jobs sharing a key share its concurrency limit (models/limits.py), if their owner set one.
+    concurrency_key: Mapped[str | None] = mapped_column(String(MAX_CONCURRENCY_KEY))
 
     # Who hears about it
     notify_on_failure: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)

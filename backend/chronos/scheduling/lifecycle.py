@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import DependencyTrigger, Execution, ExecutionLog, Job, JobDependency, Notification
+from ..models import Backfill, DependencyTrigger, Execution, ExecutionLog, Job, JobDependency, Notification
 from . import dependencies
 from .cron import next_firings
 
@@ -164,4 +164,5 @@ def delete_job(job: Job, force: bool = False) -> None:
     db.session.execute(delete(ExecutionLog).where(ExecutionLog.execution_id.in_(executions)))
     db.session.execute(delete(Notification).where(Notification.execution_id.in_(executions)))
     db.session.execute(delete(Execution).where(Execution.job_id == job.id))
+    db.session.execute(delete(Backfill).where(Backfill.job_id == job.id))
     db.session.delete(job)

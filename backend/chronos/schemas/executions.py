@@ -27,7 +27,14 @@ class ExecutionSchema(ma.Schema):
     next_attempt_at = fields.DateTime(allow_none=True)
     result = fields.Raw(allow_none=True)
     error = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True, metadata={"description": "Why it was skipped or cancelled."})
+    reason = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why it was skipped or cancelled, or what it waits (or waited) for: 'backfill', "
+            "'concurrency_key:<key>'."
+        },
+    )
+    backfill_id = fields.Integer(allow_none=True, metadata={"description": "The backfill that created it."})
     missed_count = fields.Integer(allow_none=True)
     upstream_execution_ids = fields.List(
         fields.Integer(), allow_none=True, metadata={"description": "The upstream runs that caused it."}

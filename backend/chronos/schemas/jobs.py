@@ -34,6 +34,7 @@ from ..models import (
 from ..scheduling.cron import ScheduleError, load_zone, validate_cron
 from ..scheduling.dependencies import MAX_UPSTREAMS, RUN_AFTER_ON
 from .common import PageQuerySchema, Schema, check_url, json_size, page_schema
+from .limits import check_concurrency_key
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 # The one field each schedule type uses; the others are cleared when a job is stored.
@@ -247,6 +248,15 @@ class JobInputSchema(Schema):
         validate=validate.Range(min=1, max=MAX_KEEP_LAST),
         metadata={"description": "At most this many finished executions kept (null: no cap)."},
     )
+    concurrency_key = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=check_concurrency_key,
+        metadata={
+            "description": "Jobs sharing a key share its concurrency limit (PUT /concurrency-limits/{key}).",
+            "example": "api.example.com",
+        },
+    )
     notify_on_failure = fields.Boolean(load_default=True)
     notify_on_recovery = fields.Boolean(load_default=False)
     notify_emails = fields.List(
@@ -380,6 +390,7 @@ class JobSchema(ma.Schema):
     misfire_policy = fields.String(metadata={"enum": list(MISFIRE_POLICIES)})
     keep_days = fields.Integer(allow_none=True)
     keep_last = fields.Integer(allow_none=True)
+    concurrency_key = fields.String(allow_none=True)
     notify_on_failure = fields.Boolean()
     notify_on_recovery = fields.Boolean()
     notify_emails = fields.List(fields.String())

@@ -3,6 +3,7 @@
 import { get, post } from '../api.js';
 import { announce, badge, h } from '../dom.js';
 import { navigate } from '../router.js';
+import { reasonText } from '../schedule.js';
 import { formatDateTime, formatDuration, formatTime, formatZone } from '../time.js';
 
 const POLL_MS = 2000;
@@ -35,7 +36,8 @@ function details(execution) {
     execution.next_attempt_at ? ['Next attempt', formatDateTime(execution.next_attempt_at, execution.job_timezone, { seconds: true })] : null,
     result.http_status ? ['HTTP status', String(result.http_status)] : null,
     result.url ? ['URL', h('code', { class: 'break' }, `${result.method || ''} ${result.url}`.trim())] : null,
-    execution.reason ? ['Reason', execution.reason] : null,
+    execution.reason ? [execution.status === 'waiting' ? 'Waiting for' : 'Reason', reasonText(execution.reason)] : null,
+    execution.backfill_id ? ['Backfill', `#${execution.backfill_id}`] : null,
     upstream.length ? ['Caused by', runLinks(upstream)] : null,
     downstream.length ? ['Caused', runLinks(downstream)] : null,
     execution.rerun_of ? ['Runs again', runLinks([execution.rerun_of])] : null,

@@ -2,10 +2,11 @@
 // and a chart of recent durations.
 import { currentUser, get, post } from '../api.js';
 import { durationChart } from '../charts.js';
+import { backfillSection } from '../backfill.js';
 import { announce, badge, confirmDialog, h } from '../dom.js';
 import { jobActions } from '../job-actions.js';
 import { navigate } from '../router.js';
-import { describeSchedule, lateBadge, tickRelativeTimes, timeCell } from '../schedule.js';
+import { describeSchedule, lateBadge, reasonText, tickRelativeTimes, timeCell } from '../schedule.js';
 import { lateAfterSeconds } from '../status.js';
 import { browserZone, formatDateTime, formatDuration, formatTime, formatZone, isLate } from '../time.js';
 import { describeRetention } from '../retention.js';
@@ -96,6 +97,7 @@ function settingsList(job, names = new Map()) {
     ['Overlap', job.overlap_policy],
     ['Missed runs', job.misfire_policy === 'skip' ? 'Skip' : 'Run once'],
     ['History kept', describeRetention(job)],
+    job.concurrency_key ? ['Concurrency key', h('a', { href: '/concurrency-limits' }, job.concurrency_key)] : null,
     ['On failure', failureNotice(job, currentUser()?.email)],
     job.notify_webhook_url ? ['Webhook', h('code', { class: 'break' }, job.notify_webhook_url)] : null,
   ].filter(Boolean);
@@ -114,7 +116,9 @@ function executionRow(execution, timeZone) {
     h('td', { 'data-label': 'Run' }, h('a', { href: `/executions/${execution.id}`, 'data-key': `x${execution.id}` },
       `#${execution.id}`)),
     h('td', { 'data-label': 'Status' }, h('span', { class: 'badges' }, badge(execution.status),
-      overdue(execution) ? lateBadge() : null)),
+      overdue(execution) ? lateBadge() : null),
+    execution.status === 'waiting' && execution.reason
+      ? h('span', { class: 'reason' }, `for ${reasonText(execution.reason)}`) : null),
     h('td', { 'data-label': 'Trigger' }, execution.trigger.replace('_', ' ')),
     h('td', { 'data-label': 'Scheduled for' }, formatDateTime(execution.scheduled_for, timeZone, { seconds: true })),
     h('td', { 'data-label': 'Started' }, execution.started_at
@@ -172,6 +176,7 @@ export async function render(view, params, query) {
     h('h2', { id: 'upcoming-title' }, 'Upcoming'),
     h('p', { class: 'muted small' }, 'Runs already planned. Each moves to the history when it happens.'),
     upcomingList);
+  const backfills = backfillSection(job);
   const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Durations of recent runs' });
   const chartSection = h('section', { class: 'card', 'aria-labelledby': 'chart-title', hidden: true },
     h('h2', { id: 'chart-title' }, 'Duration of recent runs'), chartBox);
@@ -244,6 +249,7 @@ export async function render(view, params, query) {
     h('section', { class: 'card', 'aria-labelledby': 'history-title' },
       h('div', { class: 'section-head' }, h('h2', { id: 'history-title' }, 'Execution history'), liveNote),
       h('div', { class: 'table-wrap' }, table), emptyNote, pager),
+    backfills.element,
     chartSection].filter(Boolean));
 
   let shownLate = false;
@@ -272,7 +278,8 @@ export async function render(view, params, query) {
   let stopped = false;
 
   function showExecutions(items) {
-    const rows = JSON.stringify(items.map((e) => [e.id, e.status, e.started_at, e.duration_ms, e.attempt, overdue(e)]));
+    const rows = JSON.stringify(items.map((e) => [e.id, e.status, e.reason, e.started_at, e.duration_ms, e.attempt,
+      overdue(e)]));
     if (rows !== lastRows) {
       lastRows = rows;
       // Keep keyboard focus on the same link when the rows are rebuilt.
@@ -325,6 +332,7 @@ export async function render(view, params, query) {
         get(`/jobs/${job.id}`),
         get(`/jobs/${job.id}/executions`, { page: historyPage, limit: HISTORY_LIMIT }),
         get(`/jobs/${job.id}/executions`, { include: 'planned', status: 'pending', limit: UPCOMING_LIMIT * 2 }),
+        backfills.refresh(),
       ]);
       if (stopped || seq !== pollSeq) return;
       const late = (j) => j.status === 'active' && isLate(j.next_run_at, lateAfterSeconds());

@@ -20,7 +20,8 @@ const SCHEDULE_KEYS = ['schedule_type', 'job_type', 'cron_expression', 'interval
 const RUN_AFTER_ON = [['success', 'succeeded'], ['failure', 'failed'], ['completion', 'finished either way']];
 // Fields folded into "Advanced": an error in one opens it.
 const ADVANCED_FIELDS = ['timeout_seconds', 'max_retries', 'retry_backoff_seconds', 'overlap_policy', 'misfire_policy',
-  'keep_days', 'keep_last', 'notify_on_failure', 'notify_on_recovery', 'notify_emails', 'notify_webhook_url'];
+  'keep_days', 'keep_last', 'concurrency_key',
+  'notify_on_failure', 'notify_on_recovery', 'notify_emails', 'notify_webhook_url'];
 const TEST_POLL_MS = 1000;
 // After this long still waiting, say plainly that no worker seems to be running; stop at the second.
 const TEST_NO_WORKER_MS = 10_000;
@@ -203,6 +204,8 @@ export async function render(view, params, query = {}) {
     value: job?.keep_days == null ? '' : String(job.keep_days), inputmode: 'numeric', placeholder: 'Default' });
   const keepLast = h('input', { id: 'job-keep-last', type: 'number', min: '1', 'data-field': 'keep_last',
     value: job?.keep_last == null ? '' : String(job.keep_last), inputmode: 'numeric', placeholder: 'No cap' });
+  const concurrencyKey = h('input', { id: 'job-concurrency-key', 'data-field': 'concurrency_key', autocomplete: 'off',
+    maxlength: '64', value: job?.concurrency_key || '', placeholder: 'api.example.com' });
   const notify = h('input', { id: 'job-notify', type: 'checkbox', 'data-field': 'notify_on_failure' });
   notify.checked = job ? Boolean(job.notify_on_failure) : true;
   const emails = h('input', { id: 'job-emails', 'data-field': 'notify_emails', type: 'text', autocomplete: 'off',
@@ -224,7 +227,7 @@ export async function render(view, params, query = {}) {
 
   const advanced = h('details', { class: 'card advanced', id: 'advanced' },
     h('summary', {}, h('span', { class: 'summary-title' }, 'Advanced'),
-      h('span', { class: 'muted small' }, ' retries, overlap, missed runs, history, notifications')),
+      h('span', { class: 'muted small' }, ' retries, overlap, missed runs, concurrency key, history, notifications')),
     h('div', { class: 'stack' },
       h('section', { class: 'stack', 'aria-labelledby': 'sec-reliability' },
         h('h2', { id: 'sec-reliability' }, 'Retries and limits'),
@@ -234,7 +237,9 @@ export async function render(view, params, query = {}) {
           field(backoff, 'Retry backoff (seconds)', { hint: 'Comma-separated, e.g. 60, 300, 900; the last repeats.' })),
         h('div', { class: 'grid-2' },
           field(overlap, 'If the previous run is still going'),
-          field(misfire, 'If runs were missed while Chronos was down'))),
+          field(misfire, 'If runs were missed while Chronos was down')),
+        field(concurrencyKey, 'Concurrency key (optional)', { hint: 'Jobs sharing a key share its limit, set on the '
+          + 'Limits page; runs over it wait their turn. Letters, digits and . _ : -' })),
       h('section', { class: 'stack', 'aria-labelledby': 'sec-history' },
         h('h2', { id: 'sec-history' }, 'History kept'),
         h('div', { class: 'grid-2' },
@@ -250,7 +255,8 @@ export async function render(view, params, query = {}) {
   // Open when editing a job whose advanced settings are not the defaults, so nothing is hidden.
   advanced.open = Boolean(job && (job.max_retries !== 3 || job.timeout_seconds !== 30 || job.overlap_policy !== 'allow'
     || job.misfire_policy !== 'run_once' || (job.notify_emails || []).length || !job.notify_on_failure
-    || job.notify_on_recovery || job.notify_webhook_url || job.keep_days != null || job.keep_last != null
+    || job.concurrency_key || job.keep_days != null || job.keep_last != null
+    || job.notify_on_recovery || job.notify_webhook_url
     || JSON.stringify(job.retry_backoff_seconds) !== JSON.stringify([60, 300, 900])));
 
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, editing ? 'Save changes' : 'Create job');
@@ -403,6 +409,7 @@ export async function render(view, params, query = {}) {
       handler: handler.value,
       overlap_policy: overlap.value,
       misfire_policy: misfire.value,
+      concurrency_key: concurrencyKey.value.trim() || null,
       notify_on_failure: notify.checked,
       notify_on_recovery: recovery.checked,
       notify_emails: emails.value.split(/[,;\s]+/).map((e) => e.trim()).filter(Boolean),
