@@ -1,6 +1,7 @@
 // The workspace the web app acts in: chosen in the header, remembered per user in localStorage (so
 // a new tab opens where you were), and the personal workspace when nothing (or a stale id) is chosen.
 // api.js sends it as X-Chronos-Workspace on every request.
+import { reason } from './roles.js';
 
 const PREFIX = 'chronos.workspace.';
 
@@ -67,6 +68,15 @@ export function currentRole() {
   return currentWorkspace()?.role || null;
 }
 
+/**
+ * Why the caller may not use the control for `action` here ("Editors and above can edit jobs."), or
+ * null when they may, or when their role is not known yet (then the server decides).
+ */
+export function deniedHere(action) {
+  const role = currentRole();
+  return role ? reason(role, action) : null;
+}
+
 /** Every workspace the user is a member of, as last loaded. */
 export function knownWorkspaces() {
   return workspaces;
@@ -107,4 +117,16 @@ export function onWorkspaceChange(fn) {
 function notify() {
   const current = currentWorkspace();
   listeners.forEach((fn) => fn(current));
+}
+
+/**
+ * Where the page at `path` goes when switching to workspace `id`: a settings tab to the same tab of
+ * the other workspace; one job or execution (which belongs to the old one) to the jobs list; a list
+ * or the dashboard stays.
+ */
+export function pathInWorkspace(path, id) {
+  const settings = /^\/workspaces\/[^/]+(\/[a-z-]+)?\/?$/.exec(path);
+  if (settings) return `/workspaces/${id}${settings[1] || ''}`;
+  if (/^\/(jobs|executions)\/[^/]+/.test(path) && path !== '/jobs/new') return '/jobs';
+  return path;
 }

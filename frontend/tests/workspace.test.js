@@ -1,6 +1,6 @@
 import { beforeEach, expect, test } from 'vitest';
 import {
-  chooseWorkspace, currentRole, currentWorkspace, pickWorkspace, readChoice, resetWorkspace, setUser,
+  chooseWorkspace, currentRole, currentWorkspace, deniedHere, pathInWorkspace, pickWorkspace, readChoice, resetWorkspace, setUser,
   setWorkspaces, workspaceHeader, writeChoice,
 } from '../src/workspace.js';
 
@@ -73,4 +73,24 @@ test('a workspace the user left is forgotten: back to the personal one', () => {
   resetWorkspace();
   expect(currentWorkspace()).toBe(PERSONAL);
   expect(workspaceHeader()).toBeNull();
+});
+
+test('switching keeps a list or a settings tab, and leaves a job of the old workspace', () => {
+  expect(pathInWorkspace('/workspaces/3/audit', 7)).toBe('/workspaces/7/audit');
+  expect(pathInWorkspace('/workspaces/3', 7)).toBe('/workspaces/7');
+  expect(pathInWorkspace('/jobs/12/history', 7)).toBe('/jobs');
+  expect(pathInWorkspace('/executions/40', 7)).toBe('/jobs');
+  expect(pathInWorkspace('/jobs/new', 7)).toBe('/jobs/new');
+  expect(pathInWorkspace('/jobs', 7)).toBe('/jobs');
+  expect(pathInWorkspace('/', 7)).toBe('/');
+});
+
+test('controls are gated by the role in the current workspace, and left to the server while unknown', () => {
+  setUser({ id: 5 });
+  expect(deniedHere('job.edit')).toBeNull();
+  setWorkspaces([PERSONAL, TEAM]);
+  chooseWorkspace(7);
+  expect(deniedHere('job.edit')).toBe('Editors and above can edit jobs.');
+  chooseWorkspace(1);
+  expect(deniedHere('job.edit')).toBeNull();
 });
