@@ -114,15 +114,19 @@ export async function render(view, params) {
       h('td', { 'data-label': 'Key' }, h('code', {}, `${key.prefix}…`)),
       h('td', { 'data-label': 'Role' }, roleLabel(key.role)),
       h('td', { 'data-label': 'Created' }, when(key.created_at, '—'),
-        key.created_by ? h('span', { class: 'muted small block' }, `by ${key.created_by.label || key.created_by.email || key.created_by}`) : null),
+        key.created_by ? h('span', { class: 'muted small block break' }, `by ${emails.get(key.created_by) || `user #${key.created_by}`}`) : null),
       h('td', { 'data-label': 'Last used' }, when(key.last_used_at, 'Never')),
       h('td', { 'data-label': 'Expires' }, when(key.expires_at, 'Never')),
       h('td', { 'data-label': 'Actions' }, revoke));
   }
 
+  // Keys name their creator by user id: the members list says who that is.
+  const emails = new Map();
   async function load() {
     try {
-      const data = await get(base, { limit: 100 });
+      const [data, members] = await Promise.all([get(base, { limit: 100 }),
+        get(`/workspaces/${workspace.id}/members`, { limit: 100 }).catch(() => ({ items: [] }))]);
+      for (const m of members.items || []) emails.set(m.user_id, m.email);
       const items = data.items || [];
       tbody.replaceChildren(...items.map(row));
       tableWrap.hidden = !items.length;

@@ -29,7 +29,7 @@ export async function render(view, params) {
       h('p', {}, h('a', { href: '/' }, 'Go to your dashboard')));
     return undefined;
   }
-  const workspaceName = invitation.workspace_name || invitation.workspace?.name || 'a workspace';
+  const workspaceName = invitation.workspace_name || 'a workspace';
   const alert = h('div', { class: 'form-alert', role: 'alert', tabindex: '-1', hidden: true });
   const accept = h('button', { type: 'button', class: 'btn btn-primary' }, 'Accept invitation');
   const email = currentUser()?.email;
@@ -49,9 +49,8 @@ export async function render(view, params) {
     alert.hidden = true;
     try {
       const joined = await post(`/invitations/${encodeURIComponent(params.token)}/accept`);
-      const id = joined?.workspace_id ?? joined?.workspace?.id ?? joined?.id;
       await loadWorkspaces().catch(() => []);
-      if (id !== undefined && id !== null) chooseWorkspace(id);
+      chooseWorkspace(joined?.id ?? invitation.workspace_id);
       navigate('/jobs', { replace: true, flash: [`You joined “${workspaceName}” as ${invitation.role}.`, 'success'] });
     } catch (err) {
       alert.replaceChildren(h('p', {}, problem(err)));

@@ -77,8 +77,8 @@ export async function render(view, params) {
         inviteSlot.replaceChildren(h('section', { class: 'callout', 'aria-labelledby': 'invite-link-title' },
           h('h3', { id: 'invite-link-title' }, `Invitation link for ${invitation.email}`),
           h('p', {}, `Send this link to ${invitation.email}. It joins them as ${roleLabel(invitation.role).toLowerCase()}, `,
-            `works once, for an account with that e-mail, until ${formatDateTime(invitation.expires_at)}. `,
-            'If e-mail is set up on this server, it has been sent to them too.'),
+            `works once, for an account with that e-mail, until ${formatDateTime(invitation.expires_at)}.`,
+            invitation.emailed ? ' It has been e-mailed to them too.' : ' This server sends no e-mail: copy the link to them yourself.'),
           copyRow('invite-link', invitation.accept_url, 'invitation link')));
         announce(`Invited ${invitation.email}.`, 'success');
         form.reset();
