@@ -12,7 +12,7 @@ export const ACTIONS = ['job.created', 'job.updated', 'job.paused', 'job.resumed
   'job.restored', 'member.invited', 'member.joined', 'member.role_changed', 'member.removed',
   'invitation.revoked', 'api_key.created', 'api_key.revoked', 'workspace.created', 'workspace.updated'];
 
-function targetCell(event, workspaceId) {
+function targetCell(event) {
   const target = event.target || {};
   if (target.type === 'job' && target.id !== undefined && target.id !== null) {
     return h('a', { href: `/jobs/${target.id}` }, `Job #${target.id}`);
@@ -79,7 +79,7 @@ export async function render(view, params, query) {
       h('td', { 'data-label': 'When' }, h('time', { datetime: event.at }, formatDateTime(event.at, zone, { seconds: true }))),
       h('td', { 'data-label': 'Who' }, h('span', { class: 'break' }, actorLabel(event.actor))),
       h('td', { 'data-label': 'Action' }, h('code', {}, event.action)),
-      h('td', { 'data-label': 'Target' }, targetCell(event, workspace.id)),
+      h('td', { 'data-label': 'Target' }, targetCell(event)),
       h('td', { 'data-label': 'Changes' }, changesCell(event.changes)),
       h('td', { 'data-label': 'From' }, h('span', { class: 'small muted break' }, event.ip || '—')));
   }
