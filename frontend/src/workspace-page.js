@@ -1,7 +1,7 @@
 // The frame of a workspace's settings pages: its name, and tabs for Members, API keys, Audit log and
 // Settings. Opening one makes that workspace the current one, so the header and the jobs agree.
 import { ensureWorkspaces } from './api.js';
-import { h } from './dom.js';
+import { announce, h } from './dom.js';
 import { roleLabel } from './roles.js';
 import { chooseWorkspace, currentWorkspace, knownWorkspaces } from './workspace.js';
 
@@ -43,12 +43,12 @@ export async function workspacePage(view, id, tab) {
 /** A one-time value (an API key, an invitation link) with a Copy button. */
 export function copyRow(id, value, what) {
   const code = h('code', { class: 'secret', id }, value);
-  const copy = h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': `Copy ${what}` }, 'Copy');
+  // The visible word starts the accessible name ("Copy API key"), as speech input expects.
+  const copy = h('button', { type: 'button', class: 'btn btn-sm' }, 'Copy', h('span', { class: 'sr-only' }, ` ${what}`));
   copy.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(value);
-      copy.textContent = 'Copied';
-      setTimeout(() => { copy.textContent = 'Copy'; }, 2000);
+      announce(`Copied the ${what}.`, 'success');
     } catch {
       // No clipboard permission (plain http, an older browser): select it for Ctrl+C instead.
       const range = document.createRange();

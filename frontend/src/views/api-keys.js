@@ -80,7 +80,7 @@ export async function render(view, params) {
     try {
       const created = await post(base, data);
       createdSlot.replaceChildren(keyCallout(created, () => name.focus()));
-      createdSlot.querySelector('button[aria-label="Copy API key"]').focus();
+      createdSlot.querySelector('.secret-row button').focus();
       form.reset();
       role.value = 'editor';
       load();

@@ -32,6 +32,11 @@ export function changesTable(changes, caption) {
       h('td', { 'data-label': 'After' }, h('ins', {}, r.after)))))));
 }
 
+/** "Restored version 2 as version 5." */
+function restoredMessage(n, restored) {
+  return `Restored version ${n}${restored?.version ? ` as version ${restored.version}` : ''}.`;
+}
+
 /** Ask, restore version `n` of `job` as a new version; resolves the job, or null. */
 export async function restoreVersion(job, n) {
   const ok = await confirmDialog({ title: `Restore version ${n} of “${job.name}”?`,
@@ -39,9 +44,7 @@ export async function restoreVersion(job, n) {
     confirmLabel: 'Restore version' });
   if (!ok) return null;
   try {
-    const restored = await post(`/jobs/${job.id}/versions/${n}/restore`);
-    announce(`Restored version ${n}${restored?.version ? ` as version ${restored.version}` : ''}.`, 'success');
-    return restored || job;
+    return (await post(`/jobs/${job.id}/versions/${n}/restore`)) || job;
   } catch (err) {
     announce(err.message, 'error');
     return null;
@@ -93,7 +96,12 @@ export async function render(view, params, query) {
       restore.addEventListener('click', async () => {
         restore.disabled = true;
         const restored = await restoreVersion(job, version.version);
-        if (restored) { job = { ...job, ...restored }; page = 1; load(); } else if (restore.isConnected) restore.disabled = false;
+        if (restored) {
+          announce(restoredMessage(version.version, restored), 'success');
+          job = { ...job, ...restored };
+          page = 1;
+          load();
+        } else if (restore.isConnected) restore.disabled = false;
       });
       actions.push(restore);
     }
@@ -151,7 +159,7 @@ export async function renderVersion(view, params) {
   restore.addEventListener('click', async () => {
     restore.disabled = true;
     const restored = await restoreVersion(job, n);
-    if (restored) navigate(`/jobs/${job.id}/history`);
+    if (restored) navigate(`/jobs/${job.id}/history`, { flash: [restoredMessage(n, restored), 'success'] });
     else if (restore.isConnected) restore.disabled = false;
   });
   const rows = Object.entries(definition).filter(([key]) => !NOT_DEFINITION.has(key));
