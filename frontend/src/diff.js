@@ -6,7 +6,7 @@ const LABELS = {
   description: 'Description',
   status: 'Status',
   schedule_type: 'Schedule type',
-  job_type: 'Schedule type',
+  job_type: 'Recurrence',
   cron_expression: 'Cron expression',
   interval_seconds: 'Interval (seconds)',
   run_at: 'Run at',
@@ -88,10 +88,17 @@ function isPlainObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** Whether every change sets a field that had no value: the version that created the job. */
+export function isCreation(changes) {
+  const rows = changeRows(changes);
+  return rows.length > 0 && rows.every((r) => r.added);
+}
+
 /** "Changed name, cron expression and 2 more" — a one-line summary of a version's changes. */
 export function summarizeChanges(changes) {
   const labels = changeRows(changes).map((r) => r.label.toLowerCase());
   if (!labels.length) return 'No changes to the definition';
+  if (isCreation(changes)) return 'Created';
   if (labels.length <= 3) return `Changed ${joinWords(labels)}`;
   return `Changed ${labels.slice(0, 2).join(', ')} and ${labels.length - 2} more`;
 }

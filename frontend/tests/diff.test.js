@@ -47,6 +47,8 @@ test('a first version shows what it was created with; an odd shape still shows',
 test('a version is summarised in one line', () => {
   expect(summarizeChanges({})).toBe('No changes to the definition');
   expect(summarizeChanges({ name: ['a', 'b'] })).toBe('Changed name');
+  expect(summarizeChanges({ name: [null, 'a'], timezone: [null, 'UTC'] })).toBe('Created');
+  expect(summarizeChanges({ name: [null, 'a'], timezone: ['UTC', 'Asia/Tokyo'] })).toBe('Changed name and time zone');
   expect(summarizeChanges({ name: ['a', 'b'], timezone: ['UTC', 'Europe/Berlin'] }))
     .toBe('Changed name and time zone');
   expect(summarizeChanges({ name: [1, 2], description: [1, 2], timezone: [1, 2], max_retries: [1, 2] }))

@@ -81,7 +81,7 @@ export async function render(view, params, query) {
       h('td', { 'data-label': 'Action' }, h('code', {}, event.action)),
       h('td', { 'data-label': 'Target' }, targetCell(event)),
       h('td', { 'data-label': 'Changes' }, changesCell(event.changes)),
-      h('td', { 'data-label': 'From' }, h('span', { class: 'small muted break' }, event.ip || '—')));
+      h('td', { 'data-label': 'From' }, h('span', { class: 'small muted nowrap' }, event.ip || '—')));
   }
 
   let controller = null;

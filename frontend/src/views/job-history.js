@@ -2,7 +2,7 @@
 // after, field by field), a link to the full definition of each, and Restore (editors and above).
 import { get, post } from '../api.js';
 import { announce, confirmDialog, h } from '../dom.js';
-import { actorLabel, changeRows, fieldLabel, formatValue, summarizeChanges } from '../diff.js';
+import { actorLabel, changeRows, fieldLabel, formatValue, isCreation, summarizeChanges } from '../diff.js';
 import { navigate } from '../router.js';
 import { formatDateTime, formatRelative } from '../time.js';
 import { deniedHere } from '../workspace.js';
@@ -23,6 +23,11 @@ export function jobTabs(jobId, current) {
 export function changesTable(changes, caption) {
   const rows = changeRows(changes);
   if (!rows.length) return h('p', { class: 'muted' }, 'No changes to the definition.');
+  if (isCreation(changes)) {
+    // The first version: what the job was created with (a "before" column would say "(none)" throughout).
+    return h('details', { class: 'created-with' }, h('summary', {}, `Created with ${rows.length} settings`),
+      h('dl', { class: 'settings' }, rows.map((r) => h('div', {}, h('dt', {}, r.label), h('dd', { class: 'break' }, r.after)))));
+  }
   return h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive diff' },
     h('caption', { class: 'sr-only' }, caption),
     h('thead', {}, h('tr', {}, ['Field', 'Before', 'After'].map((t) => h('th', { scope: 'col' }, t)))),
