@@ -103,6 +103,7 @@ def test_an_invited_viewer_sees_the_shared_job_cannot_change_it_and_the_audit_an
         expect(row).to_contain_text("View only")
         expect(guest.get_by_text("Editors and above can edit jobs.")).to_be_visible()
         expect(guest.get_by_role("link", name="New job")).to_have_count(0)
+        expect(guest.locator("main")).not_to_contain_text("null")
         row.get_by_role("link", name="Nightly backup").click()
         expect(guest.get_by_role("heading", name="Nightly backup")).to_be_visible()
         for name in ("Edit", "Pause", "Run now", "Delete"):

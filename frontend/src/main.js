@@ -48,7 +48,9 @@ function showAccount() {
   const signedIn = isSignedIn();
   nav.hidden = !signedIn;
   account.hidden = !signedIn;
-  document.getElementById('account-email').textContent = currentUser()?.email || '';
+  const email = document.getElementById('account-email');
+  email.textContent = currentUser()?.email || '';
+  email.title = email.textContent;
   // A role that may not create jobs is not offered "New job" (the pages say why).
   nav.querySelector('[data-nav="new"]').hidden = Boolean(deniedHere('job.create'));
 }

@@ -1,7 +1,7 @@
 // Accept an invitation (/invitations/<token>, the link an admin copied or e-mailed): sign in or create
 // an account first, with the invited e-mail; then see which workspace and role, and accept.
 import { currentUser, get, isSignedIn, loadWorkspaces, post, signOut } from '../api.js';
-import { h } from '../dom.js';
+import { appendTo, h } from '../dom.js';
 import { navigate } from '../router.js';
 import { roleLabel } from '../roles.js';
 import { formatDateTime } from '../time.js';
@@ -34,7 +34,7 @@ export async function render(view, params) {
   const accept = h('button', { type: 'button', class: 'btn btn-primary' }, 'Accept invitation');
   const email = currentUser()?.email;
   const otherAccount = invitation.email && email && invitation.email.toLowerCase() !== email.toLowerCase();
-  card.append(
+  appendTo(card,
     h('h1', {}, `Join “${workspaceName}”`),
     h('p', {}, `You are invited as ${roleLabel(invitation.role).toLowerCase()}`,
       invitation.email ? ` (for ${invitation.email})` : '', '.'),

@@ -1,7 +1,7 @@
 // A job's history: every version of its definition, newest first, with who changed what (before →
 // after, field by field), a link to the full definition of each, and Restore (editors and above).
 import { get, post } from '../api.js';
-import { announce, confirmDialog, h } from '../dom.js';
+import { announce, appendTo, confirmDialog, h } from '../dom.js';
 import { actorLabel, changeRows, fieldLabel, formatValue, isCreation, summarizeChanges } from '../diff.js';
 import { navigate } from '../router.js';
 import { formatDateTime, formatRelative } from '../time.js';
@@ -168,7 +168,7 @@ export async function renderVersion(view, params) {
     else if (restore.isConnected) restore.disabled = false;
   });
   const rows = Object.entries(definition).filter(([key]) => !NOT_DEFINITION.has(key));
-  view.append(
+  appendTo(view,
     h('p', { class: 'crumbs' }, h('a', { href: `/jobs/${job.id}/history` }, `← History of ${job.name}`)),
     h('div', { class: 'page-head' },
       h('div', { class: 'title-row' }, h('h1', {}, `Version ${n} of “${job.name}”`),

@@ -1,6 +1,6 @@
 // Jobs list: status filter, search by name, pagination; row actions.
 import { get } from '../api.js';
-import { badge, debounce, h } from '../dom.js';
+import { appendTo, badge, debounce, h } from '../dom.js';
 import { jobActions, jobsDeniedNote, newJobButton } from '../job-actions.js';
 import { setQuery } from '../router.js';
 import { describeSchedule, tickRelativeTimes, timeCell } from '../schedule.js';
@@ -30,7 +30,7 @@ export function render(view, params, query) {
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, next);
   const empty = h('div', { class: 'empty', hidden: true });
 
-  view.append(
+  appendTo(view,
     h('div', { class: 'page-head' }, h('h1', {}, 'Jobs'), newJobButton()),
     jobsDeniedNote(),
     h('div', { class: 'card' },
