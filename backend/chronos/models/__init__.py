@@ -1,11 +1,13 @@
 """The data: one module per subject, every table and shared type importable from here.
 
 `base` holds the column types, clocks and status names; `accounts` the people; `jobs` what to run
-and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records.
+and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records; `teams`
+workspaces, memberships, invitations and API keys; `audit` the audit log and job versions.
 A new subject gets its own module here and is re-exported below.
 """
 
 from .accounts import RevokedToken, User
+from .audit import AuditEvent, JobVersion
 from .base import (
     CLOCK_CHECK_SECONDS,
     DEFAULT_BACKOFF,
@@ -27,8 +29,17 @@ from .base import (
 from .executions import Execution, ExecutionLog, Notification
 from .jobs import Job
 from .ops import TEST_RUN_STATUSES, SyncPass, TestRun, WorkerHeartbeat
+from .teams import ROLES, ApiKey, Invitation, Membership, Workspace, digest
 
 __all__ = [
+    "ROLES",
+    "ApiKey",
+    "AuditEvent",
+    "Invitation",
+    "JobVersion",
+    "Membership",
+    "Workspace",
+    "digest",
     "CLOCK_CHECK_SECONDS",
     "DEFAULT_BACKOFF",
     "EXECUTION_STATUSES",
