@@ -98,9 +98,13 @@ def test_teams_migration_moves_each_users_data_into_their_personal_workspace(emp
             assert set(personal) == {1, 2}
             names = dict(connection.execute(text("SELECT personal_for, name FROM workspaces")).all())
             assert names == {1: "ada@example.com", 2: "bob@example.com"}
-            members = set(connection.execute(text("SELECT workspace_id, user_id, role FROM memberships")).all())
+            members = set(
+                connection.execute(text("SELECT workspace_id, user_id, role FROM memberships")).all()
+            )
             assert members == {(personal[1], 1, "owner"), (personal[2], 2, "owner")}
-            jobs = set(connection.execute(text("SELECT id, workspace_id, version, schedule_version FROM jobs")).all())
+            jobs = set(
+                connection.execute(text("SELECT id, workspace_id, version, schedule_version FROM jobs")).all()
+            )
             assert jobs == {(10, personal[1], 3, 3), (11, personal[2], 1, 1)}
             executions = set(connection.execute(text("SELECT job_id, workspace_id FROM executions")).all())
             assert executions == {(10, personal[1]), (11, personal[2])}

@@ -209,6 +209,7 @@ def current_principal(workspace_id: int | None = None) -> Principal:
     row = db.session.execute(statement.join(User, User.id == Membership.user_id)).first()
     if row is None:
         _not_found()
+    assert row is not None
     return Principal("user", user_id, user_id, row.workspace_id, row.role, row.email)
 
 

@@ -73,7 +73,9 @@ def _plain(value: Any) -> Any:
 def mask_changes(changes: dict[str, Any]) -> dict[str, Any]:
     """{field: [before, after]} with every credential in either side masked (the one rule)."""
     changes = {name: _plain(value) for name, value in changes.items()}
-    pairs = {name: value for name, value in changes.items() if isinstance(value, (list, tuple)) and len(value) == 2}
+    pairs = {
+        name: value for name, value in changes.items() if isinstance(value, (list, tuple)) and len(value) == 2
+    }
     before = mask_job_fields({name: value[0] for name, value in pairs.items()})
     after = mask_job_fields({name: value[1] for name, value in pairs.items()})
     masked: dict[str, Any] = {name: [before[name], after[name]] for name in pairs}

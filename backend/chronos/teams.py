@@ -79,9 +79,7 @@ def workspaces_of(user_id: int) -> list[WorkspaceView]:
         .join(Membership, Membership.workspace_id == Workspace.id)
         .where(Membership.user_id == user_id)
     ).all()
-    views = [
-        WorkspaceView(w.id, w.name, role, w.personal_for == user_id, w.created_at) for w, role in rows
-    ]
+    views = [WorkspaceView(w.id, w.name, role, w.personal_for == user_id, w.created_at) for w, role in rows]
     return sorted(views, key=lambda v: (not v.personal, v.name.lower(), v.id))
 
 
@@ -99,7 +97,10 @@ def rename_workspace(principal: Principal, name: str) -> WorkspaceView:
     assert workspace is not None
     if workspace.name != name:
         audit.record(
-            workspace.id, principal.actor, "workspace.updated", ("workspace", workspace.id),
+            workspace.id,
+            principal.actor,
+            "workspace.updated",
+            ("workspace", workspace.id),
             {"name": [workspace.name, name]},
         )
         workspace.name = name
@@ -139,21 +140,27 @@ def _membership(workspace_id: int, user_id: int) -> Membership:
 
 
 def _owners(workspace_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).where(Membership.workspace_id == workspace_id, Membership.role == "owner")
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).where(Membership.workspace_id == workspace_id, Membership.role == "owner")
+        )
+        or 0
+    )
 
 
 def change_role(principal: Principal, user_id: int, role: str) -> dict[str, Any]:
     """Give a member another role (admins; only owners make or unmake owners; never the last owner)."""
     membership = _membership(principal.workspace_id, user_id)
     if "owner" in (role, membership.role) and not principal.at_least("owner"):
-        raise Forbidden("This needs the owner role (you are {}).".format(principal.role))
+        raise Forbidden(f"This needs the owner role (you are {principal.role}).")
     if membership.role == "owner" and role != "owner" and _owners(principal.workspace_id) <= 1:
         raise TeamError("The last owner cannot be demoted: make another member an owner first.")
     if membership.role != role:
         audit.record(
-            principal.workspace_id, principal.actor, "member.role_changed", ("user", user_id),
+            principal.workspace_id,
+            principal.actor,
+            "member.role_changed",
+            ("user", user_id),
             {"role": [membership.role, role]},
         )
         membership.role = role
@@ -181,7 +188,10 @@ def remove_member(principal: Principal, user_id: int) -> None:
     if membership.role == "owner" and _owners(principal.workspace_id) <= 1:
         raise TeamError("The last owner cannot leave: make another member an owner first.")
     audit.record(
-        principal.workspace_id, principal.actor, "member.removed", ("user", user_id),
+        principal.workspace_id,
+        principal.actor,
+        "member.removed",
+        ("user", user_id),
         {"role": [membership.role, None]},
     )
     db.session.delete(membership)
@@ -219,7 +229,10 @@ def invite(principal: Principal, email: str, role: str) -> tuple[Invitation, str
     db.session.add(invitation)
     db.session.flush()
     audit.record(
-        principal.workspace_id, principal.actor, "member.invited", ("invitation", invitation.id),
+        principal.workspace_id,
+        principal.actor,
+        "member.invited",
+        ("invitation", invitation.id),
         {"email": email, "role": role},
     )
     return invitation, token
@@ -254,7 +267,10 @@ def revoke_invitation(principal: Principal, invitation_id: int) -> None:
     if invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
         audit.record(
-            principal.workspace_id, principal.actor, "invitation.revoked", ("invitation", invitation.id),
+            principal.workspace_id,
+            principal.actor,
+            "invitation.revoked",
+            ("invitation", invitation.id),
             {"email": invitation.email, "role": invitation.role},
         )
 
@@ -300,8 +316,11 @@ def accept(token: str, user_id: int) -> WorkspaceView:
     invitation.accepted_by = user_id
     db.session.add(Membership(workspace_id=invitation.workspace_id, user_id=user_id, role=invitation.role))
     audit.record(
-        invitation.workspace_id, audit.Actor("user", user_id, user.email), "member.joined",
-        ("user", user_id), {"role": [None, invitation.role]},
+        invitation.workspace_id,
+        audit.Actor("user", user_id, user.email),
+        "member.joined",
+        ("user", user_id),
+        {"role": [None, invitation.role]},
     )
     workspace = db.session.get(Workspace, invitation.workspace_id)
     assert workspace is not None
@@ -339,9 +358,7 @@ def email_invitation(invitation: Invitation, token: str, config: Any) -> bool:
 # --- API keys ----------------------------------------------------------------------------------
 
 
-def create_key(
-    principal: Principal, name: str, role: str, expires_at: datetime | None
-) -> tuple[ApiKey, str]:
+def create_key(principal: Principal, name: str, role: str, expires_at: datetime | None) -> tuple[ApiKey, str]:
     """A new key for the workspace (role at most the creator's): the row and the key (shown once)."""
     _at_most_own_role(principal, role, "An API key's role")
     if expires_at is not None and expires_at <= utcnow():
@@ -360,7 +377,10 @@ def create_key(
     db.session.add(key)
     db.session.flush()
     audit.record(
-        principal.workspace_id, principal.actor, "api_key.created", ("api_key", key.id),
+        principal.workspace_id,
+        principal.actor,
+        "api_key.created",
+        ("api_key", key.id),
         {"name": name, "role": role, "prefix": key.prefix},
     )
     return key, value
@@ -382,6 +402,9 @@ def revoke_key(principal: Principal, key_id: int) -> None:
         raise NotFound(f"API key {key_id} not found.")
     key.revoked_at = utcnow()
     audit.record(
-        principal.workspace_id, principal.actor, "api_key.revoked", ("api_key", key.id),
+        principal.workspace_id,
+        principal.actor,
+        "api_key.revoked",
+        ("api_key", key.id),
         {"name": key.name, "prefix": key.prefix},
     )

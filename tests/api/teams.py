@@ -34,7 +34,8 @@ def acting_in(headers: dict[str, str], workspace_id: int) -> dict[str, str]:
 
 def make_key(client, owner: dict[str, str], workspace_id: int, role: str = "editor", **extra: Any) -> dict:
     response = client.post(
-        f"{API}/workspaces/{workspace_id}/api-keys", json={"name": f"{role} key", "role": role, **extra},
+        f"{API}/workspaces/{workspace_id}/api-keys",
+        json={"name": f"{role} key", "role": role, **extra},
         headers=owner,
     )
     assert response.status_code == 201, response.get_json()

@@ -58,14 +58,19 @@ class World:
         as_owner = acting_in(self.owner, self.workspace)
         self.job = create_job(client, as_owner, name=SECRET_NAME)
         self.execution = add_execution(self.job["id"]).id
-        self.test_run = client.post(f"{API}/test-runs", json={"handler": "log"}, headers=as_owner).get_json()["id"]
+        self.test_run = client.post(f"{API}/test-runs", json={"handler": "log"}, headers=as_owner).get_json()[
+            "id"
+        ]
         self.key = make_key(client, self.owner, self.workspace, role="viewer")
         invitation = client.post(
-            f"{API}/workspaces/{self.workspace}/invitations", json={"email": "someone@example.com", "role": "viewer"},
+            f"{API}/workspaces/{self.workspace}/invitations",
+            json={"email": "someone@example.com", "role": "viewer"},
             headers=self.owner,
         ).get_json()
         self.invitation, self.token = invitation["id"], invitation["token"]
-        members = client.get(f"{API}/workspaces/{self.workspace}/members", headers=self.owner).get_json()["items"]
+        members = client.get(f"{API}/workspaces/{self.workspace}/members", headers=self.owner).get_json()[
+            "items"
+        ]
         self.user_ids = {m["email"]: m["user_id"] for m in members}
 
     def url(self, endpoint: str, rule: str, acting_email: str | None) -> str:
@@ -90,8 +95,6 @@ class World:
         return self.client.open(url, method=method, json=BODIES.get(endpoint), headers=headers)
 
 
-
-
 def _role_routes(app) -> list[tuple[str, str, str]]:
     return [(e, r, m) for e, r, m in _rules(app) if PERMISSIONS.get(e) not in (PUBLIC, SIGNED_IN, None)]
 
@@ -110,9 +113,14 @@ def test_each_role_below_a_routes_least_role_is_refused_and_the_least_role_gets_
             where = f"{method} {rule} as {role}"
             if rank(role) < rank(need):
                 assert response.status_code == 403, (where, response.get_json())
-                assert response.get_json()["message"] == f"This needs the {need} role (you are {role}).", where
+                assert response.get_json()["message"] == f"This needs the {need} role (you are {role}).", (
+                    where
+                )
             elif role == need:
-                assert response.status_code < 400 or response.status_code in (409, 410), (where, response.get_json())
+                assert response.status_code < 400 or response.status_code in (409, 410), (
+                    where,
+                    response.get_json(),
+                )
                 break
 
 

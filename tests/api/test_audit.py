@@ -16,14 +16,27 @@ def test_every_action_is_recorded_newest_first(client, alice, bob, auth):
     team = shared_workspace(client, alice)
     as_alice = acting_in(alice, team)
     job = create_job(
-        client, as_alice, handler="http",
-        target={"url": "https://example.org/hook?token=abc123", "headers": {"Authorization": "Bearer s3cret"}},
+        client,
+        as_alice,
+        handler="http",
+        target={
+            "url": "https://example.org/hook?token=abc123",
+            "headers": {"Authorization": "Bearer s3cret"},
+        },
     )
-    client.patch(f"{API}/jobs/{job['id']}", json={"description": "new words", "target": {"url": "https://example.org/hook?token=zzz999"}}, headers=as_alice)
+    client.patch(
+        f"{API}/jobs/{job['id']}",
+        json={"description": "new words", "target": {"url": "https://example.org/hook?token=zzz999"}},
+        headers=as_alice,
+    )
     client.post(f"{API}/jobs/{job['id']}/pause", headers=as_alice)
     client.post(f"{API}/jobs/{job['id']}/resume", headers=as_alice)
     assert client.post(f"{API}/jobs/{job['id']}/execute", headers=as_alice).status_code == 202
-    invitation = client.post(f"{API}/workspaces/{team}/invitations", json={"email": "bob@example.com", "role": "viewer"}, headers=alice).get_json()
+    invitation = client.post(
+        f"{API}/workspaces/{team}/invitations",
+        json={"email": "bob@example.com", "role": "viewer"},
+        headers=alice,
+    ).get_json()
     client.post(f"{API}/invitations/{invitation['token']}/accept", headers=bob)
     bob_id = client.get(f"{API}/auth/me", headers=bob).get_json()["id"]
     client.patch(f"{API}/workspaces/{team}/members/{bob_id}", json={"role": "editor"}, headers=alice)
@@ -37,9 +50,21 @@ def test_every_action_is_recorded_newest_first(client, alice, bob, auth):
     log = events(client, alice, team, limit=100)
     actions = [e["action"] for e in reversed(log)]
     assert actions == [
-        "workspace.created", "job.created", "job.updated", "job.paused", "job.resumed", "job.executed",
-        "member.invited", "member.joined", "member.role_changed", "api_key.created", "job.paused",
-        "api_key.revoked", "workspace.updated", "member.removed", "job.deleted",
+        "workspace.created",
+        "job.created",
+        "job.updated",
+        "job.paused",
+        "job.resumed",
+        "job.executed",
+        "member.invited",
+        "member.joined",
+        "member.role_changed",
+        "api_key.created",
+        "job.paused",
+        "api_key.revoked",
+        "workspace.updated",
+        "member.removed",
+        "job.deleted",
     ]
     updated = next(e for e in log if e["action"] == "job.updated")
     assert updated["actor"] == {"type": "user", "id": updated["actor"]["id"], "label": "alice@example.com"}
@@ -52,7 +77,10 @@ def test_every_action_is_recorded_newest_first(client, alice, bob, auth):
     assert key["key"] not in str(log)
 
     # Filters.
-    assert [e["action"] for e in events(client, alice, team, action="job.paused")] == ["job.paused", "job.paused"]
+    assert [e["action"] for e in events(client, alice, team, action="job.paused")] == [
+        "job.paused",
+        "job.paused",
+    ]
     assert {e["action"] for e in events(client, alice, team, actor=f"api_key:{key['id']}")} == {"job.paused"}
     assert len(events(client, alice, team, actor="ALICE@")) == len(log) - 2  # bob joined; the key paused
     assert all(e["action"].startswith("job.") for e in events(client, alice, team, job_id=job["id"]))
@@ -64,6 +92,9 @@ def test_the_audit_log_is_for_admins_and_cannot_be_changed(client, alice, bob):
     team = shared_workspace(client, alice)
     add_member(team, "bob@example.com", "editor")
     response = client.get(f"{API}/workspaces/{team}/audit", headers=bob)
-    assert response.status_code == 403 and response.get_json()["message"] == "This needs the admin role (you are editor)."
+    assert (
+        response.status_code == 403
+        and response.get_json()["message"] == "This needs the admin role (you are editor)."
+    )
     for method in ("post", "put", "patch", "delete"):
         assert getattr(client, method)(f"{API}/workspaces/{team}/audit", headers=alice).status_code == 405

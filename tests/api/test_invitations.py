@@ -14,7 +14,9 @@ from tests.notify.conftest import SMTPSink
 
 
 def invite(client, headers, workspace, email="bob@example.com", role="viewer"):
-    response = client.post(f"{API}/workspaces/{workspace}/invitations", json={"email": email, "role": role}, headers=headers)
+    response = client.post(
+        f"{API}/workspaces/{workspace}/invitations", json={"email": email, "role": role}, headers=headers
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -34,7 +36,10 @@ def test_the_invitee_accepts_and_sees_the_shared_job_as_viewer(client, alice, bo
     response = client.post(f"{API}/invitations/{invitation['token']}/accept", headers=bob)
     assert response.status_code == 200 and response.get_json()["id"] == team
     assert client.get(f"{API}/jobs/{job['id']}", headers=acting_in(bob, team)).status_code == 200
-    assert client.patch(f"{API}/jobs/{job['id']}", json={"name": "x"}, headers=acting_in(bob, team)).status_code == 403
+    assert (
+        client.patch(f"{API}/jobs/{job['id']}", json={"name": "x"}, headers=acting_in(bob, team)).status_code
+        == 403
+    )
     # Used: the link is spent.
     again = client.post(f"{API}/invitations/{invitation['token']}/accept", headers=bob)
     assert again.status_code == 410 and "already used" in again.get_json()["message"]
@@ -47,7 +52,10 @@ def test_wrong_address_revoked_expired_and_unknown_links(client, alice, bob, aut
     invitation = invite(client, alice, team)
     wrong = client.post(f"{API}/invitations/{invitation['token']}/accept", headers=carol)
     assert wrong.status_code == 403 and "another e-mail" in wrong.get_json()["message"]
-    assert client.delete(f"{API}/workspaces/{team}/invitations/{invitation['id']}", headers=alice).status_code == 204
+    assert (
+        client.delete(f"{API}/workspaces/{team}/invitations/{invitation['id']}", headers=alice).status_code
+        == 204
+    )
     revoked = client.post(f"{API}/invitations/{invitation['token']}/accept", headers=bob)
     assert revoked.status_code == 410 and "withdrawn" in revoked.get_json()["message"]
 
@@ -66,18 +74,40 @@ def test_roles_and_rules_of_inviting(client, alice, bob):
     team = shared_workspace(client, alice)
     add_member(team, "bob@example.com", "admin")
     # An admin invites up to admin, never an owner.
-    assert client.post(f"{API}/workspaces/{team}/invitations", json={"email": "x@example.com", "role": "owner"}, headers=bob).status_code == 403
+    assert (
+        client.post(
+            f"{API}/workspaces/{team}/invitations",
+            json={"email": "x@example.com", "role": "owner"},
+            headers=bob,
+        ).status_code
+        == 403
+    )
     invite(client, bob, team, email="x@example.com", role="admin")
-    response = client.post(f"{API}/workspaces/{team}/invitations", json={"email": "alice@example.com", "role": "viewer"}, headers=alice)
+    response = client.post(
+        f"{API}/workspaces/{team}/invitations",
+        json={"email": "alice@example.com", "role": "viewer"},
+        headers=alice,
+    )
     assert response.status_code == 409 and "already a member" in response.get_json()["message"]
-    bad = client.post(f"{API}/workspaces/{team}/invitations", json={"email": "nope", "role": "viewer"}, headers=alice)
+    bad = client.post(
+        f"{API}/workspaces/{team}/invitations", json={"email": "nope", "role": "viewer"}, headers=alice
+    )
     assert bad.status_code == 422 and "email" in bad.get_json()["errors"]
 
 
 @pytest.fixture
 def smtp(any_app, monkeypatch):
     sink = SMTPSink().start()
-    for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": sink.port, "SMTP_FROM": "chronos@chronos.test", "SMTP_STARTTLS": False, "SMTP_SSL": False, "SMTP_USERNAME": None, "SMTP_PASSWORD": None, "MAIL_CONSOLE": False}.items():
+    for key, value in {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": sink.port,
+        "SMTP_FROM": "chronos@chronos.test",
+        "SMTP_STARTTLS": False,
+        "SMTP_SSL": False,
+        "SMTP_USERNAME": None,
+        "SMTP_PASSWORD": None,
+        "MAIL_CONSOLE": False,
+    }.items():
         monkeypatch.setitem(any_app.config, key, value)
     yield sink
     sink.stop()

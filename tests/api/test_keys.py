@@ -32,12 +32,20 @@ def test_a_key_acts_in_its_workspace_with_its_role_and_ignores_the_header(client
     mine = personal(client, alice)["id"]
     assert client.get(f"{API}/jobs/{own['id']}", headers=acting_in(viewer, mine)).status_code == 404
     response = client.post(f"{API}/jobs/{job['id']}/pause", headers=viewer)
-    assert response.status_code == 403 and response.get_json()["message"] == "This needs the editor role (you are viewer)."
+    assert (
+        response.status_code == 403
+        and response.get_json()["message"] == "This needs the editor role (you are viewer)."
+    )
     editor = bearer(make_key(client, alice, team, role="editor")["key"])
     assert client.post(f"{API}/jobs/{job['id']}/pause", headers=editor).status_code == 200
     assert client.post(f"{API}/jobs", json=SEED, headers=editor).status_code == 201
     # Keys do not manage keys or members below admin, and never act as a signed-in user.
-    assert client.post(f"{API}/workspaces/{team}/api-keys", json={"name": "x", "role": "viewer"}, headers=editor).status_code == 403
+    assert (
+        client.post(
+            f"{API}/workspaces/{team}/api-keys", json={"name": "x", "role": "viewer"}, headers=editor
+        ).status_code
+        == 403
+    )
     assert client.get(f"{API}/workspaces", headers=editor).status_code == 403
     # Another workspace's path: 404.
     assert client.get(f"{API}/workspaces/{mine}/members", headers=editor).status_code == 404
@@ -48,27 +56,45 @@ def test_a_key_acts_in_its_workspace_with_its_role_and_ignores_the_header(client
 def test_an_admin_key_may_make_keys_up_to_its_own_role(client, alice):
     team = shared_workspace(client, alice)
     admin = bearer(make_key(client, alice, team, role="admin")["key"])
-    assert client.post(f"{API}/workspaces/{team}/api-keys", json={"name": "ci", "role": "editor"}, headers=admin).status_code == 201
-    response = client.post(f"{API}/workspaces/{team}/api-keys", json={"name": "ci", "role": "owner"}, headers=admin)
+    assert (
+        client.post(
+            f"{API}/workspaces/{team}/api-keys", json={"name": "ci", "role": "editor"}, headers=admin
+        ).status_code
+        == 201
+    )
+    response = client.post(
+        f"{API}/workspaces/{team}/api-keys", json={"name": "ci", "role": "owner"}, headers=admin
+    )
     assert response.status_code == 403 and "at most your own role (admin)" in response.get_json()["message"]
 
 
 def test_key_role_is_at_most_the_creators(client, alice, bob):
     team = shared_workspace(client, alice)
     add_member(team, "bob@example.com", "admin")
-    response = client.post(f"{API}/workspaces/{team}/api-keys", json={"name": "x", "role": "owner"}, headers=bob)
+    response = client.post(
+        f"{API}/workspaces/{team}/api-keys", json={"name": "x", "role": "owner"}, headers=bob
+    )
     assert response.status_code == 403
-    assert client.post(f"{API}/workspaces/{team}/api-keys", json={"name": "x", "role": "admin"}, headers=bob).status_code == 201
+    assert (
+        client.post(
+            f"{API}/workspaces/{team}/api-keys", json={"name": "x", "role": "admin"}, headers=bob
+        ).status_code
+        == 201
+    )
 
 
 def test_revoked_expired_and_unknown_keys_are_refused(client, alice):
     workspace = personal(client, alice)["id"]
     key = make_key(client, alice, workspace)
     assert client.get(f"{API}/jobs", headers=bearer(key["key"])).status_code == 200
-    assert client.delete(f"{API}/workspaces/{workspace}/api-keys/{key['id']}", headers=alice).status_code == 204
+    assert (
+        client.delete(f"{API}/workspaces/{workspace}/api-keys/{key['id']}", headers=alice).status_code == 204
+    )
     response = client.get(f"{API}/jobs", headers=bearer(key["key"]))
     assert response.status_code == 401 and response.get_json()["message"].startswith("Invalid API key")
-    assert client.delete(f"{API}/workspaces/{workspace}/api-keys/{key['id']}", headers=alice).status_code == 404
+    assert (
+        client.delete(f"{API}/workspaces/{workspace}/api-keys/{key['id']}", headers=alice).status_code == 404
+    )
     assert client.get(f"{API}/workspaces/{workspace}/api-keys", headers=alice).get_json()["total"] == 0
     assert client.get(f"{API}/jobs", headers=bearer("chr_" + "x" * 43)).status_code == 401
 
@@ -79,7 +105,15 @@ def test_revoked_expired_and_unknown_keys_are_refused(client, alice):
     db.session.commit()
     assert client.get(f"{API}/jobs", headers=bearer(soon["key"])).status_code == 401
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    response = client.post(f"{API}/workspaces/{workspace}/api-keys", json={"name": "x", "role": "viewer", "expires_at": past}, headers=alice)
+    response = client.post(
+        f"{API}/workspaces/{workspace}/api-keys",
+        json={"name": "x", "role": "viewer", "expires_at": past},
+        headers=alice,
+    )
     assert response.status_code == 409
-    naive = client.post(f"{API}/workspaces/{workspace}/api-keys", json={"name": "x", "role": "viewer", "expires_at": "2030-01-01T00:00:00"}, headers=alice)
+    naive = client.post(
+        f"{API}/workspaces/{workspace}/api-keys",
+        json={"name": "x", "role": "viewer", "expires_at": "2030-01-01T00:00:00"},
+        headers=alice,
+    )
     assert naive.status_code == 422 and "expires_at" in naive.get_json()["errors"]

@@ -88,20 +88,62 @@ def test_members_roles_and_the_last_owner(client, alice, bob, auth):
     ]
     ids = {m["email"]: m["user_id"] for m in members["items"]}
     # An admin changes roles, but neither makes owners nor touches one.
-    response = client.patch(f"{API}/workspaces/{team}/members/{ids['carol@example.com']}", json={"role": "editor"}, headers=bob)
+    response = client.patch(
+        f"{API}/workspaces/{team}/members/{ids['carol@example.com']}", json={"role": "editor"}, headers=bob
+    )
     assert response.status_code == 200 and response.get_json()["role"] == "editor"
-    response = client.patch(f"{API}/workspaces/{team}/members/{ids['carol@example.com']}", json={"role": "owner"}, headers=bob)
+    response = client.patch(
+        f"{API}/workspaces/{team}/members/{ids['carol@example.com']}", json={"role": "owner"}, headers=bob
+    )
     assert response.status_code == 403
-    assert client.delete(f"{API}/workspaces/{team}/members/{ids['alice@example.com']}", headers=bob).status_code == 403
+    assert (
+        client.delete(f"{API}/workspaces/{team}/members/{ids['alice@example.com']}", headers=bob).status_code
+        == 403
+    )
     # The viewer cannot remove others, but may leave.
-    assert client.delete(f"{API}/workspaces/{team}/members/{ids['bob@example.com']}", headers=carol).status_code == 403
+    assert (
+        client.delete(f"{API}/workspaces/{team}/members/{ids['bob@example.com']}", headers=carol).status_code
+        == 403
+    )
     # The last owner can neither be demoted nor leave.
-    response = client.patch(f"{API}/workspaces/{team}/members/{ids['alice@example.com']}", json={"role": "admin"}, headers=alice)
+    response = client.patch(
+        f"{API}/workspaces/{team}/members/{ids['alice@example.com']}", json={"role": "admin"}, headers=alice
+    )
     assert response.status_code == 409 and "last owner" in response.get_json()["message"]
-    assert client.delete(f"{API}/workspaces/{team}/members/{ids['alice@example.com']}", headers=alice).status_code == 409
-    assert client.patch(f"{API}/workspaces/{team}/members/{ids['bob@example.com']}", json={"role": "owner"}, headers=alice).status_code == 200
-    assert client.delete(f"{API}/workspaces/{team}/members/{ids['alice@example.com']}", headers=alice).status_code == 204
+    assert (
+        client.delete(
+            f"{API}/workspaces/{team}/members/{ids['alice@example.com']}", headers=alice
+        ).status_code
+        == 409
+    )
+    assert (
+        client.patch(
+            f"{API}/workspaces/{team}/members/{ids['bob@example.com']}", json={"role": "owner"}, headers=alice
+        ).status_code
+        == 200
+    )
+    assert (
+        client.delete(
+            f"{API}/workspaces/{team}/members/{ids['alice@example.com']}", headers=alice
+        ).status_code
+        == 204
+    )
     assert client.get(f"{API}/workspaces/{team}", headers=alice).status_code == 404
-    assert client.delete(f"{API}/workspaces/{team}/members/{ids['carol@example.com']}", headers=carol).status_code == 204
-    assert client.patch(f"{API}/workspaces/{team}/members/424242", json={"role": "viewer"}, headers=bob).status_code == 404
-    assert client.patch(f"{API}/workspaces/{team}/members/{ids['bob@example.com']}", json={"role": "god"}, headers=bob).status_code == 422
+    assert (
+        client.delete(
+            f"{API}/workspaces/{team}/members/{ids['carol@example.com']}", headers=carol
+        ).status_code
+        == 204
+    )
+    assert (
+        client.patch(
+            f"{API}/workspaces/{team}/members/424242", json={"role": "viewer"}, headers=bob
+        ).status_code
+        == 404
+    )
+    assert (
+        client.patch(
+            f"{API}/workspaces/{team}/members/{ids['bob@example.com']}", json={"role": "god"}, headers=bob
+        ).status_code
+        == 422
+    )

@@ -17,20 +17,34 @@ def test_a_revoked_key_is_refused_by_every_web_process_on_the_next_request(stack
     for index, port in enumerate(ports):
         processes.start(
             f"web-{index}",
-            [str(BIN / "gunicorn"), "-c", "infra/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "chronos.wsgi:app"],
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                "infra/gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "chronos.wsgi:app",
+            ],
             env,
         )
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     for base in bases:
-        wait_for(lambda base=base: httpx.get(base + "/api/v1/health/live").status_code == 200, 60, message=base)
+        wait_for(
+            lambda base=base: httpx.get(base + "/api/v1/health/live").status_code == 200, 60, message=base
+        )
 
     owner = Client(bases[0], "keys@example.com")
     workspace = owner.http.get("/workspaces").json()["items"][0]["id"]
     created = owner.http.post(f"/workspaces/{workspace}/api-keys", json={"name": "CI", "role": "editor"})
     assert created.status_code == 201, created.text
     key = created.json()
-    with_key = [httpx.Client(base_url=base + "/api/v1", headers={"Authorization": f"Bearer {key['key']}"}) for base in bases]
-    job = with_key[0].post("/jobs", json={"name": "from CI", "schedule_type": "interval", "interval_seconds": 60})
+    with_key = [
+        httpx.Client(base_url=base + "/api/v1", headers={"Authorization": f"Bearer {key['key']}"})
+        for base in bases
+    ]
+    job = with_key[0].post(
+        "/jobs", json={"name": "from CI", "schedule_type": "interval", "interval_seconds": 60}
+    )
     assert job.status_code == 201, job.text
     for client in with_key:  # both processes accept it, and see the same workspace
         assert client.get(f"/jobs/{job.json()['id']}").status_code == 200

@@ -48,7 +48,11 @@ def stats() -> dict[str, Any]:
     ):
         jobs_by_status[status] = count
 
-    in_window = (Execution.workspace_id == workspace, Execution.scheduled_for > since, Execution.scheduled_for <= now)
+    in_window = (
+        Execution.workspace_id == workspace,
+        Execution.scheduled_for > since,
+        Execution.scheduled_for <= now,
+    )
     executions_24h: dict[str, int] = dict.fromkeys(EXECUTION_STATUSES, 0)
     for status, count in db.session.execute(
         select(Execution.status, func.count()).where(*in_window).group_by(Execution.status)

@@ -21,4 +21,9 @@ def page_of(statement: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
 def page_of_list(items: Sequence[Any], args: dict[str, Any]) -> dict[str, Any]:
     """The list envelope over rows already in hand (a short list: a user's workspaces, members)."""
     page, limit = args["page"], args["limit"]
-    return {"items": list(items[(page - 1) * limit : page * limit]), "page": page, "limit": limit, "total": len(items)}
+    return {
+        "items": list(items[(page - 1) * limit : page * limit]),
+        "page": page,
+        "limit": limit,
+        "total": len(items),
+    }

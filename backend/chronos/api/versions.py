@@ -25,7 +25,9 @@ blp = Blueprint("versions", __name__, description="Job history: versions of a jo
 
 
 def _version(job: Job, number: int) -> JobVersion:
-    found = db.session.scalar(select(JobVersion).where(JobVersion.job_id == job.id, JobVersion.version == number))
+    found = db.session.scalar(
+        select(JobVersion).where(JobVersion.job_id == job.id, JobVersion.version == number)
+    )
     if found is None:
         abort(404, message=f"Job {job.id} has no version {number}.")
     return cast(JobVersion, found)
@@ -39,7 +41,9 @@ def _version(job: Job, number: int) -> JobVersion:
 def list_versions(args: dict[str, Any], job_id: int) -> dict[str, Any]:
     """The job's versions, newest first: who made each, when, and what changed."""
     job = owned_job(job_id)
-    return page_of(select(JobVersion).where(JobVersion.job_id == job.id).order_by(JobVersion.version.desc()), args)
+    return page_of(
+        select(JobVersion).where(JobVersion.job_id == job.id).order_by(JobVersion.version.desc()), args
+    )
 
 
 @blp.route("/jobs/<int:job_id>/versions/<int:version>", methods=["GET"])
@@ -65,7 +69,9 @@ def restore_version(job_id: int, version: int) -> Job:
     except NoSuchVersion as exc:
         abort(404, message=str(exc))
     current = job_values(job)
-    changes = {name: value for name, value in definition.items() if name in current and value != current[name]}
+    changes = {
+        name: value for name, value in definition.items() if name in current and value != current[name]
+    }
     unmask(changes, job)
     if "payload" in changes:  # versions store payloads with secret-named keys masked
         try:
@@ -77,7 +83,9 @@ def restore_version(job_id: int, version: int) -> Job:
     except ValidationError as err:
         abort(422, messages={"json": err.messages})
     try:
-        lifecycle.edit(job, values, changes.keys(), None, db_now(), access.principal().actor, restored_from=version)
+        lifecycle.edit(
+            job, values, changes.keys(), None, db_now(), access.principal().actor, restored_from=version
+        )
     except JobStateError as exc:
         abort(409, message=str(exc))
     db.session.commit()

@@ -116,7 +116,9 @@ def personal_workspace_of(column: str) -> Any:
 def workspace_of_job(context: Any) -> Any:
     """A column default: the workspace of the new row's job."""
     job_id = context.get_current_parameters().get("job_id")
-    return context.connection.scalar(text("SELECT workspace_id FROM jobs WHERE id = :job_id"), {"job_id": job_id})
+    return context.connection.scalar(
+        text("SELECT workspace_id FROM jobs WHERE id = :job_id"), {"job_id": job_id}
+    )
 
 
 class TimestampMixin:

@@ -91,9 +91,7 @@ class Execution(TimestampMixin, Model):
         """The execution if its job is the workspace's; None otherwise."""
         if not 0 < execution_id <= MAX_ID:
             return None
-        return db.session.scalar(
-            select(cls).where(cls.id == execution_id, cls.workspace_id == workspace_id)
-        )
+        return db.session.scalar(select(cls).where(cls.id == execution_id, cls.workspace_id == workspace_id))
 
 
 class ExecutionLog(Model):

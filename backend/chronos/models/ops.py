@@ -128,6 +128,4 @@ class TestRun(Model):
         """The test run if it is the workspace's; None for a missing one and for another workspace's."""
         if not 0 < test_run_id <= MAX_ID:
             return None
-        return db.session.scalar(
-            select(cls).where(cls.id == test_run_id, cls.workspace_id == workspace_id)
-        )
+        return db.session.scalar(select(cls).where(cls.id == test_run_id, cls.workspace_id == workspace_id))

@@ -91,7 +91,9 @@ class Invitation(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    accepted_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @classmethod
@@ -130,7 +132,9 @@ def _personal_workspace(mapper: Any, connection: Any, user: User) -> None:
     made in the same transaction as the user, however the user is made."""
     now = utcnow()
     result = connection.execute(
-        insert(Workspace.__table__).values(name=user.email, personal_for=user.id, created_at=now, updated_at=now)
+        insert(Workspace.__table__).values(
+            name=user.email, personal_for=user.id, created_at=now, updated_at=now
+        )
     )
     connection.execute(
         insert(Membership.__table__).values(

@@ -96,7 +96,9 @@ def create(job: Job, now: datetime, actor: Actor = SYSTEM) -> None:
     job.version = job.schedule_version = 1
     schedule_job(job, now)
     db.session.flush()  # its id, for the version and the audit event
-    created = {name: [None, getattr(job, name)] for name in DEFINITION_FIELDS if getattr(job, name) is not None}
+    created = {
+        name: [None, getattr(job, name)] for name in DEFINITION_FIELDS if getattr(job, name) is not None
+    }
     audit.snapshot(job, actor, list(DEFINITION_FIELDS), created)
     _record(job, actor, "job.created", {"name": [None, job.name]})
 
@@ -154,7 +156,7 @@ def edit(
             job.schedule_version = job.version
         recorded = {name: [_json(old), _json(new)] for name, (old, new) in changes.items()}
         audit.snapshot(job, actor, list(DEFINITION_FIELDS), recorded)
-        details = dict(recorded)
+        details: dict[str, Any] = dict(recorded)
         if restored_from is not None:
             details["restored_from"] = restored_from
         _record(job, actor, "job.updated", details)

@@ -331,7 +331,9 @@ class JobSchema(ma.Schema):
         metadata={"description": "The definition's version: bumped on every change to it (see /versions)."}
     )
     schedule_version = fields.Integer(
-        metadata={"description": "The version at which the schedule last changed; slots planned before it are not run."}
+        metadata={
+            "description": "The version at which the schedule last changed; slots planned before it are not run."
+        }
     )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -20,7 +20,9 @@ def _not_blank(value: str) -> None:
 
 def _role(**kwargs: Any) -> fields.String:
     return fields.String(
-        validate=validate.OneOf(ROLES), metadata={"enum": list(ROLES), "description": "viewer < editor < admin < owner"}, **kwargs
+        validate=validate.OneOf(ROLES),
+        metadata={"enum": list(ROLES), "description": "viewer < editor < admin < owner"},
+        **kwargs,
     )
 
 
@@ -99,7 +101,9 @@ class ApiKeyCreateSchema(Schema):
     name = fields.String(required=True, validate=[*_NAME, _not_blank])
     role = _role(required=True)
     expires_at = fields.AwareDateTime(
-        allow_none=True, load_default=None, metadata={"description": "ISO 8601 with a UTC offset; never if absent."}
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "ISO 8601 with a UTC offset; never if absent."},
     )
 
 
@@ -147,7 +151,9 @@ class AuditEventSchema(ma.Schema):
     target = fields.Function(
         lambda obj: {"type": obj.target_type, "id": obj.target_id}, required=True, metadata={"type": "object"}
     )
-    changes = fields.Raw(required=True, metadata={"description": "{field: [before, after]}, credentials masked."})
+    changes = fields.Raw(
+        required=True, metadata={"description": "{field: [before, after]}, credentials masked."}
+    )
     request_id = fields.String(allow_none=True, required=True)
     ip = fields.String(allow_none=True, required=True)
 
@@ -167,7 +173,9 @@ class VersionSchema(ma.Schema):
     version = fields.Integer(required=True)
     at = fields.DateTime(required=True)
     actor = fields.Function(_actor, required=True, metadata={"type": "object"})
-    changes = fields.Raw(required=True, metadata={"description": "{field: [before, after]}, credentials masked."})
+    changes = fields.Raw(
+        required=True, metadata={"description": "{field: [before, after]}, credentials masked."}
+    )
 
 
 class VersionDetailSchema(VersionSchema):

@@ -7,9 +7,8 @@ Create Date: 2026-11-29 10:35:31.598984
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b7d41e2a9c53"
