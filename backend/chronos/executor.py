@@ -60,6 +60,7 @@ RUN_COLUMNS = (
     Job.name,
     Job.status,
     Job.version,
+    Job.schedule_version,
     Job.schedule_type,
     Job.handler,
     Job.target,
@@ -403,7 +404,8 @@ def _settle(
         if scheduled and job.status == "paused":
             settled.append((attempt, "skipped", "paused", "The job is paused."))
             continue
-        if scheduled and attempt.job_version != job.version:
+        # Planned under an older schedule (a schedule edit since): stale. Other edits leave it be.
+        if scheduled and attempt.job_version < job.schedule_version:
             settled.append(
                 (attempt, "cancelled", "stale", "The job's schedule changed after this slot was planned.")
             )

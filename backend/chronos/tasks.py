@@ -21,6 +21,7 @@ from flask import current_app
 from huey import crontab
 
 from . import executor, notify, sync, testruns
+from .audit import SYSTEM, Actor
 from .executor import FollowUps
 from .extensions import db, huey
 from .models import Execution, Job, RevokedToken, db_now
@@ -122,9 +123,9 @@ def sync_now() -> sync.Synced:
     return synced
 
 
-def trigger_manual(job: Job) -> Execution:
+def trigger_manual(job: Job, actor: Actor = SYSTEM) -> Execution:
     """Run a job once now, outside its schedule: its `manual` execution, committed and queued."""
-    execution = planner.trigger_manual(job)
+    execution = planner.trigger_manual(job, actor)
     enqueue_executions([(execution.id, execution.scheduled_for)])
     return execution
 

@@ -5,9 +5,39 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import auth, cron, dashboard, executions, health, jobs, notifications, system, testruns
+from . import (
+    audit,
+    auth,
+    cron,
+    dashboard,
+    executions,
+    health,
+    invitations,
+    jobs,
+    keys,
+    notifications,
+    system,
+    testruns,
+    versions,
+    workspaces,
+)
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    for module in (auth, jobs, executions, notifications, cron, dashboard, health, system, testruns):
+    for module in (
+        auth,
+        workspaces,
+        invitations,
+        keys,
+        audit,
+        jobs,
+        versions,
+        executions,
+        notifications,
+        cron,
+        dashboard,
+        health,
+        system,
+        testruns,
+    ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

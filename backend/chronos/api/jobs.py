@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from .. import tasks
+from .. import access, tasks
 from ..extensions import db
 from ..masking import MaskedCredentialError, unmask_target, unmask_url
 from ..models import Execution, Job, db_now
@@ -26,7 +26,7 @@ from ..schemas.jobs import (
     job_values,
     validate_job,
 )
-from .auth import current_user_id, protected
+from .auth import protected
 from .executions import history
 from .pagination import page_of
 
@@ -35,14 +35,14 @@ blp = Blueprint("jobs", __name__, description="Jobs: what runs, and when.")
 
 
 def owned_job(job_id: int) -> Job:
-    """The signed-in user's job, or 404 (also for another user's job)."""
-    job = Job.owned(job_id, current_user_id())
+    """The workspace's job, or 404 (also for another workspace's job)."""
+    job = Job.owned(job_id, access.principal().workspace_id)
     if job is None:
         abort(404, message=f"Job {job_id} not found.")
     return cast(Job, job)
 
 
-def _plan_soon(job: Job) -> None:
+def plan_soon(job: Job) -> None:
     """Ask a worker to plan the job now; if the queue is down the periodic planner still will."""
     if job.status != "active" or job.next_run_at is None:
         return
@@ -57,12 +57,12 @@ def _plan_soon(job: Job) -> None:
 def _set_status(job: Job, status: str) -> None:
     """Pause or resume by the job's rules (no commit); 409 when its state does not allow it."""
     try:
-        lifecycle.set_status(job, status, db_now())
+        lifecycle.set_status(job, status, db_now(), access.principal().actor)
     except JobStateError as exc:
         abort(409, message=str(exc))
 
 
-def _unmask(changes: dict[str, Any], job: Job) -> None:
+def unmask(changes: dict[str, Any], job: Job) -> None:
     """Put the stored credentials back where a PATCH sent their masks (as read from GET)."""
     try:
         if "target" in changes:
@@ -120,11 +120,12 @@ def _unmask(changes: dict[str, Any], job: Job) -> None:
 @blp.response(201, JobWithSecretSchema)
 def create_job(data: dict[str, Any]) -> Job:
     """Create a job. The response carries its `signing_secret`, shown this once."""
-    job = Job(owner_id=current_user_id(), **data)
+    principal = access.principal()
+    job = Job(owner_id=principal.user_id, workspace_id=principal.workspace_id, **data)
     db.session.add(job)
-    lifecycle.create(job, db_now())
+    lifecycle.create(job, db_now(), principal.actor)
     db.session.commit()
-    _plan_soon(job)
+    plan_soon(job)
     return job
 
 
@@ -134,7 +135,7 @@ def create_job(data: dict[str, Any]) -> Job:
 @blp.response(200, JobPageSchema)
 def list_jobs(args: dict[str, Any]) -> dict[str, Any]:
     """The user's jobs, newest first; filter by `status`, search names with `q`."""
-    statement = select(Job).where(Job.owner_id == current_user_id())
+    statement = select(Job).where(Job.workspace_id == access.principal().workspace_id)
     if args.get("status"):
         statement = statement.where(Job.status == args["status"])
     if args.get("q"):
@@ -176,18 +177,18 @@ def update_job(changes: dict[str, Any], job_id: int) -> Job:
     given a new `run_at` becomes active again.
     """
     job = owned_job(job_id)
-    _unmask(changes, job)
+    unmask(changes, job)
     status = changes.pop("status", None)
     try:
         values = validate_job({**job_values(job), **changes}, incoming=changes.keys())
     except ValidationError as err:
         abort(422, messages={"json": err.messages})
     try:
-        lifecycle.edit(job, values, changes.keys(), status, db_now())
+        lifecycle.edit(job, values, changes.keys(), status, db_now(), access.principal().actor)
     except JobStateError as exc:
         abort(409, message=str(exc))
     db.session.commit()
-    _plan_soon(job)
+    plan_soon(job)
     return job
 
 
@@ -201,7 +202,7 @@ def delete_job(job_id: int) -> None:
     Its history goes with it (cascade): its executions, their logs and their notifications are
     deleted too. Firings already queued find no row and do nothing.
     """
-    lifecycle.delete_job(owned_job(job_id))
+    lifecycle.delete_job(owned_job(job_id), access.principal().actor)
     db.session.commit()
 
 
@@ -228,7 +229,7 @@ def resume_job(job_id: int) -> Job:
     job = owned_job(job_id)
     _set_status(job, "active")
     db.session.commit()
-    _plan_soon(job)
+    plan_soon(job)
     return job
 
 
@@ -238,7 +239,7 @@ def resume_job(job_id: int) -> Job:
 @blp.alt_response(404, response="NOT_FOUND")
 def execute_job(job_id: int) -> Execution:
     """Run the job once now, outside its schedule (trigger `manual`)."""
-    return tasks.trigger_manual(owned_job(job_id))
+    return tasks.trigger_manual(owned_job(job_id), access.principal().actor)
 
 
 @blp.route("/jobs/<int:job_id>/rotate-secret", methods=["POST"])
@@ -248,7 +249,7 @@ def execute_job(job_id: int) -> Execution:
 def rotate_secret(job_id: int) -> Job:
     """Replace the job's signing secret; the new one is shown this once."""
     job = owned_job(job_id)
-    lifecycle.rotate_secret(job)
+    lifecycle.rotate_secret(job, access.principal().actor)
     db.session.commit()
     return job
 

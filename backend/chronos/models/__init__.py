@@ -1,11 +1,13 @@
 """The data: one module per subject, every table and shared type importable from here.
 
 `base` holds the column types, clocks and status names; `accounts` the people; `jobs` what to run
-and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records.
+and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records; `teams`
+workspaces, memberships, invitations and API keys; `audit` the audit log and job versions.
 A new subject gets its own module here and is re-exported below.
 """
 
 from .accounts import RevokedToken, User
+from .audit import AuditEvent, JobVersion
 from .base import (
     CLOCK_CHECK_SECONDS,
     DEFAULT_BACKOFF,
@@ -27,6 +29,7 @@ from .base import (
 from .executions import Execution, ExecutionLog, Notification
 from .jobs import Job
 from .ops import TEST_RUN_STATUSES, SyncPass, TestRun, WorkerHeartbeat
+from .teams import ROLES, ApiKey, Invitation, Membership, Workspace, digest
 
 __all__ = [
     "CLOCK_CHECK_SECONDS",
@@ -37,13 +40,19 @@ __all__ = [
     "MAX_ID",
     "MISFIRE_POLICIES",
     "OVERLAP_POLICIES",
+    "ROLES",
     "SCHEDULE_TYPES",
     "TEST_RUN_STATUSES",
     "TRIGGERS",
+    "ApiKey",
+    "AuditEvent",
     "BigId",
     "Execution",
     "ExecutionLog",
+    "Invitation",
     "Job",
+    "JobVersion",
+    "Membership",
     "Notification",
     "RevokedToken",
     "SyncPass",
@@ -52,7 +61,9 @@ __all__ = [
     "UTCDateTime",
     "User",
     "WorkerHeartbeat",
+    "Workspace",
     "db_now",
+    "digest",
     "insert_for_dialect",
     "utcnow",
 ]

@@ -18,6 +18,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import String, bindparam, select, update
 
+from .. import audit
+from ..audit import SYSTEM, Actor
 from ..bulk import insert_slots
 from ..extensions import db
 from ..models import Execution, Job, UTCDateTime, db_now
@@ -39,6 +41,7 @@ _TINY = timedelta(microseconds=1)
 PLANNED_COLUMNS = (
     Job.id,
     Job.owner_id,
+    Job.workspace_id,
     Job.version,
     Job.status,
     Job.schedule_type,
@@ -152,7 +155,12 @@ def plan_job_slots(job: Any, now: datetime, horizon: datetime) -> _Plan:
     plan = _Plan()
     start = job.next_run_at
     assert start is not None
-    base = {"job_id": job.id, "owner_id": job.owner_id, "job_version": job.version}
+    base = {
+        "job_id": job.id,
+        "owner_id": job.owner_id,
+        "workspace_id": job.workspace_id,
+        "job_version": job.version,
+    }
     cutoff = missed_before(now)
     if start < cutoff:
         # Slots missed while nothing ran (every planner and worker down): never a storm of runs,
@@ -222,12 +230,14 @@ def _count_missed(job: Any, start: datetime, cutoff: datetime) -> tuple[int, dat
     return count, last
 
 
-def trigger_manual(job: Job) -> Execution:
-    """Create (and commit) a `manual` execution of the job, due now; the caller queues it."""
+def trigger_manual(job: Job, actor: Actor = SYSTEM) -> Execution:
+    """Create (and commit) a `manual` execution of the job, due now, with its audit event; the
+    caller queues it."""
     now = db_now()
     execution = Execution(
         job_id=job.id,
         owner_id=job.owner_id,
+        workspace_id=job.workspace_id,
         job_version=job.version,
         scheduled_for=now,
         trigger="manual",
@@ -236,5 +246,7 @@ def trigger_manual(job: Job) -> Execution:
         attempts=[],
     )
     db.session.add(execution)
+    db.session.flush()
+    audit.record(job.workspace_id, actor, "job.executed", ("execution", execution.id), job_id=job.id)
     db.session.commit()
     return execution
