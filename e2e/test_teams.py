@@ -256,3 +256,28 @@ def test_workspace_pages_fit_a_phone(page: Page, live_server: str, signed_in: st
         page.wait_for_load_state("networkidle")
         no_sideways_scroll(page)
         shot(name)
+
+
+def test_a_workspace_that_is_gone_falls_back_to_the_personal_one(
+    page: Page, live_server: str, signed_in: str, api
+) -> None:
+    token = api.token(signed_in)
+    headers = {"Authorization": f"Bearer {token}"}
+    created = httpx.post(f"{live_server}/api/v1/workspaces", headers=headers, json={"name": "Short-lived"})
+    assert created.status_code == 201, created.text
+    page.reload()
+    switcher = page.get_by_label("Workspace", exact=True)
+    switcher.select_option(label="Short-lived · Owner")
+    expect(page.get_by_text("Now in “Short-lived” (owner).")).to_be_visible()
+
+    # Deleted elsewhere (another tab, another owner): the next request finds it gone.
+    deleted = httpx.delete(f"{live_server}/api/v1/workspaces/{created.json()['id']}", headers=headers)
+    assert deleted.status_code == 204, deleted.text
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    expect(page.get_by_text("You are no longer a member of that workspace")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(switcher.locator("option:checked")).to_have_text(re.compile(r"\(personal\) · Owner$"))
+    expect(switcher.locator("option", has_text="Short-lived")).to_have_count(0)
+    # ... and the choice is forgotten, not tried again on the next visit.
+    page.reload()
+    expect(switcher.locator("option:checked")).to_have_text(re.compile(r"\(personal\) · Owner$"))
