@@ -8,8 +8,9 @@ import { browserZone, formatDateTime, isoToZonedLocal, zonedLocalToIso } from '.
 import { deniedNote, workspacePage } from '../workspace-page.js';
 
 const LIMIT = 25;
+// What the server records (a restore is a job.updated whose details say which version it came from).
 export const ACTIONS = ['job.created', 'job.updated', 'job.paused', 'job.resumed', 'job.deleted', 'job.executed',
-  'job.restored', 'member.invited', 'member.joined', 'member.role_changed', 'member.removed',
+  'job.secret_rotated', 'member.invited', 'member.joined', 'member.role_changed', 'member.removed',
   'invitation.revoked', 'api_key.created', 'api_key.revoked', 'workspace.created', 'workspace.updated'];
 
 function targetCell(event) {
