@@ -129,10 +129,16 @@ def test_an_invited_viewer_sees_the_shared_job_cannot_change_it_and_the_audit_an
     finally:
         context.close()
 
-    # B is a member now; the invitation is no longer pending.
+    # B is a member now; the invitation is no longer pending. A makes B an editor.
     page.reload()
     expect(page.get_by_role("table", name="Members of this workspace")).to_contain_text(viewer_email)
     expect(page.get_by_text("No pending invitations.")).to_be_visible()
+    page.get_by_label(f"Role of {viewer_email}").select_option("editor")
+    expect(page.get_by_text(f"{viewer_email} is now an editor.")).to_be_visible()
+    members = httpx.get(f"{live_server}/api/v1/workspaces/{team['id']}/members", headers=in_team).json()[
+        "items"
+    ]
+    assert {m["email"]: m["role"] for m in members}[viewer_email] == "editor"
 
     # A pauses the job; the audit log says who.
     page.goto(f"/jobs/{job_id}")
@@ -149,7 +155,11 @@ def test_an_invited_viewer_sees_the_shared_job_cannot_change_it_and_the_audit_an
     expect(paused).to_contain_text(owner_email)
     expect(paused).to_contain_text(f"Job #{job_id}")
     page.get_by_label("Action").select_option("")
-    expect(page.get_by_role("table", name="Audit log, newest first")).to_contain_text("member.joined")
+    audit_table = page.get_by_role("table", name="Audit log, newest first")
+    expect(audit_table).to_contain_text("member.joined")
+    expect(audit_table.get_by_role("row").filter(has_text="member.role_changed")).to_contain_text(
+        "viewer → editor"
+    )
     shot("workspace-audit")
 
     # The job is renamed; its History tab shows the change, and version 1 comes back with Restore.

@@ -109,7 +109,7 @@ export async function render(view, params) {
         select.disabled = true;
         try {
           await patch(`${base}/members/${member.user_id}`, { role: select.value });
-          announce(`${member.email} is now ${select.value === 'admin' ? 'an' : 'a'} ${select.value}.`, 'success');
+          announce(`${member.email} is now ${/^[aeiou]/.test(select.value) ? 'an' : 'a'} ${select.value}.`, 'success');
           member.role = select.value;
           if (self) await loadWorkspaces().catch(() => {});
         } catch (err) {
