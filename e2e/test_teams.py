@@ -291,3 +291,42 @@ def test_a_workspace_that_is_gone_falls_back_to_the_personal_one(
     # ... and the choice is forgotten, not tried again on the next visit.
     page.reload()
     expect(switcher.locator("option:checked")).to_have_text(re.compile(r"\(personal\) · Owner$"))
+
+
+def test_a_member_leaves_a_shared_workspace(page: Page, live_server: str, signed_in: str, api, shot) -> None:
+    # An owner elsewhere invites this user as editor (through the API: the story is about leaving).
+    owner = unique_email("owner")
+    api.register(owner)
+    owner_headers = {"Authorization": f"Bearer {api.token(owner)}"}
+    team = httpx.post(
+        f"{live_server}/api/v1/workspaces", headers=owner_headers, json={"name": "Data team"}
+    ).json()
+    invitation = httpx.post(
+        f"{live_server}/api/v1/workspaces/{team['id']}/invitations",
+        headers=owner_headers,
+        json={"email": signed_in, "role": "editor"},
+    ).json()
+
+    # The invitation page on a phone: which workspace, which role, Accept.
+    page.set_viewport_size(PHONE)
+    page.goto(invitation["accept_url"].split(live_server, 1)[1])
+    expect(page.get_by_role("heading", name="Join “Data team”")).to_be_visible()
+    no_sideways_scroll(page)
+    shot("phone-invitation")
+    page.get_by_role("button", name="Accept invitation").click()
+    expect(page.get_by_text("You joined “Data team” as editor.")).to_be_visible()
+    switcher = page.get_by_label("Workspace", exact=True)
+    expect(switcher.locator("option:checked")).to_have_text("Data team · Editor")
+    # An editor may create jobs but not manage members or keys.
+    expect(page.get_by_role("link", name="New job").first).to_be_visible()
+    page.goto(f"/workspaces/{team['id']}/api-keys")
+    expect(page.get_by_text("Admins and above can manage API keys.")).to_be_visible()
+
+    page.get_by_role("navigation", name="Workspace settings").get_by_role("link", name="Members").click()
+    page.get_by_role("button", name="Leave workspace").click()
+    page.get_by_role("dialog").get_by_role("button", name="Leave workspace").click()
+    expect(page.get_by_text("You left “Data team”.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(switcher.locator("option", has_text="Data team")).to_have_count(0)
+    members = httpx.get(f"{live_server}/api/v1/workspaces/{team['id']}/members", headers=owner_headers).json()
+    assert [m["email"] for m in members["items"]] == [owner]
