@@ -199,7 +199,7 @@ def test_an_invited_viewer_sees_the_shared_job_cannot_change_it_and_the_audit_an
 def test_an_api_key_works_over_http_until_it_is_revoked(
     page: Page, live_server: str, signed_in: str, shot
 ) -> None:
-    page.get_by_role("link", name=re.compile(r"^Settings of workspace")).click()
+    page.get_by_role("link", name="Settings of your personal workspace").click()
     page.get_by_role("navigation", name="Workspace settings").get_by_role("link", name="API keys").click()
     page.get_by_label("Name").fill("CI deploys")
     page.get_by_label("Role").select_option("editor")
@@ -286,11 +286,11 @@ def test_a_workspace_that_is_gone_falls_back_to_the_personal_one(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
     expect(page.get_by_text("You are no longer a member of that workspace")).to_be_visible()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    expect(switcher.locator("option:checked")).to_have_text(re.compile(r"\(personal\) · Owner$"))
+    expect(switcher.locator("option:checked")).to_have_text("Personal workspace · Owner")
     expect(switcher.locator("option", has_text="Short-lived")).to_have_count(0)
     # ... and the choice is forgotten, not tried again on the next visit.
     page.reload()
-    expect(switcher.locator("option:checked")).to_have_text(re.compile(r"\(personal\) · Owner$"))
+    expect(switcher.locator("option:checked")).to_have_text("Personal workspace · Owner")
 
 
 def test_a_member_leaves_a_shared_workspace(page: Page, live_server: str, signed_in: str, api, shot) -> None:

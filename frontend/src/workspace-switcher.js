@@ -70,13 +70,15 @@ export function mountSwitcher(container) {
     const current = currentWorkspace();
     container.hidden = !list.length;
     select.replaceChildren(
+      // The personal workspace is named after its owner's e-mail, which the top bar shows already.
       ...list.map((w) => h('option', { value: String(w.id) },
-        `${w.name}${w.personal ? ' (personal)' : ''} · ${roleLabel(w.role)}`)),
+        `${w.personal ? 'Personal workspace' : w.name} · ${roleLabel(w.role)}`)),
       h('option', { value: NEW }, '+ New workspace…'));
     if (current) {
       select.value = String(current.id);
       settings.setAttribute('href', `/workspaces/${current.id}/members`);
-      settings.setAttribute('aria-label', `Settings of workspace ${current.name}`);
+      settings.setAttribute('aria-label', current.personal ? 'Settings of your personal workspace'
+        : `Settings of workspace ${current.name}`);
     }
   }
 
