@@ -54,6 +54,10 @@ DEFINITION_FIELDS = (
 )
 
 
+# Versions are INTEGER columns: a larger number in a URL names nothing (and must not reach the driver).
+MAX_VERSION = 2**31 - 1
+
+
 class JobStateError(Exception):
     """The job's state does not allow this (a completed one-time job resumed, ...): a 409."""
 
@@ -179,6 +183,8 @@ def _json(value: Any) -> Any:
 
 def version_definition(job: Job, number: int) -> dict[str, Any]:
     """The job's definition at version `number` (credentials masked, as recorded); NoSuchVersion."""
+    if not 0 < number <= MAX_VERSION:
+        raise NoSuchVersion(f"Job {job.id} has no version {number}.")
     found = db.session.scalar(
         select(JobVersion.definition).where(JobVersion.job_id == job.id, JobVersion.version == number)
     )
