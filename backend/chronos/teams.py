@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from . import audit
 from .access import KEY_PREFIX, Principal, rank
 from .extensions import db
-from .models import ApiKey, Invitation, Membership, User, Workspace, digest, utcnow
+from .models import MAX_ID, ApiKey, Invitation, Membership, User, Workspace, digest, utcnow
 from .notify.channels import DeliveryError, send_email
 
 log = logging.getLogger(__name__)
@@ -259,7 +259,7 @@ def pending_invitations(workspace_id: int) -> Any:
 
 def revoke_invitation(principal: Principal, invitation_id: int) -> None:
     """Withdraw a pending invitation: its link no longer works."""
-    invitation = db.session.get(Invitation, invitation_id) if invitation_id > 0 else None
+    invitation = db.session.get(Invitation, invitation_id) if 0 < invitation_id <= MAX_ID else None
     if invitation is None or invitation.workspace_id != principal.workspace_id:
         raise NotFound(f"Invitation {invitation_id} not found.")
     if invitation.accepted_at is not None:
@@ -397,7 +397,7 @@ def keys_of(workspace_id: int) -> Any:
 
 def revoke_key(principal: Principal, key_id: int) -> None:
     """Revoke a key: refused from the next request on, by every process (each request reads the row)."""
-    key = db.session.get(ApiKey, key_id) if key_id > 0 else None
+    key = db.session.get(ApiKey, key_id) if 0 < key_id <= MAX_ID else None
     if key is None or key.workspace_id != principal.workspace_id or key.revoked_at is not None:
         raise NotFound(f"API key {key_id} not found.")
     key.revoked_at = utcnow()

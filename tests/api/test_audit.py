@@ -98,3 +98,24 @@ def test_the_audit_log_is_for_admins_and_cannot_be_changed(client, alice, bob):
     )
     for method in ("post", "put", "patch", "delete"):
         assert getattr(client, method)(f"{API}/workspaces/{team}/audit", headers=alice).status_code == 405
+
+
+def test_a_refused_change_leaves_no_audit_event(client, alice):
+    from chronos.extensions import db
+    from chronos.models import AuditEvent
+
+    job = create_job(client, alice)
+    before = db.session.query(AuditEvent).count()
+    assert (
+        client.patch(f"{API}/jobs/{job['id']}", json={"cron_expression": "nope"}, headers=alice).status_code
+        == 422
+    )
+    team = shared_workspace(client, alice)
+    after_create = db.session.query(AuditEvent).count()
+    assert after_create == before + 1  # only workspace.created
+    members = client.get(f"{API}/workspaces/{team}/members", headers=alice).get_json()["items"]
+    response = client.patch(
+        f"{API}/workspaces/{team}/members/{members[0]['user_id']}", json={"role": "viewer"}, headers=alice
+    )
+    assert response.status_code == 409
+    assert db.session.query(AuditEvent).count() == after_create

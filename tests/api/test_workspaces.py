@@ -147,3 +147,13 @@ def test_members_roles_and_the_last_owner(client, alice, bob, auth):
         ).status_code
         == 422
     )
+
+
+def test_me_lists_the_users_workspaces(client, alice, bob):
+    team = shared_workspace(client, alice, "Ops")
+    add_member(team, "bob@example.com", "editor")
+    body = client.get(f"{API}/auth/me", headers=bob).get_json()
+    assert [(w["name"], w["role"], w["personal"]) for w in body["workspaces"]] == [
+        ("bob@example.com", "owner", True),
+        ("Ops", "editor", False),
+    ]

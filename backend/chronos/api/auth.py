@@ -26,16 +26,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import access
+from .. import access, teams
 from ..extensions import db, limiter
 from ..models import RevokedToken, User
 from ..schemas.auth import (
     LoginSchema,
     LogoutSchema,
+    MeSchema,
     RegisteredSchema,
     RegisterSchema,
     TokenSchema,
-    UserSchema,
 )
 
 blp = Blueprint("auth", __name__, description="Accounts and tokens.")
@@ -208,7 +208,13 @@ def logout(data: dict[str, Any]) -> None:
 
 @blp.route("/auth/me", methods=["GET"])
 @protected(blp)
-@blp.response(200, UserSchema)
-def me() -> User:
-    """The signed-in user."""
-    return _signed_in_user()
+@blp.response(200, MeSchema)
+def me() -> dict[str, Any]:
+    """The signed-in user, with their workspaces ({id, name, role, personal}, the personal one first)."""
+    user = _signed_in_user()
+    return {
+        "id": user.id,
+        "email": user.email,
+        "created_at": user.created_at,
+        "workspaces": teams.workspaces_of(user.id),
+    }

@@ -25,6 +25,8 @@ blp = Blueprint("versions", __name__, description="Job history: versions of a jo
 
 
 def _version(job: Job, number: int) -> JobVersion:
+    if not 0 < number <= lifecycle.MAX_VERSION:
+        abort(404, message=f"Job {job.id} has no version {number}.")
     found = db.session.scalar(
         select(JobVersion).where(JobVersion.job_id == job.id, JobVersion.version == number)
     )

@@ -71,7 +71,7 @@ class Membership(Model):
     @classmethod
     def of(cls, workspace_id: int, user_id: int) -> Membership | None:
         """The user's membership of the workspace, or None."""
-        if not 0 < workspace_id <= MAX_ID:
+        if not (0 < workspace_id <= MAX_ID and 0 < user_id <= MAX_ID):
             return None
         return db.session.scalar(select(cls).where(cls.workspace_id == workspace_id, cls.user_id == user_id))
 

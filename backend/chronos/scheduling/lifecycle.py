@@ -54,6 +54,10 @@ DEFINITION_FIELDS = (
 )
 
 
+# Versions are INTEGER columns: a larger number in a URL names nothing (and must not reach the driver).
+MAX_VERSION = 2**31 - 1
+
+
 class JobStateError(Exception):
     """The job's state does not allow this (a completed one-time job resumed, ...): a 409."""
 
@@ -65,18 +69,22 @@ class NoSuchVersion(LookupError):
 def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
     """Recompute a job's next_run_at from `now` (on create, resume and schedule edits); no commit.
 
-    A schedule edit also drops the job's planned, not yet claimed slots, so the new schedule is
-    planned afresh (and a firing queued under the old one is stale: see the module docstring).
+    A schedule edit makes a new version, which is the new schedule version, and drops the job's
+    planned, not yet claimed slots: the new schedule is planned afresh, and a firing queued under the
+    old one is stale (see the module docstring).
     """
-    if edited and job.id is not None:
-        db.session.execute(
-            delete(Execution).where(
-                Execution.job_id == job.id,
-                Execution.status == "pending",
-                Execution.trigger == "schedule",
-                Execution.scheduled_for > now,
+    if edited:
+        job.version = (job.version or 1) + 1
+        job.schedule_version = job.version
+        if job.id is not None:
+            db.session.execute(
+                delete(Execution).where(
+                    Execution.job_id == job.id,
+                    Execution.status == "pending",
+                    Execution.trigger == "schedule",
+                    Execution.scheduled_for > now,
+                )
             )
-        )
     job.planned_until = None
     if job.status != "active":
         job.next_run_at = None
@@ -150,10 +158,15 @@ def edit(
     before_status = job.status
     for name, (_, value) in changes.items():
         setattr(job, name, value)
-    if changes:
+    if edited:
+        if job.status == "completed" and "run_at" in sent:
+            job.status = "active"
+        if status:
+            job.status = status
+        schedule_job(job, now, edited=True)  # the new version, and the new schedule version
+    elif changes:
         job.version = (job.version or 1) + 1
-        if edited:
-            job.schedule_version = job.version
+    if changes:
         recorded = {name: [_json(old), _json(new)] for name, (old, new) in changes.items()}
         audit.snapshot(job, actor, list(DEFINITION_FIELDS), recorded)
         details: dict[str, Any] = dict(recorded)
@@ -161,11 +174,6 @@ def edit(
             details["restored_from"] = restored_from
         _record(job, actor, "job.updated", details)
     if edited:
-        if job.status == "completed" and "run_at" in sent:
-            job.status = "active"
-        if status:
-            job.status = status
-        schedule_job(job, now, edited=True)
         if job.status != before_status and job.status in ("paused", "active"):
             action = "job.paused" if job.status == "paused" else "job.resumed"
             _record(job, actor, action, {"status": [before_status, job.status]})
@@ -179,6 +187,8 @@ def _json(value: Any) -> Any:
 
 def version_definition(job: Job, number: int) -> dict[str, Any]:
     """The job's definition at version `number` (credentials masked, as recorded); NoSuchVersion."""
+    if not 0 < number <= MAX_VERSION:
+        raise NoSuchVersion(f"Job {job.id} has no version {number}.")
     found = db.session.scalar(
         select(JobVersion.definition).where(JobVersion.job_id == job.id, JobVersion.version == number)
     )
