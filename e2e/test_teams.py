@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import PASSWORD, unique_email
+from .conftest import PASSWORD, axe_violations, unique_email
 
 PHONE = {"width": 390, "height": 844}
 
@@ -85,6 +85,8 @@ def test_an_invited_viewer_sees_the_shared_job_cannot_change_it_and_the_audit_an
         guest = context.new_page()
         guest.goto(accept_url)
         expect(guest.get_by_role("heading", name="You are invited to a workspace")).to_be_visible()
+        guest.wait_for_load_state("networkidle")
+        assert axe_violations(guest) == []
         guest.get_by_role("link", name="Create an account").click()
         guest.get_by_label("Email").fill(viewer_email)
         guest.get_by_label("Password").fill(PASSWORD)
@@ -110,6 +112,8 @@ def test_an_invited_viewer_sees_the_shared_job_cannot_change_it_and_the_audit_an
             expect(guest.get_by_role("button", name=name, exact=True)).to_have_count(0)
             expect(guest.get_by_role("link", name=name, exact=True)).to_have_count(0)
         expect(guest.get_by_text("Editors and above can edit jobs.")).to_be_visible()
+        guest.wait_for_load_state("networkidle")
+        assert axe_violations(guest) == []
         guest.goto(f"/jobs/{job_id}/edit")
         expect(guest.get_by_text("Editors and above can edit jobs.")).to_be_visible()
         expect(guest.get_by_role("button", name="Save changes")).to_have_count(0)
