@@ -26,6 +26,17 @@ def workspaces(live_server: str, token: str) -> list[dict[str, Any]]:
     return response.json()["items"]
 
 
+def switch_workspace(page: Page, name: str) -> None:
+    """Choose a workspace (or "+ New workspace…") in the top bar's switcher."""
+    page.get_by_role("button", name=re.compile(r"^Workspace:")).click()
+    page.locator("#workspace-menu").get_by_role("button", name=name).click()
+
+
+def current_workspace(page: Page):
+    """The switcher's button, which names the current workspace and the caller's role there."""
+    return page.get_by_role("button", name=re.compile(r"^Workspace:"))
+
+
 def no_sideways_scroll(page: Page) -> None:
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
@@ -38,14 +49,11 @@ def test_an_invited_viewer_sees_the_shared_job_cannot_change_it_and_the_audit_an
     owner_email = signed_in
 
     # A creates a shared workspace from the switcher, and is its owner.
-    page.get_by_label("Workspace", exact=True).select_option(label="+ New workspace…")
+    switch_workspace(page, "+ New workspace…")
     dialog = page.get_by_role("dialog", name="New workspace")
     dialog.get_by_label("Name").fill("Ops team")
     dialog.get_by_role("button", name="Create workspace").click()
-    expect(page.get_by_label("Workspace", exact=True)).to_have_value(re.compile(r"^\d+$"))
-    expect(page.get_by_label("Workspace", exact=True).locator("option:checked")).to_have_text(
-        "Ops team · Owner"
-    )
+    expect(current_workspace(page)).to_have_accessible_name("Workspace: Ops team · Owner")
     token = api.token(owner_email)
     team = next(w for w in workspaces(live_server, token) if w["name"] == "Ops team")
     assert team["role"] == "owner" and team["personal"] is False
@@ -98,9 +106,7 @@ def test_an_invited_viewer_sees_the_shared_job_cannot_change_it_and_the_audit_an
 
         # In the shared workspace as viewer: A's job is there, with no control that would fail.
         expect(guest.get_by_role("heading", name="Jobs")).to_be_visible()
-        expect(guest.get_by_label("Workspace", exact=True).locator("option:checked")).to_have_text(
-            "Ops team · Viewer"
-        )
+        expect(current_workspace(guest)).to_have_accessible_name("Workspace: Ops team · Viewer")
         row = guest.get_by_role("row").filter(has_text="Nightly backup")
         expect(row).to_contain_text("View only")
         expect(guest.get_by_text("Editors and above can edit jobs.")).to_be_visible()
@@ -280,8 +286,16 @@ def test_a_workspace_that_is_gone_falls_back_to_the_personal_one(
     created = httpx.post(f"{live_server}/api/v1/workspaces", headers=headers, json={"name": "Short-lived"})
     assert created.status_code == 201, created.text
     page.reload()
-    switcher = page.get_by_label("Workspace", exact=True)
-    switcher.select_option(label="Short-lived · Owner")
+    # The switcher works from the keyboard: Enter opens it on the current workspace, Escape closes it.
+    menu = page.locator("#workspace-menu")
+    current_workspace(page).focus()
+    page.keyboard.press("Enter")
+    expect(menu.locator("[aria-current='true']")).to_be_focused()
+    expect(menu.locator("[aria-current='true']")).to_have_text("Personal workspace · Owner")
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(current_workspace(page)).to_be_focused()
+    switch_workspace(page, "Short-lived · Owner")
     expect(page.get_by_text("Now in “Short-lived” (owner).")).to_be_visible()
 
     # Deleted elsewhere (another tab, another owner): the next request finds it gone.
@@ -290,11 +304,11 @@ def test_a_workspace_that_is_gone_falls_back_to_the_personal_one(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
     expect(page.get_by_text("You are no longer a member of that workspace")).to_be_visible()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    expect(switcher.locator("option:checked")).to_have_text("Personal workspace · Owner")
-    expect(switcher.locator("option", has_text="Short-lived")).to_have_count(0)
+    expect(current_workspace(page)).to_have_accessible_name("Workspace: Personal workspace · Owner")
+    expect(page.locator("#workspace-menu")).not_to_contain_text("Short-lived")
     # ... and the choice is forgotten, not tried again on the next visit.
     page.reload()
-    expect(switcher.locator("option:checked")).to_have_text("Personal workspace · Owner")
+    expect(current_workspace(page)).to_have_accessible_name("Workspace: Personal workspace · Owner")
 
 
 def test_a_member_leaves_a_shared_workspace(page: Page, live_server: str, signed_in: str, api, shot) -> None:
@@ -319,8 +333,7 @@ def test_a_member_leaves_a_shared_workspace(page: Page, live_server: str, signed
     shot("phone-invitation")
     page.get_by_role("button", name="Accept invitation").click()
     expect(page.get_by_text("You joined “Data team” as editor.")).to_be_visible()
-    switcher = page.get_by_label("Workspace", exact=True)
-    expect(switcher.locator("option:checked")).to_have_text("Data team · Editor")
+    expect(current_workspace(page)).to_have_accessible_name("Workspace: Data team · Editor")
     # An editor may create jobs but not manage members or keys.
     expect(page.get_by_role("link", name="New job").first).to_be_visible()
     page.goto(f"/workspaces/{team['id']}/api-keys")
@@ -331,6 +344,6 @@ def test_a_member_leaves_a_shared_workspace(page: Page, live_server: str, signed
     page.get_by_role("dialog").get_by_role("button", name="Leave workspace").click()
     expect(page.get_by_text("You left “Data team”.")).to_be_visible()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    expect(switcher.locator("option", has_text="Data team")).to_have_count(0)
+    expect(page.locator("#workspace-menu")).not_to_contain_text("Data team")
     members = httpx.get(f"{live_server}/api/v1/workspaces/{team['id']}/members", headers=owner_headers).json()
     assert [m["email"] for m in members["items"]] == [owner]

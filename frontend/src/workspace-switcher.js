@@ -8,8 +8,6 @@ import { navigate } from './router.js';
 import { roleLabel } from './roles.js';
 import { chooseWorkspace, currentWorkspace, knownWorkspaces, onWorkspaceChange, pathInWorkspace } from './workspace.js';
 
-const NEW = '__new__';
-
 /** Ask for a new workspace's name; resolves the created workspace, or null when cancelled. */
 export function newWorkspaceDialog() {
   return new Promise((resolve) => {
@@ -59,40 +57,68 @@ export function switchTo(id, { flash = true } = {}) {
   return navigate(target === location.pathname ? target + location.search : target, { flash: message });
 }
 
-/** Build the switcher into `container`; it follows the workspace list and choice from then on. */
+/**
+ * Build the switcher into `container`; it follows the workspace list and choice from then on.
+ * A disclosure menu, not a <select>: choosing moves to another workspace (a change of context), which
+ * a select would do on every arrow key.
+ */
 export function mountSwitcher(container) {
-  const select = h('select', { id: 'workspace-select', class: 'workspace-select' });
+  const current = h('span', { class: 'workspace-current' });
+  const button = h('button', { type: 'button', class: 'btn btn-sm workspace-button', id: 'workspace-button',
+    'aria-expanded': 'false', 'aria-controls': 'workspace-menu' },
+  h('span', { class: 'sr-only' }, 'Workspace: '), current, h('span', { 'aria-hidden': 'true' }, ' ▾'));
+  const list = h('ul', { class: 'workspace-list', 'aria-label': 'Your workspaces' });
+  const create = h('button', { type: 'button', class: 'btn btn-sm btn-ghost' }, '+ New workspace…');
+  const menu = h('div', { class: 'workspace-menu', id: 'workspace-menu', hidden: true }, list, create);
   const settings = h('a', { class: 'btn btn-ghost btn-sm', id: 'workspace-settings', href: '/' }, 'Settings');
-  container.replaceChildren(h('label', { for: 'workspace-select', class: 'sr-only' }, 'Workspace'), select, settings);
+  container.replaceChildren(h('div', { class: 'workspace-picker' }, button, menu), settings);
+
+  function setOpen(open, { focusButton = false } = {}) {
+    menu.hidden = !open;
+    button.setAttribute('aria-expanded', String(open));
+    if (open) (list.querySelector('[aria-current="true"]') || list.querySelector('button') || create).focus();
+    else if (focusButton) button.focus();
+  }
 
   function draw() {
-    const list = knownWorkspaces();
-    const current = currentWorkspace();
-    container.hidden = !list.length;
-    select.replaceChildren(
+    const all = knownWorkspaces();
+    const now = currentWorkspace();
+    container.hidden = !all.length;
+    list.replaceChildren(...all.map((w) => {
+      const item = h('button', { type: 'button', class: 'workspace-item',
+        'aria-current': now && String(now.id) === String(w.id) ? 'true' : false },
+      `${w.personal ? 'Personal workspace' : w.name} · ${roleLabel(w.role)}`);
+      item.addEventListener('click', () => {
+        setOpen(false);
+        if (!now || String(now.id) !== String(w.id)) switchTo(w.id);
+      });
+      return h('li', {}, item);
+    }));
+    if (now) {
       // The personal workspace is named after its owner's e-mail, which the top bar shows already.
-      ...list.map((w) => h('option', { value: String(w.id) },
-        `${w.personal ? 'Personal workspace' : w.name} · ${roleLabel(w.role)}`)),
-      h('option', { value: NEW }, '+ New workspace…'));
-    if (current) {
-      select.value = String(current.id);
-      settings.setAttribute('href', `/workspaces/${current.id}/members`);
-      settings.setAttribute('aria-label', current.personal ? 'Settings of your personal workspace'
-        : `Settings of workspace ${current.name}`);
+      current.textContent = `${now.personal ? 'Personal workspace' : now.name} · ${roleLabel(now.role)}`;
+      settings.setAttribute('href', `/workspaces/${now.id}/members`);
+      settings.setAttribute('aria-label', now.personal ? 'Settings of your personal workspace'
+        : `Settings of workspace ${now.name}`);
     }
   }
 
-  select.addEventListener('change', async () => {
-    if (select.value !== NEW) {
-      switchTo(select.value);
-      return;
-    }
-    draw(); // back to the current one while the dialog is open
+  button.addEventListener('click', () => setOpen(menu.hidden));
+  create.addEventListener('click', async () => {
+    setOpen(false);
     const created = await newWorkspaceDialog();
-    if (!created) return;
+    if (!created) { button.focus(); return; }
     await loadWorkspaces().catch(() => {});
     announce(`Created the workspace “${created.name}”.`, 'success');
     switchTo(created.id, { flash: false });
+  });
+  // Escape, or a click or focus anywhere else, closes it.
+  container.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !menu.hidden) { event.preventDefault(); setOpen(false, { focusButton: true }); }
+  });
+  document.addEventListener('click', (event) => { if (!menu.hidden && !container.contains(event.target)) setOpen(false); });
+  container.addEventListener('focusout', (event) => {
+    if (!menu.hidden && event.relatedTarget && !container.contains(event.relatedTarget)) setOpen(false);
   });
   onWorkspaceChange(draw);
   draw();
