@@ -20,6 +20,7 @@ const ACTIONS = {
   'workspace.update': ['owner', 'rename the workspace'],
   'workspace.delete': ['owner', 'delete the workspace'],
   'members.make_owner': ['owner', 'make owners'],
+  'members.change_owner': ['owner', 'change an owner’s role'],
 };
 
 const PLURAL = { viewer: 'Viewers', editor: 'Editors', admin: 'Admins', owner: 'Owners' };

@@ -26,6 +26,7 @@ test('members, keys and the audit log need an admin; renaming needs an owner', (
   expect(reason('editor', 'api_keys.manage')).toBe('Admins and above can manage API keys.');
   expect(reason('admin', 'workspace.update')).toBe('Only owners can rename the workspace.');
   expect(can('owner', 'workspace.delete')).toBe(true);
+  expect(reason('admin', 'members.change_owner')).toBe('Only owners can change an owner’s role.');
 });
 
 test('an unknown action is a programming error, not a silent allow', () => {

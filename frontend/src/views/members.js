@@ -102,6 +102,9 @@ export async function render(view, params) {
     const mayChange = !manageDenied && (member.role !== 'owner' || myRole === 'owner');
     const roles = grantableRoles(myRole);
     let roleCell = roleLabel(member.role);
+    if (!manageDenied && !mayChange) {
+      roleCell = h('span', {}, roleCell, h('span', { class: 'muted small block' }, reason(myRole, 'members.change_owner')));
+    }
     if (mayChange) {
       const select = roleSelect(`role-${member.user_id}`, roles.includes(member.role) ? roles : [...roles, member.role],
         member.role, { 'aria-label': `Role of ${member.email}` });
