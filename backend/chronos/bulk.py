@@ -42,6 +42,7 @@ LOG_COLUMNS = ("execution_id", "attempt", "timestamp", "level", "message", "data
 SLOT_COLUMNS = (
     "job_id",
     "owner_id",
+    "workspace_id",
     "job_version",
     "scheduled_for",
     "trigger",
@@ -53,16 +54,16 @@ SLOT_COLUMNS = (
 
 _INSERT_SLOTS = text(
     f"""
-    INSERT INTO executions (job_id, owner_id, job_version, scheduled_for, trigger, status, reason,
-                            missed_count, finished_at, attempt, attempts, created_at, updated_at)
-    SELECT job_id, owner_id, job_version, scheduled_for, trigger, status, reason, missed_count,
-           finished_at, 0, CAST('[]' AS json), :stamp, :stamp
-    FROM unnest(CAST(:job_id AS bigint[]), CAST(:owner_id AS bigint[]), CAST(:job_version AS integer[]),
-                CAST(:scheduled_for AS timestamptz[]), CAST(:trigger AS varchar[]),
-                CAST(:status AS varchar[]), CAST(:reason AS varchar[]), CAST(:missed_count AS integer[]),
-                CAST(:finished_at AS timestamptz[]))
-         AS slot(job_id, owner_id, job_version, scheduled_for, trigger, status, reason, missed_count,
-                 finished_at)
+    INSERT INTO executions (job_id, owner_id, workspace_id, job_version, scheduled_for, trigger, status,
+                            reason, missed_count, finished_at, attempt, attempts, created_at, updated_at)
+    SELECT job_id, owner_id, workspace_id, job_version, scheduled_for, trigger, status, reason,
+           missed_count, finished_at, 0, CAST('[]' AS json), :stamp, :stamp
+    FROM unnest(CAST(:job_id AS bigint[]), CAST(:owner_id AS bigint[]), CAST(:workspace_id AS bigint[]),
+                CAST(:job_version AS integer[]), CAST(:scheduled_for AS timestamptz[]),
+                CAST(:trigger AS varchar[]), CAST(:status AS varchar[]), CAST(:reason AS varchar[]),
+                CAST(:missed_count AS integer[]), CAST(:finished_at AS timestamptz[]))
+         AS slot(job_id, owner_id, workspace_id, job_version, scheduled_for, trigger, status, reason,
+                 missed_count, finished_at)
     ON CONFLICT (job_id, scheduled_for) WHERE {SLOT_INDEX_WHERE} DO NOTHING
     RETURNING id, scheduled_for, status
     """

@@ -64,6 +64,7 @@ RUN_COLUMNS = (
     Job.name,
     Job.status,
     Job.version,
+    Job.schedule_version,
     Job.schedule_type,
     Job.handler,
     Job.target,
@@ -76,7 +77,7 @@ RUN_COLUMNS = (
     Job.overlap_policy,
     Job.misfire_policy,
     Job.last_status,
-    Job.owner_id,
+    Job.workspace_id,
     Job.concurrency_key,
 )
 # One claim takes at most this many rows (its own ids, plus other slots of its window).
@@ -154,7 +155,7 @@ class JobPolicy:
     max_retries: int
     retry_backoff_seconds: list[int]
     last_status: str | None
-    owner_id: int | None = None
+    workspace_id: int | None = None
     concurrency_key: str | None = None
 
 
@@ -420,7 +421,7 @@ def _admit(
 
     def candidate(a: Attempt) -> limits.Candidate:
         job = jobs[a.job_id]
-        return limits.Candidate(a.id, a.scheduled_for, a.backfill_id, job.owner_id, job.concurrency_key)
+        return limits.Candidate(a.id, a.scheduled_for, a.backfill_id, job.workspace_id, job.concurrency_key)
 
     admission = limits.admit([candidate(a) for a in runs], [candidate(s[0]) for s in settled], now)
     if released is not None:
@@ -486,7 +487,8 @@ def _settle(
         if scheduled and job.status == "paused":
             settled.append((attempt, "skipped", "paused", "The job is paused."))
             continue
-        if scheduled and attempt.trigger != "dependency" and attempt.job_version != job.version:
+        # Planned under an older schedule (a schedule edit since): stale. Other edits leave it be.
+        if scheduled and attempt.trigger != "dependency" and attempt.job_version < job.schedule_version:
             settled.append(
                 (attempt, "cancelled", "stale", "The job's schedule changed after this slot was planned.")
             )
@@ -606,7 +608,7 @@ def job_policy(job: Any) -> JobPolicy:
         max_retries=job.max_retries,
         retry_backoff_seconds=list(job.retry_backoff_seconds or []),
         last_status=job.last_status,
-        owner_id=job.owner_id,
+        workspace_id=job.workspace_id,
         concurrency_key=job.concurrency_key,
     )
 
@@ -781,7 +783,7 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
     # A finished run of a backfill or a concurrency key makes room: its oldest waiting rows are queued.
     recorded = [(a, policies[a.job_id]) for a, _handler, _status in observed]
     backfill_ids = {a.backfill_id for a, _ in recorded if a.backfill_id is not None}
-    keys = {(p.owner_id, p.concurrency_key) for _, p in recorded if p.concurrency_key and p.owner_id}
+    keys = {(p.workspace_id, p.concurrency_key) for _, p in recorded if p.concurrency_key and p.workspace_id}
     if backfill_ids or keys:
         retries.extend(limits.waiting_to_queue(backfill_ids, keys, now))
     db.session.commit()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from flask import current_app
+from flask import current_app, request
 from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -53,7 +54,12 @@ api = Api()
 
 
 def rate_limit_key() -> str:
-    """Per user when a valid access token is presented, per client address otherwise."""
+    """Per API key for a key's requests, per user when a valid access token is presented, per client
+    address otherwise."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip().startswith("chr_"):
+        # Its digest names it (never the key itself, which the counter store would then hold).
+        return "key:" + hashlib.sha256(value.strip().encode()).hexdigest()[:32]
     try:
         verify_jwt_in_request(optional=True)
         identity = get_jwt_identity()

@@ -3,7 +3,7 @@
 The probes (`api/health.py`), the health page (`api/system.py`) and `/metrics` all read it here.
 `status` answers whether anything runs at all (`down`: database or queue unreachable, no worker
 alive), whether something is behind (`degraded`), or `ok`, with the reasons in words. Figures about
-jobs are for one owner's jobs or, with `owner_id=None`, for all of them.
+jobs are for one workspace's jobs or, with `workspace_id=None`, for all of them.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def lateness(now: datetime, owner_id: int | None) -> dict[str, Any]:
+def lateness(now: datetime, workspace_id: int | None) -> dict[str, Any]:
     """p50/p99 of started_at − scheduled_for over first attempts started in the last hour."""
     where: list[ColumnElement[bool]] = [
         Execution.attempt == 1,
@@ -108,8 +108,8 @@ def lateness(now: datetime, owner_id: int | None) -> dict[str, Any]:
         Execution.started_at.is_not(None),
         Execution.scheduled_for >= now - LATENESS_WINDOW,
     ]
-    if owner_id is not None:
-        where.append(Execution.owner_id == owner_id)
+    if workspace_id is not None:
+        where.append(Execution.workspace_id == workspace_id)
     seconds: ColumnElement[Any]
     if db.engine.dialect.name == "postgresql":
         seconds = func.extract("epoch", Execution.started_at - Execution.scheduled_for)
@@ -147,8 +147,8 @@ def _unplanned_jobs(now: datetime, grace: timedelta) -> ColumnElement[bool]:
     return and_(Job.status == "active", Job.next_run_at < now - grace)
 
 
-def overdue(now: datetime, grace: timedelta, owner_id: int | None) -> tuple[int, list[dict[str, Any]]]:
-    """How many runs are overdue, and the oldest of them (the user's own when owner_id is given)."""
+def overdue(now: datetime, grace: timedelta, workspace_id: int | None) -> tuple[int, list[dict[str, Any]]]:
+    """How many runs are overdue, and the oldest of them (the workspace's own when workspace_id is given)."""
     executions = (
         select(
             Execution.id,
@@ -163,11 +163,11 @@ def overdue(now: datetime, grace: timedelta, owner_id: int | None) -> tuple[int,
     jobs = select(Job.id, Job.name, Job.timezone, Job.next_run_at).where(_unplanned_jobs(now, grace))
     count_executions = select(func.count()).select_from(Execution).where(_overdue_executions(now, grace))
     count_jobs = select(func.count()).select_from(Job).where(_unplanned_jobs(now, grace))
-    if owner_id is not None:
-        executions = executions.where(Execution.owner_id == owner_id)
-        jobs = jobs.where(Job.owner_id == owner_id)
-        count_executions = count_executions.where(Execution.owner_id == owner_id)
-        count_jobs = count_jobs.where(Job.owner_id == owner_id)
+    if workspace_id is not None:
+        executions = executions.where(Execution.workspace_id == workspace_id)
+        jobs = jobs.where(Job.workspace_id == workspace_id)
+        count_executions = count_executions.where(Execution.workspace_id == workspace_id)
+        count_jobs = count_jobs.where(Job.workspace_id == workspace_id)
     total = (db.session.scalar(count_executions) or 0) + (db.session.scalar(count_jobs) or 0)
     items = [
         {
@@ -195,15 +195,15 @@ def overdue(now: datetime, grace: timedelta, owner_id: int | None) -> tuple[int,
     return total, items[:OVERDUE_SHOWN]
 
 
-def running_over_timeout(now: datetime, owner_id: int | None) -> int:
+def running_over_timeout(now: datetime, workspace_id: int | None) -> int:
     """Executions still `running` longer than their job's timeout (their worker may be gone)."""
     statement = (
         select(Execution.started_at, Job.timeout_seconds)
         .join(Job, Job.id == Execution.job_id)
         .where(Execution.status == "running", Execution.started_at.is_not(None))
     )
-    if owner_id is not None:
-        statement = statement.where(Execution.owner_id == owner_id)
+    if workspace_id is not None:
+        statement = statement.where(Execution.workspace_id == workspace_id)
     # Compared here rather than in SQL: interval arithmetic differs between the two databases, and
     # the running rows are few (a worker's batch at most).
     over = 0
@@ -318,15 +318,15 @@ def system_details(now: datetime, grace: timedelta) -> tuple[dict[str, Any], lis
     return details, reasons, down
 
 
-def status(owner_id: int, grace: timedelta, show_system: bool) -> dict[str, Any]:
+def status(workspace_id: int, grace: timedelta, show_system: bool) -> dict[str, Any]:
     """The health page's answer for one user: their jobs' figures, and the machinery when shown."""
     now = db_now()
-    mine_count, mine = overdue(now, grace, owner_id)
+    mine_count, mine = overdue(now, grace, workspace_id)
     jobs = {
         "overdue_count": mine_count,
         "overdue": mine,
-        "running_over_timeout": running_over_timeout(now, owner_id),
-        "lateness": lateness(now, owner_id),
+        "running_over_timeout": running_over_timeout(now, workspace_id),
+        "lateness": lateness(now, workspace_id),
     }
     details, reasons, down = system_details(now, grace)
     if not show_system:

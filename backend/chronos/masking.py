@@ -213,3 +213,29 @@ def _quotes_any(value: Any, secrets: set[str]) -> bool:
     except (TypeError, ValueError):  # not plain JSON: walk it
         return True
     return any(secret in blob for secret in secrets)
+
+
+def mask_job_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's fields (a whole definition, or the before and after of an edit) with every credential
+    masked: the target's secret headers and URL parts, the webhook URL's, secret-named payload keys,
+    and the signing secret. What the audit log and job versions store."""
+    masked = dict(values)
+    if masked.get("target"):
+        masked["target"] = mask_target(masked["target"])
+    if masked.get("notify_webhook_url"):
+        masked["notify_webhook_url"] = mask_url_text(masked["notify_webhook_url"])
+    if masked.get("payload") is not None:
+        masked["payload"] = mask_data(masked["payload"])
+    if masked.get("signing_secret"):
+        masked["signing_secret"] = MASK
+    return masked
+
+
+def unmask_data(new: Any, stored: Any) -> Any:
+    """A JSON value sent back as it was shown masked (`mask_data`): the stored value when nothing
+    but the masks differ; MaskedCredentialError if masks remain that cannot be restored."""
+    if new == mask_data(stored):
+        return stored
+    if MASK in json.dumps(new):
+        raise MaskedCredentialError("A masked credential cannot be restored: enter its value again.")
+    return new

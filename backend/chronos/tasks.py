@@ -22,6 +22,7 @@ from flask import current_app
 from huey import crontab
 
 from . import executor, notify, retention, sync, testruns
+from .audit import SYSTEM, Actor
 from .executor import FollowUps
 from .extensions import db, huey
 from .models import Backfill, Execution, Job, RevokedToken, db_now
@@ -123,17 +124,17 @@ def sync_now() -> sync.Synced:
     return synced
 
 
-def trigger_manual(job: Job, payload: Any = None) -> Execution:
+def trigger_manual(job: Job, actor: Actor = SYSTEM, payload: Any = None) -> Execution:
     """Run a job once now, outside its schedule (optionally with another payload): its `manual`
     execution, committed and queued."""
-    execution = planner.trigger_manual(job, payload)
+    execution = planner.trigger_manual(job, actor, payload)
     enqueue_executions([(execution.id, execution.scheduled_for)])
     return execution
 
 
-def rerun(execution: Execution) -> Execution:
+def rerun(execution: Execution, actor: Actor = SYSTEM) -> Execution:
     """Run an execution again now: a new `rerun` execution, committed and queued."""
-    again = planner.rerun(execution)
+    again = planner.rerun(execution, actor)
     enqueue_executions([(again.id, again.scheduled_for)])
     return again
 

@@ -50,7 +50,7 @@ def run(test_run_id: int) -> None:
         return
     test_run = db.session.get(TestRun, test_run_id)
     assert test_run is not None
-    job = Job.owned(test_run.job_id, test_run.owner_id) if test_run.job_id else None
+    job = Job.owned(test_run.job_id, test_run.workspace_id) if test_run.job_id else None
     lines: list[dict[str, Any]] = []
 
     def keep(level: str, message: str, data: dict[str, Any] | None = None) -> None:

@@ -1,4 +1,6 @@
-// The only module that calls fetch: the session's tokens, their refresh before expiry, and errors.
+// The only module that calls fetch: the session's tokens, their refresh before expiry, errors, and
+// the workspace every request acts in (X-Chronos-Workspace).
+import { knownWorkspaces, resetWorkspace, setUser, setWorkspaces, workspaceHeader } from './workspace.js';
 
 const BASE = '/api/v1';
 const STORAGE_KEY = 'chronos.session';
@@ -54,6 +56,7 @@ function store(tokens, user) {
     user: user || tokens.user || session?.user || null,
   };
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+  setUser(session.user);
   scheduleRefresh();
   listeners.forEach((fn) => fn(session));
 }
@@ -62,6 +65,7 @@ function clear() {
   session = null;
   clearTimeout(refreshTimer);
   sessionStorage.removeItem(STORAGE_KEY);
+  setUser(null);
   listeners.forEach((fn) => fn(null));
 }
 
@@ -108,7 +112,7 @@ function expire() {
   window.dispatchEvent(new CustomEvent('chronos:session-expired'));
 }
 
-async function send(method, path, { body, query, token, signal } = {}) {
+async function send(method, path, { body, query, token, signal, workspace } = {}) {
   let url = BASE + path;
   if (query) {
     const params = new URLSearchParams();
@@ -121,6 +125,7 @@ async function send(method, path, { body, query, token, signal } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (workspace) headers['X-Chronos-Workspace'] = workspace;
   let response;
   try {
     response = await fetch(url, {
@@ -164,6 +169,19 @@ export async function request(method, path, options = {}) {
     await refresh().catch(() => {});
     if (!session) throw new ApiError(401, { message: 'Your session has expired. Please sign in again.' });
   }
+  // Routes that name their workspace in the path (or need none) go without the header.
+  const workspace = NAMES_ITS_WORKSPACE.test(path) ? null : workspaceHeader();
+  try {
+    return await authorized(method, path, { ...options, workspace });
+  } catch (err) {
+    if (workspace && err instanceof ApiError && err.status === 404) await checkWorkspace(workspace);
+    throw err;
+  }
+}
+
+const NAMES_ITS_WORKSPACE = /^\/(workspaces|invitations|auth)(\/|$)/;
+
+async function authorized(method, path, options) {
   try {
     return await send(method, path, { ...options, token: session.access });
   } catch (err) {
@@ -176,6 +194,42 @@ export async function request(method, path, options = {}) {
     }
     return send(method, path, { ...options, token: session.access });
   }
+}
+
+/**
+ * A 404 in a shared workspace may mean the user is no longer a member of it (they left, were removed,
+ * or it was deleted): if so, forget it, go back to the personal workspace and tell the shell.
+ */
+async function checkWorkspace(workspace) {
+  let list;
+  try {
+    list = await authorized('GET', '/workspaces', { query: { limit: 100 } });
+  } catch {
+    return;
+  }
+  const items = list?.items || [];
+  if (items.some((w) => String(w.id) === String(workspace))) return;
+  setWorkspaces(items);
+  resetWorkspace();
+  window.dispatchEvent(new CustomEvent('chronos:workspace-gone'));
+}
+
+/** The workspaces the signed-in user is a member of (and keep the list for the switcher). */
+export async function loadWorkspaces() {
+  const list = await request('GET', '/workspaces', { query: { limit: 100 } });
+  setWorkspaces(list?.items || []);
+  return list?.items || [];
+}
+
+let loadingWorkspaces = null;
+
+/** The workspace list, loaded once (pages need the caller's role before they draw their controls). */
+export function ensureWorkspaces() {
+  if (knownWorkspaces().length) return Promise.resolve(knownWorkspaces());
+  if (!loadingWorkspaces) {
+    loadingWorkspaces = loadWorkspaces().catch(() => []).finally(() => { loadingWorkspaces = null; });
+  }
+  return loadingWorkspaces;
 }
 
 export const get = (path, query, options = {}) => request('GET', path, { ...options, query });
@@ -219,4 +273,7 @@ document.addEventListener('visibilitychange', () => {
   }
 });
 
-if (session) scheduleRefresh();
+if (session) {
+  setUser(session.user);
+  scheduleRefresh();
+}

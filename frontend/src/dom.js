@@ -33,6 +33,12 @@ function append(el, children) {
   }
 }
 
+/** Append children to an element, skipping null/false (Element.append would print "null"). */
+export function appendTo(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 /** Replace an element's children. */
 export function setChildren(el, ...children) {
   el.replaceChildren();

@@ -7,6 +7,7 @@ let outlet = null;
 let cleanup = null;
 let renderId = 0;
 let onRendered = () => {};
+let prepare = async () => {};
 let rendered = false;
 
 /** Register a route: pattern like "/jobs/:id", a view module's `render`, and whether it needs sign-in. */
@@ -75,6 +76,8 @@ async function render() {
   outlet.replaceChildren(view);
   document.title = found.title ? `${found.title} · Chronos` : 'Chronos';
   const query = Object.fromEntries(new URLSearchParams(location.search));
+  if (!found.isPublic) await prepare();
+  if (id !== renderId) return;
   const result = await found.render(view, found.params, query);
   if (id !== renderId) {
     if (typeof result === 'function') result();
@@ -95,10 +98,14 @@ async function render() {
   window.scrollTo(0, 0);
 }
 
-/** Start: intercept same-origin link clicks and back/forward. */
-export function start(element, { afterRender } = {}) {
+/**
+ * Start: intercept same-origin link clicks and back/forward. `beforeRender` is awaited before a
+ * signed-in page draws (what every such page needs first: the workspace and the caller's role).
+ */
+export function start(element, { afterRender, beforeRender } = {}) {
   outlet = element;
   if (afterRender) onRendered = afterRender;
+  if (beforeRender) prepare = beforeRender;
   document.addEventListener('click', (event) => {
     const link = event.target.closest('a[href]');
     if (!link || event.defaultPrevented || event.button !== 0) return;

@@ -1,6 +1,7 @@
 // Ready-made first jobs: each opens the editor prefilled (/jobs/new?template=NAME). None needs a URL.
 import { h } from './dom.js';
 import { browserZone } from './time.js';
+import { deniedHere } from './workspace.js';
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -37,6 +38,8 @@ export function templateJob(name) {
 
 /** The "Create your first job" block: a link per template, and a blank job. */
 export function firstJobChoices() {
+  const denied = deniedHere('job.create');
+  if (denied) return h('p', { class: 'notice denied' }, `No jobs here yet. ${denied}`);
   return h('section', { class: 'card first-job', 'aria-labelledby': 'first-job-title' },
     h('h2', { id: 'first-job-title' }, 'Create your first job'),
     h('p', { class: 'muted' }, 'Start from one of these; you can change everything before saving.'),

@@ -366,14 +366,16 @@ def test_jobs_routes_need_a_token(client, job):
 
 def test_patch_edits_plain_fields_without_touching_the_schedule(client, alice, job):
     before = stored(job["id"])
-    version, next_run = before.version, before.next_run_at
+    version, schedule_version, next_run = before.version, before.schedule_version, before.next_run_at
     response = client.patch(
         f"{API}/jobs/{job['id']}", json={"name": "Renamed", "max_retries": 0, "payload": None}, headers=alice
     )
     assert response.status_code == 200
     body = response.get_json()
     assert body["name"] == "Renamed" and body["max_retries"] == 0 and body["payload"] is None
-    assert body["version"] == version and parse(body["next_run_at"]) == next_run
+    # A new definition version, but not a new schedule: next_run_at and the planned slots stay.
+    assert body["version"] == version + 1 and body["schedule_version"] == schedule_version
+    assert parse(body["next_run_at"]) == next_run
     assert body["description"] == SEED["description"]
 
 
@@ -391,7 +393,7 @@ def test_schedule_edit_recomputes_next_run_and_cancels_planned_slots(client, ali
     body = response.get_json()
     local = parse(body["next_run_at"]).astimezone(ZoneInfo("Asia/Kolkata"))
     assert (local.hour, local.minute) == (6, 30)
-    assert body["version"] == job["version"] + 1
+    assert body["version"] == job["version"] + 1 and body["schedule_version"] == body["version"]
     assert db.session.get(Execution, planned_id) is None
 
 

@@ -80,6 +80,17 @@ def test_stale_slot_is_cancelled(app):
     assert (row.status, row.reason) == ("cancelled", "stale")
 
 
+def test_a_slot_planned_before_a_non_schedule_edit_still_runs(app):
+    # Version 3 of the definition, whose schedule last changed at version 2: a slot planned at
+    # version 2 was planned under the current schedule and runs; one planned at version 1 is stale.
+    job = make_job(version=3, schedule_version=2)
+    current = make_execution(job, job_version=2)
+    older = make_execution(job, job_version=1, scheduled_for=db_now() - timedelta(seconds=2))
+    tasks.run_executions.call_local([current.id, older.id])
+    assert reload(current).status == "succeeded"
+    assert (reload(older).status, reload(older).reason) == ("cancelled", "stale")
+
+
 def test_forbid_overlap_skips_while_previous_runs(app):
     job = make_job(overlap_policy="forbid")
     make_execution(

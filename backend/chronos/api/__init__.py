@@ -6,24 +6,34 @@ from flask import Flask
 from flask_smorest import Api
 
 from . import (
+    audit,
     auth,
     backfills,
     cron,
     dashboard,
     executions,
     health,
+    invitations,
     jobs,
+    keys,
     limits,
     notifications,
     system,
     testruns,
+    versions,
+    workspaces,
 )
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
     for module in (
         auth,
+        workspaces,
+        invitations,
+        keys,
+        audit,
         jobs,
+        versions,
         backfills,
         executions,
         limits,

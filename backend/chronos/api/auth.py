@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any, cast
 
-from flask import current_app
+from flask import current_app, request
 from flask_jwt_extended import (
     create_access_token,
     create_refresh_token,
@@ -26,15 +26,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import access, teams
 from ..extensions import db, limiter
 from ..models import RevokedToken, User
 from ..schemas.auth import (
     LoginSchema,
     LogoutSchema,
+    MeSchema,
     RegisteredSchema,
     RegisterSchema,
     TokenSchema,
-    UserSchema,
 )
 
 blp = Blueprint("auth", __name__, description="Accounts and tokens.")
@@ -47,14 +48,32 @@ View = Callable[..., Any]
 
 
 def protected(blp: Blueprint, *, refresh: bool = False, any_type: bool = False) -> Callable[[View], View]:
-    """Require a valid, unrevoked token (access by default) and document it on the route."""
+    """Admit the request by the route's entry in the permission table (`access.PERMISSIONS`), before
+    its input is read, and document it on the route.
+
+    An access token or an API key, by the route's entry; `refresh` / `any_type` routes take a JWT of
+    that type (refresh, logout) and are for users only.
+    """
 
     def decorator(fn: View) -> View:
-        fn = jwt_required(refresh=refresh, verify_type=not any_type)(fn)
+        if refresh or any_type:
+            fn = jwt_required(refresh=refresh, verify_type=not any_type)(fn)
+        else:
+            fn = _admitted(fn)
         fn = blp.alt_response(401, response="UNAUTHORIZED")(fn)
+        fn = blp.alt_response(403, response="FORBIDDEN")(fn)
         return cast(View, Blueprint.doc(security=BEARER)(fn))
 
     return decorator
+
+
+def _admitted(fn: View) -> View:
+    @wraps(fn)
+    def admitted(*args: Any, **kwargs: Any) -> Any:
+        access.require(str(request.endpoint), kwargs.get("workspace_id"))
+        return fn(*args, **kwargs)
+
+    return admitted
 
 
 def current_user_id() -> int:
@@ -109,7 +128,8 @@ def _signed_in_user() -> User:
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def register(data: dict[str, Any]) -> dict[str, Any]:
-    """Create an account and sign in: the user's fields, and tokens as login gives them.
+    """Create an account and sign in: the user's fields, and tokens as login gives them. The account
+    comes with a personal workspace.
 
     The e-mail address is unique whatever its case."""
     if db.session.scalar(select(User.id).where(User.email == data["email"])) is not None:
@@ -188,7 +208,13 @@ def logout(data: dict[str, Any]) -> None:
 
 @blp.route("/auth/me", methods=["GET"])
 @protected(blp)
-@blp.response(200, UserSchema)
-def me() -> User:
-    """The signed-in user."""
-    return _signed_in_user()
+@blp.response(200, MeSchema)
+def me() -> dict[str, Any]:
+    """The signed-in user, with their workspaces ({id, name, role, personal}, the personal one first)."""
+    user = _signed_in_user()
+    return {
+        "id": user.id,
+        "email": user.email,
+        "created_at": user.created_at,
+        "workspaces": teams.workspaces_of(user.id),
+    }

@@ -9,11 +9,11 @@ from typing import Any
 from flask_smorest import Blueprint
 from sqlalchemy import Integer, cast, func, select
 
-from .. import retention
+from .. import access, retention
 from ..extensions import db
 from ..models import EXECUTION_STATUSES, JOB_STATUSES, Execution, Job, db_now
 from ..schemas.ops import DashboardSchema
-from .auth import current_user_id, protected
+from .auth import protected
 
 blp = Blueprint("dashboard", __name__, description="Summary numbers for the dashboard.")
 
@@ -56,17 +56,21 @@ def _hour(value: datetime) -> datetime:
 def stats() -> dict[str, Any]:
     """Jobs by status; executions whose slot fell in the last 24 h by status, success rate, mean and
     p95 duration, runs per hour; the next 10 runs; the 10 most recent failures."""
-    owner = current_user_id()
+    workspace = access.principal().workspace_id
     now = db_now()
     since = now - timedelta(hours=24)
 
     jobs_by_status: dict[str, int] = dict.fromkeys(JOB_STATUSES, 0)
     for status, count in db.session.execute(
-        select(Job.status, func.count()).where(Job.owner_id == owner).group_by(Job.status)
+        select(Job.status, func.count()).where(Job.workspace_id == workspace).group_by(Job.status)
     ):
         jobs_by_status[status] = count
 
-    in_window = (Execution.owner_id == owner, Execution.scheduled_for > since, Execution.scheduled_for <= now)
+    in_window = (
+        Execution.workspace_id == workspace,
+        Execution.scheduled_for > since,
+        Execution.scheduled_for <= now,
+    )
     executions_24h: dict[str, int] = dict.fromkeys(EXECUTION_STATUSES, 0)
     for status, count in db.session.execute(
         select(Execution.status, func.count()).where(*in_window).group_by(Execution.status)
@@ -96,21 +100,21 @@ def stats() -> dict[str, Any]:
 
     upcoming = db.session.execute(
         select(Job.id, Job.name, Job.next_run_at, Job.timezone)
-        .where(Job.owner_id == owner, Job.status == "active", Job.next_run_at.is_not(None))
+        .where(Job.workspace_id == workspace, Job.status == "active", Job.next_run_at.is_not(None))
         .order_by(Job.next_run_at, Job.id)
         .limit(10)
     ).all()
     failures = db.session.execute(
         select(Execution.id, Execution.job_id, Job.name, Execution.finished_at, Execution.error)
         .join(Job, Job.id == Execution.job_id)
-        .where(Execution.owner_id == owner, Execution.status == "failed")
+        .where(Execution.workspace_id == workspace, Execution.status == "failed")
         .order_by(Execution.finished_at.desc().nulls_last(), Execution.id.desc())
         .limit(10)
     ).all()
 
     own_policy = db.session.scalar(
         select(func.count()).where(
-            Job.owner_id == owner, (Job.keep_days.is_not(None)) | (Job.keep_last.is_not(None))
+            Job.workspace_id == workspace, (Job.keep_days.is_not(None)) | (Job.keep_last.is_not(None))
         )
     )
     return {

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
-from .. import tasks
+from .. import access, tasks
 from ..models import Execution, ExecutionLog, db_now
 from ..schemas.executions import (
     ExecutionDetailSchema,
@@ -18,7 +18,7 @@ from ..schemas.executions import (
     ExecutionSchema,
     LogQuerySchema,
 )
-from .auth import current_user_id, protected
+from .auth import protected
 from .pagination import page_of
 
 blp = Blueprint("executions", __name__, description="Execution history and logs.")
@@ -38,8 +38,8 @@ def history(statement: Select[Any], args: dict[str, Any]) -> Select[Any]:
 
 
 def owned_execution(execution_id: int) -> Execution:
-    """The signed-in user's execution, or 404 (also for another user's)."""
-    execution = Execution.owned(execution_id, current_user_id())
+    """The workspace's execution, or 404 (also for another workspace's)."""
+    execution = Execution.owned(execution_id, access.principal().workspace_id)
     if execution is None:
         abort(404, message=f"Execution {execution_id} not found.")
     return cast(Execution, execution)
@@ -53,7 +53,9 @@ def list_executions(args: dict[str, Any]) -> dict[str, Any]:
     """All of the user's executions, newest first; filter by `status` and `job_id`; planned slots
     not yet due only with `include=planned`."""
     statement = history(
-        select(Execution).where(Execution.owner_id == current_user_id()).options(joinedload(Execution.job)),
+        select(Execution)
+        .where(Execution.workspace_id == access.principal().workspace_id)
+        .options(joinedload(Execution.job)),
         args,
     )
     if args.get("job_id"):

@@ -9,11 +9,10 @@ from flask_smorest import abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import idempotency
+from .. import access, idempotency
 from ..extensions import db
 from ..idempotency import IdempotencyError
 from ..models import Job
-from .auth import current_user_id
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -22,8 +21,8 @@ def _refuse(exc: IdempotencyError) -> None:
     abort(422, messages={"headers": {idempotency.HEADER: [str(exc)]}})
 
 
-def _replayed(job_ids: list[int], scope_user: int) -> list[Job]:
-    jobs = db.session.scalars(select(Job).where(Job.id.in_(job_ids), Job.owner_id == scope_user)).all()
+def _replayed(job_ids: list[int], workspace_id: int) -> list[Job]:
+    jobs = db.session.scalars(select(Job).where(Job.id.in_(job_ids), Job.workspace_id == workspace_id)).all()
     by_id = {job.id: job for job in jobs}
     missing = [job_id for job_id in job_ids if job_id not in by_id]
     if missing:
@@ -51,15 +50,17 @@ def create_once(route: str, status_code: int, create: Callable[[], list[Job]]) -
         db.session.commit()
         return jobs, False
 
-    user = current_user_id()
-    scope = f"user:{user}"
+    # A key belongs to the workspace (as an account's key does): any member or key retrying it there
+    # gets the same answer; the same key in another workspace is another request.
+    workspace = access.principal().workspace_id
+    scope = f"workspace:{workspace}"
     print_ = idempotency.fingerprint(route, request.get_json(silent=True))
     try:
         prior = idempotency.find(scope, key, route, print_)
     except IdempotencyError as exc:
         _refuse(exc)
     if prior is not None:
-        return _replayed(prior.job_ids, user), True
+        return _replayed(prior.job_ids, workspace), True
 
     jobs = create()
     idempotency.remember(scope, key, route, print_, status_code, [job.id for job in jobs])
@@ -74,5 +75,5 @@ def create_once(route: str, status_code: int, create: Callable[[], list[Job]]) -
             _refuse(exc)
         if prior is None:
             raise
-        return _replayed(prior.job_ids, user), True
+        return _replayed(prior.job_ids, workspace), True
     return jobs, False

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from .. import bulk, tasks
+from .. import access, bulk, tasks
 from ..extensions import db
 from ..masking import MaskedCredentialError, unmask_target, unmask_url
 from ..models import Execution, Job, db_now
@@ -32,7 +32,7 @@ from ..schemas.jobs import (
     job_values,
     validate_job,
 )
-from .auth import current_user_id, protected
+from .auth import protected
 from .executions import history
 from .idempotent import REPLAYED_HEADER, create_once
 from .pagination import page_of
@@ -42,14 +42,14 @@ blp = Blueprint("jobs", __name__, description="Jobs: what runs, and when.")
 
 
 def owned_job(job_id: int) -> Job:
-    """The signed-in user's job, or 404 (also for another user's job)."""
-    job = Job.owned(job_id, current_user_id())
+    """The workspace's job, or 404 (also for another workspace's job)."""
+    job = Job.owned(job_id, access.principal().workspace_id)
     if job is None:
         abort(404, message=f"Job {job_id} not found.")
     return cast(Job, job)
 
 
-def _plan_soon(job: Job) -> None:
+def plan_soon(job: Job) -> None:
     """Ask a worker to plan the job now; if the queue is down the periodic planner still will."""
     if job.status != "active" or job.next_run_at is None:
         return
@@ -64,12 +64,12 @@ def _plan_soon(job: Job) -> None:
 def _set_status(job: Job, status: str) -> None:
     """Pause or resume by the job's rules (no commit); 409 when its state does not allow it."""
     try:
-        lifecycle.set_status(job, status, db_now())
+        lifecycle.set_status(job, status, db_now(), access.principal().actor)
     except JobStateError as exc:
         abort(409, message=str(exc))
 
 
-def _unmask(changes: dict[str, Any], job: Job) -> None:
+def unmask(changes: dict[str, Any], job: Job) -> None:
     """Put the stored credentials back where a PATCH sent their masks (as read from GET)."""
     try:
         if "target" in changes:
@@ -151,7 +151,7 @@ def create_job(data: dict[str, Any]) -> Any:
         _refuse_run_after(exc)
     if replayed:
         return jobs[0], 201, {REPLAYED_HEADER: "true"}
-    _plan_soon(jobs[0])
+    plan_soon(jobs[0])
     return jobs[0]
 
 
@@ -160,8 +160,8 @@ def _create(items: list[dict[str, Any]]) -> list[Job]:
 
     DependencyError carries the index of the item whose `run_after` is refused (`exc.index`).
     """
-    owner, now = current_user_id(), db_now()
-    jobs = [Job(owner_id=owner, **data) for data in items]
+    principal, now = access.principal(), db_now()
+    jobs = [Job(owner_id=principal.user_id, workspace_id=principal.workspace_id, **data) for data in items]
     for index, job in enumerate(jobs):
         try:
             lifecycle.create(job, now)
@@ -169,7 +169,7 @@ def _create(items: list[dict[str, Any]]) -> list[Job]:
             exc.index = index
             raise
     bulk.insert_jobs(jobs)
-    lifecycle.created(jobs)
+    lifecycle.created(jobs, principal.actor)
     return jobs
 
 
@@ -194,7 +194,7 @@ def create_jobs_batch(data: dict[str, Any]) -> Any:
     if replayed:
         return body, 201, {REPLAYED_HEADER: "true"}
     if any(job.status == "active" and job.next_run_at is not None for job in jobs):
-        _plan_soon(jobs[0])
+        plan_soon(jobs[0])
     return body
 
 
@@ -204,7 +204,7 @@ def create_jobs_batch(data: dict[str, Any]) -> Any:
 @blp.response(200, JobPageSchema)
 def list_jobs(args: dict[str, Any]) -> dict[str, Any]:
     """The user's jobs, newest first; filter by `status`, search names with `q`."""
-    statement = select(Job).where(Job.owner_id == current_user_id())
+    statement = select(Job).where(Job.workspace_id == access.principal().workspace_id)
     if args.get("status"):
         statement = statement.where(Job.status == args["status"])
     if args.get("q"):
@@ -219,7 +219,7 @@ def list_jobs(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, JobGraphSchema)
 def job_graph() -> dict[str, Any]:
     """Which of your jobs run after which: the jobs in a dependency (nodes) and who runs after whom."""
-    return dependencies.graph(current_user_id())
+    return dependencies.graph(access.principal().workspace_id)
 
 
 @blp.route("/jobs/<int:job_id>", methods=["GET"])
@@ -254,14 +254,14 @@ def update_job(changes: dict[str, Any], job_id: int) -> Job:
     given a new `run_at` becomes active again.
     """
     job = owned_job(job_id)
-    _unmask(changes, job)
+    unmask(changes, job)
     status = changes.pop("status", None)
     try:
         values = validate_job({**job_values(job), **changes}, incoming=changes.keys())
     except ValidationError as err:
         abort(422, messages={"json": err.messages})
     try:
-        lifecycle.edit(job, values, changes.keys(), status, db_now())
+        lifecycle.edit(job, values, changes.keys(), status, db_now(), access.principal().actor)
     except JobStateError as exc:
         db.session.rollback()
         abort(409, message=str(exc))
@@ -269,7 +269,7 @@ def update_job(changes: dict[str, Any], job_id: int) -> Job:
         db.session.rollback()
         _refuse_run_after(exc)
     db.session.commit()
-    _plan_soon(job)
+    plan_soon(job)
     return job
 
 
@@ -288,7 +288,7 @@ def delete_job(args: dict[str, Any], job_id: int) -> None:
     a job left with no upstream job is paused.
     """
     try:
-        lifecycle.delete_job(owned_job(job_id), force=args["force"])
+        lifecycle.delete_job(owned_job(job_id), access.principal().actor, force=args["force"])
     except HasDependantsError as exc:
         db.session.rollback()
         abort(409, message=str(exc), errors={"dependants": exc.names})
@@ -318,7 +318,7 @@ def resume_job(job_id: int) -> Job:
     job = owned_job(job_id)
     _set_status(job, "active")
     db.session.commit()
-    _plan_soon(job)
+    plan_soon(job)
     return job
 
 
@@ -334,7 +334,7 @@ def resume_job(job_id: int) -> Job:
 def execute_job(args: dict[str, Any], job_id: int) -> Execution:
     """Run the job once now, outside its schedule (trigger `manual`); an optional `payload` is sent
     instead of the job's, for this run only (stored on the execution)."""
-    return tasks.trigger_manual(owned_job(job_id), (args or {}).get("payload"))
+    return tasks.trigger_manual(owned_job(job_id), access.principal().actor, (args or {}).get("payload"))
 
 
 @blp.route("/jobs/<int:job_id>/rotate-secret", methods=["POST"])
@@ -344,7 +344,7 @@ def execute_job(args: dict[str, Any], job_id: int) -> Execution:
 def rotate_secret(job_id: int) -> Job:
     """Replace the job's signing secret; the new one is shown this once."""
     job = owned_job(job_id)
-    lifecycle.rotate_secret(job)
+    lifecycle.rotate_secret(job, access.principal().actor)
     db.session.commit()
     return job
 

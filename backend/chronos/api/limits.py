@@ -8,6 +8,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from .. import access
 from ..extensions import db
 from ..models import ConcurrencyLimit
 from ..scheduling import limits
@@ -18,7 +19,7 @@ from ..schemas.limits import (
     ConcurrencyLimitQuerySchema,
     ConcurrencyLimitSchema,
 )
-from .auth import current_user_id, protected
+from .auth import protected
 from .pagination import page_of
 
 blp = Blueprint(
@@ -36,7 +37,7 @@ def _key(key: str) -> str:
 
 
 def _owned(key: str) -> ConcurrencyLimit:
-    limit = ConcurrencyLimit.owned(_key(key), current_user_id())
+    limit = ConcurrencyLimit.owned(_key(key), access.principal().workspace_id)
     if limit is None:
         abort(404, message=f"No concurrency limit for key {key!r}.")
     return limit  # type: ignore[return-value]
@@ -48,7 +49,9 @@ def _owned(key: str) -> ConcurrencyLimit:
 @blp.response(200, ConcurrencyLimitPageSchema)
 def list_limits(args: dict[str, Any]) -> dict[str, Any]:
     """Your concurrency limits by key, each with its key's running and waiting executions."""
-    statement = select(ConcurrencyLimit).where(ConcurrencyLimit.owner_id == current_user_id())
+    statement = select(ConcurrencyLimit).where(
+        ConcurrencyLimit.workspace_id == access.principal().workspace_id
+    )
     page = page_of(statement.order_by(ConcurrencyLimit.key), args)
     page["items"] = limits.usage(page["items"])
     return page
@@ -61,7 +64,9 @@ def list_limits(args: dict[str, Any]) -> dict[str, Any]:
 def put_limit(data: dict[str, Any], key: str) -> Any:
     """Set the key's limit: at most `max_running` of its executions run at once, and (optional) at most
     `per_second` start per second. Executions over it wait (status `waiting`) and start in order."""
-    limit = limits.set_limit(current_user_id(), _key(key), data["max_running"], data["per_second"])
+    limit = limits.set_limit(
+        access.principal().workspace_id, _key(key), data["max_running"], data["per_second"]
+    )
     db.session.commit()
     return limits.usage([limit])[0]
 

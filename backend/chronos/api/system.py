@@ -13,9 +13,9 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from .. import health
+from .. import access, health
 from ..schemas.ops import SystemStatusSchema
-from .auth import current_user_id, protected
+from .auth import protected
 
 blp = Blueprint(
     "system", __name__, description="The scheduler's health: workers, queue, lateness, overdue runs."
@@ -25,10 +25,9 @@ blp = Blueprint(
 def may_see_system_details() -> bool:
     """Whether the signed-in user may see the scheduler's machinery (workers, queue, sync, backends).
 
-    There are no roles yet, so every signed-in user may; when workspaces bring roles, this is the
-    one place that narrows it (to admins and owners).
+    Admins and owners of the workspace the request acts in; the one place that says so.
     """
-    return True
+    return access.principal().at_least("admin")
 
 
 @blp.route("/system/status", methods=["GET"])
@@ -38,4 +37,4 @@ def status() -> dict[str, Any]:
     """Is the scheduler keeping time? Your jobs' overdue runs, lateness and runs past their timeout;
     for administrators also the workers, the queue, the last safety sync, the database and Redis."""
     grace = timedelta(seconds=current_app.config["RECOVERY_GRACE_SECONDS"])
-    return health.status(current_user_id(), grace, may_see_system_details())
+    return health.status(access.principal().workspace_id, grace, may_see_system_details())

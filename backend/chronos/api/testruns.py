@@ -8,13 +8,13 @@ from typing import Any, cast
 from flask import current_app
 from flask_smorest import Blueprint, abort
 
-from .. import tasks
+from .. import access, tasks
 from ..extensions import db, limiter
 from ..masking import MaskedCredentialError, unmask_target
 from ..models import Job, TestRun, db_now
 from ..schemas.jobs import TestRunCreateSchema, TestRunSchema
 from ..testruns import give_up
-from .auth import current_user_id, protected
+from .auth import protected
 
 log = logging.getLogger(__name__)
 blp = Blueprint("test_runs", __name__, description="Test runs: an action tried once, before saving the job.")
@@ -39,10 +39,10 @@ def create_test_run(data: dict[str, Any]) -> TestRun:
     Poll `GET /test-runs/{id}` for the outcome. With `job_id` (a saved job being edited) '****'
     header values mean the job's stored ones. Limited per user (TEST_RUN_RATE_LIMIT).
     """
-    owner = current_user_id()
+    principal = access.principal()
     job = None
     if data.get("job_id") is not None:
-        job = Job.owned(data["job_id"], owner)
+        job = Job.owned(data["job_id"], principal.workspace_id)
         if job is None:
             abort(404, message=f"Job {data['job_id']} not found.")
     target = data.get("target")
@@ -52,7 +52,8 @@ def create_test_run(data: dict[str, Any]) -> TestRun:
         except MaskedCredentialError as exc:
             abort(422, messages={"json": {"target": {"url": [str(exc)]}}})
     test_run = TestRun(
-        owner_id=owner,
+        owner_id=principal.user_id,
+        workspace_id=principal.workspace_id,
         job_id=job.id if job else None,
         name=data["name"] or (job.name if job else "Test run"),
         handler=data["handler"],
@@ -79,7 +80,7 @@ def create_test_run(data: dict[str, Any]) -> TestRun:
 @blp.alt_response(404, response="NOT_FOUND")
 def get_test_run(test_run_id: int) -> TestRun:
     """One of the user's test runs: pending, running, or its outcome with the handler's log lines."""
-    test_run = TestRun.owned(test_run_id, current_user_id())
+    test_run = TestRun.owned(test_run_id, access.principal().workspace_id)
     if test_run is None:
         abort(404, message=f"Test run {test_run_id} not found.")
     return cast(TestRun, test_run)

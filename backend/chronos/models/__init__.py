@@ -4,11 +4,13 @@
 and when; `executions` each run, its log lines and notices; `backfills` past slots run on request;
 `limits` the concurrency limits per key; `ops` the scheduler's own records; `requests` the requests
 remembered by their idempotency key; `workflows` which jobs run after which, and what triggered
-each downstream run.
+each downstream run; `teams` workspaces, memberships, invitations and API keys; `audit` the audit
+log and job versions.
 A new subject gets its own module here and is re-exported below.
 """
 
 from .accounts import RevokedToken, User
+from .audit import AuditEvent, JobVersion
 from .backfills import Backfill
 from .base import (
     CLOCK_CHECK_SECONDS,
@@ -36,6 +38,7 @@ from .jobs import Job
 from .limits import ConcurrencyLimit
 from .ops import TEST_RUN_STATUSES, SyncPass, TestRun, WorkerHeartbeat
 from .requests import IdempotentRequest
+from .teams import ROLES, ApiKey, Invitation, Membership, Workspace, digest
 from .workflows import DEPENDENCY_TRIGGER_STATUSES, DependencyTrigger, JobDependency
 
 __all__ = [
@@ -49,11 +52,14 @@ __all__ = [
     "MAX_ID",
     "MISFIRE_POLICIES",
     "OVERLAP_POLICIES",
+    "ROLES",
     "SCHEDULE_TYPES",
     "SLOT_INDEX_WHERE",
     "TEST_RUN_STATUSES",
     "TRIGGERS",
     "UNSLOTTED_TRIGGERS",
+    "ApiKey",
+    "AuditEvent",
     "Backfill",
     "BigId",
     "ConcurrencyLimit",
@@ -61,8 +67,11 @@ __all__ = [
     "Execution",
     "ExecutionLog",
     "IdempotentRequest",
+    "Invitation",
     "Job",
     "JobDependency",
+    "JobVersion",
+    "Membership",
     "Notification",
     "RevokedToken",
     "SyncPass",
@@ -71,7 +80,9 @@ __all__ = [
     "UTCDateTime",
     "User",
     "WorkerHeartbeat",
+    "Workspace",
     "db_now",
+    "digest",
     "insert_for_dialect",
     "utcnow",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy import (
     TypeDecorator,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
@@ -109,6 +110,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def personal_workspace_of(column: str) -> Any:
+    """A column default: the personal workspace of the user named by `column` of the new row.
+
+    For rows made without a workspace (older callers, tests): they land where the user's own
+    rows always were. Everything the API creates names its workspace.
+    """
+
+    def default(context: Any) -> Any:
+        user_id = context.get_current_parameters().get(column)
+        return context.connection.scalar(
+            text("SELECT id FROM workspaces WHERE personal_for = :user_id"), {"user_id": user_id}
+        )
+
+    return default
+
+
+def workspace_of_job(context: Any) -> Any:
+    """A column default: the workspace of the new row's job."""
+    job_id = context.get_current_parameters().get("job_id")
+    return context.connection.scalar(
+        text("SELECT workspace_id FROM jobs WHERE id = :job_id"), {"job_id": job_id}
+    )
 
 
 class TimestampMixin:

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
-from .base import MAX_ID, SLOT_INDEX_WHERE, BigId, TimestampMixin, UTCDateTime, utcnow
+from .base import MAX_ID, SLOT_INDEX_WHERE, BigId, TimestampMixin, UTCDateTime, utcnow, workspace_of_job
 from .workflows import DependencyTrigger
 
 if TYPE_CHECKING:
@@ -44,11 +44,15 @@ class Execution(TimestampMixin, Model):
         Index("ix_executions_status_due", "status", "scheduled_for"),
         Index("ix_executions_owner_created", "owner_id", "created_at"),
         Index("ix_executions_backfill", "backfill_id", "status", "scheduled_for"),
+        Index("ix_executions_workspace_created", "workspace_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False)
     owner_id: Mapped[int] = mapped_column(BigId, nullable=False)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), default=workspace_of_job, nullable=False
+    )
     job_version: Mapped[int] = mapped_column(Integer, nullable=False)
     scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     trigger: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -108,11 +112,11 @@ class Execution(TimestampMixin, Model):
         )
 
     @classmethod
-    def owned(cls, execution_id: int, user_id: int) -> Execution | None:
-        """The execution if its job belongs to the user; None otherwise."""
+    def owned(cls, execution_id: int, workspace_id: int) -> Execution | None:
+        """The execution if its job is the workspace's; None otherwise."""
         if not 0 < execution_id <= MAX_ID:
             return None
-        return db.session.scalar(select(cls).where(cls.id == execution_id, cls.owner_id == user_id))
+        return db.session.scalar(select(cls).where(cls.id == execution_id, cls.workspace_id == workspace_id))
 
 
 class ExecutionLog(Model):

@@ -19,7 +19,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
-from .base import DEFAULT_BACKOFF, MAX_CONCURRENCY_KEY, MAX_ID, BigId, TimestampMixin, UTCDateTime
+from .base import (
+    DEFAULT_BACKOFF,
+    MAX_CONCURRENCY_KEY,
+    MAX_ID,
+    BigId,
+    TimestampMixin,
+    UTCDateTime,
+    personal_workspace_of,
+)
 from .workflows import JobDependency
 
 if TYPE_CHECKING:
@@ -32,11 +40,19 @@ class Job(TimestampMixin, Model):
     __table_args__ = (
         Index("ix_jobs_due", "status", "next_run_at"),
         Index("ix_jobs_owner_created", "owner_id", "created_at"),
-        Index("ix_jobs_owner_concurrency_key", "owner_id", "concurrency_key"),
+        Index("ix_jobs_workspace_created", "workspace_id", "created_at"),
+        Index("ix_jobs_workspace_concurrency_key", "workspace_id", "concurrency_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Who created it (and the default recipient of its failure notices).
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    # Whose it is: every member of the workspace sees it, by role.
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        default=personal_workspace_of("owner_id"),
+        nullable=False,
+    )
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, default="", nullable=False)
 
@@ -88,8 +104,10 @@ class Job(TimestampMixin, Model):
     planned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[str | None] = mapped_column(String(16))
-    # Bumped on every schedule-relevant edit: a firing planned under an older version is not run.
+    # The definition's version, bumped on every change to it (each has a JobVersion row).
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    # The version at which the schedule last changed: a slot planned under an older one is not run.
+    schedule_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 
     owner: Mapped[User] = relationship(back_populates="jobs")
     executions: Mapped[list[Execution]] = relationship(
@@ -109,8 +127,8 @@ class Job(TimestampMixin, Model):
         )
 
     @classmethod
-    def owned(cls, job_id: int, user_id: int) -> Job | None:
-        """The job if it belongs to the user; None for a missing job and for another user's."""
+    def owned(cls, job_id: int, workspace_id: int) -> Job | None:
+        """The job if it is the workspace's; None for a missing job and for another workspace's."""
         if not 0 < job_id <= MAX_ID:
             return None
-        return db.session.scalar(select(cls).where(cls.id == job_id, cls.owner_id == user_id))
+        return db.session.scalar(select(cls).where(cls.id == job_id, cls.workspace_id == workspace_id))

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model, db
-from .base import MAX_ID, BigId, UTCDateTime, db_now, utcnow
+from .base import MAX_ID, BigId, UTCDateTime, db_now, personal_workspace_of, utcnow
 
 
 class WorkerHeartbeat(Model):
@@ -92,12 +92,18 @@ class TestRun(Model):
     __tablename__ = "test_runs"
     __table_args__ = (
         Index("ix_test_runs_owner", "owner_id", "id"),
+        Index("ix_test_runs_workspace", "workspace_id", "id"),
         Index("ix_test_runs_created", "created_at"),
     )
     __test__ = False  # not a pytest test class, whatever its name
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        default=personal_workspace_of("owner_id"),
+        nullable=False,
+    )
     # The saved job being edited, if any: its stored secrets fill masked header values, and its
     # signing secret signs the call.
     job_id: Mapped[int | None] = mapped_column(BigId)
@@ -118,8 +124,8 @@ class TestRun(Model):
     logs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
 
     @classmethod
-    def owned(cls, test_run_id: int, user_id: int) -> TestRun | None:
-        """The test run if it is the user's; None for a missing one and for another user's."""
+    def owned(cls, test_run_id: int, workspace_id: int) -> TestRun | None:
+        """The test run if it is the workspace's; None for a missing one and for another workspace's."""
         if not 0 < test_run_id <= MAX_ID:
             return None
-        return db.session.scalar(select(cls).where(cls.id == test_run_id, cls.owner_id == user_id))
+        return db.session.scalar(select(cls).where(cls.id == test_run_id, cls.workspace_id == workspace_id))

@@ -28,7 +28,7 @@ class IdempotentRequest(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    # Who the key belongs to ("user:<id>" today): two callers' keys never meet.
+    # Whose key it is ("workspace:<id>"): two workspaces' keys never meet.
     scope: Mapped[str] = mapped_column(String(64), nullable=False)
     key: Mapped[str] = mapped_column(String(255), nullable=False)
     # The route and a hash of the body: the same key with another request is refused, not replayed.

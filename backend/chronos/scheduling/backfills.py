@@ -126,6 +126,7 @@ def create(
             {
                 "job_id": job.id,
                 "owner_id": job.owner_id,
+                "workspace_id": job.workspace_id,
                 "job_version": job.version,
                 "scheduled_for": slot,
                 "trigger": "backfill",

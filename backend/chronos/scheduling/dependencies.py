@@ -62,11 +62,13 @@ class Finished:
 # --- the graph -------------------------------------------------------------------------------------
 
 
-def check_run_after(job: Job, owner_id: int, run_after: dict[str, Any]) -> None:
-    """Refuse a `run_after` naming jobs the owner does not have, or closing a cycle."""
+def check_run_after(job: Job, workspace_id: int, run_after: dict[str, Any]) -> None:
+    """Refuse a `run_after` naming jobs the workspace does not have, or closing a cycle."""
     wanted = list(dict.fromkeys(run_after["jobs"]))
     names = dict(
-        db.session.execute(select(Job.id, Job.name).where(Job.id.in_(wanted), Job.owner_id == owner_id)).all()
+        db.session.execute(
+            select(Job.id, Job.name).where(Job.id.in_(wanted), Job.workspace_id == workspace_id)
+        ).all()
     )
     unknown = [job_id for job_id in wanted if job_id not in names and job_id != job.id]
     if unknown:
@@ -80,7 +82,7 @@ def check_run_after(job: Job, owner_id: int, run_after: dict[str, Any]) -> None:
     for upstream, downstream in db.session.execute(
         select(JobDependency.upstream_job_id, JobDependency.downstream_job_id)
         .join(Job, Job.id == JobDependency.downstream_job_id)
-        .where(Job.owner_id == owner_id, JobDependency.downstream_job_id != job.id)
+        .where(Job.workspace_id == workspace_id, JobDependency.downstream_job_id != job.id)
     ):
         edges.setdefault(upstream, []).append(downstream)
     came_from: dict[int, int] = {}
@@ -173,12 +175,12 @@ def drop_waiting(job: Job) -> None:
     )
 
 
-def graph(owner_id: int) -> dict[str, Any]:
-    """The owner's jobs that run after, or trigger, another job, and the edges between them."""
+def graph(workspace_id: int) -> dict[str, Any]:
+    """The workspace's jobs that run after, or trigger, another job, and the edges between them."""
     edges = db.session.execute(
         select(JobDependency.upstream_job_id, JobDependency.downstream_job_id)
         .join(Job, Job.id == JobDependency.downstream_job_id)
-        .where(Job.owner_id == owner_id)
+        .where(Job.workspace_id == workspace_id)
         .order_by(JobDependency.upstream_job_id, JobDependency.downstream_job_id)
     ).all()
     ids = sorted({i for edge in edges for i in edge})
@@ -239,7 +241,14 @@ def trigger_downstream(finished: Iterable[Finished], now: datetime) -> list[tupl
         job.id: job
         for job in db.session.execute(
             select(
-                Job.id, Job.owner_id, Job.version, Job.status, Job.schedule_type, Job.run_after, Job.payload
+                Job.id,
+                Job.owner_id,
+                Job.workspace_id,
+                Job.version,
+                Job.status,
+                Job.schedule_type,
+                Job.run_after,
+                Job.payload,
             ).where(Job.id.in_(downstream_ids))
         )
     }
@@ -324,6 +333,7 @@ def _create_run(job: Any, waiting: list[DependencyTrigger], now: datetime) -> in
     execution = Execution(
         job_id=job.id,
         owner_id=job.owner_id,
+        workspace_id=job.workspace_id,
         job_version=job.version,
         scheduled_for=now,
         trigger="dependency",

@@ -2,7 +2,13 @@
 
 Routes parse, call one of these and serialize; the rules that decide what an edit or a pause does
 to a job's schedule live here, beside the planner that plans what they leave. Nothing here
-commits: the caller commits once, so a change and what it implies are one transaction.
+commits: the caller commits once, so a change, what it implies, its audit event and its job
+version are one transaction.
+
+Every change to a job's definition makes a new version (`Job.version`, a `JobVersion` row with the
+whole definition); `Job.schedule_version` is the version at which the schedule last changed. A slot
+planned under an older schedule version is not run (the executor's stale rule), so a description
+edit leaves planned slots alone while a schedule edit drops them.
 """
 
 from __future__ import annotations
@@ -14,12 +20,23 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from .. import audit
+from ..audit import SYSTEM, Actor
 from ..extensions import db
-from ..models import Backfill, DependencyTrigger, Execution, ExecutionLog, Job, JobDependency, Notification
+from ..models import (
+    Backfill,
+    DependencyTrigger,
+    Execution,
+    ExecutionLog,
+    Job,
+    JobDependency,
+    JobVersion,
+    Notification,
+)
 from . import dependencies
 from .cron import next_firings
 
-# The fields whose change makes a new schedule (a new version; planned slots dropped).
+# The fields whose change makes a new schedule (planned slots dropped).
 SCHEDULE_FIELDS = (
     "job_type",
     "schedule_type",
@@ -29,6 +46,38 @@ SCHEDULE_FIELDS = (
     "timezone",
     "run_after",
 )
+# A job's definition: every user-settable field but its status (what a version records).
+DEFINITION_FIELDS = (
+    "name",
+    "description",
+    "job_type",
+    "schedule_type",
+    "cron_expression",
+    "interval_seconds",
+    "run_at",
+    "timezone",
+    "handler",
+    "target",
+    "payload",
+    "timeout_seconds",
+    "max_retries",
+    "retry_backoff_seconds",
+    "retry_on_client_error",
+    "overlap_policy",
+    "misfire_policy",
+    "notify_on_failure",
+    "notify_on_recovery",
+    "notify_emails",
+    "notify_webhook_url",
+    "run_after",
+    "concurrency_key",
+    "keep_days",
+    "keep_last",
+)
+
+
+# Versions are INTEGER columns: a larger number in a URL names nothing (and must not reach the driver).
+MAX_VERSION = 2**31 - 1
 
 
 class JobStateError(Exception):
@@ -46,14 +95,20 @@ class HasDependantsError(JobStateError):
         self.names = names
 
 
+class NoSuchVersion(LookupError):
+    """The job has no such version: a 404."""
+
+
 def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
     """Recompute a job's next_run_at from `now` (on create, resume and schedule edits); no commit.
 
-    An edit bumps the job's version and drops its planned, not yet claimed slots, so the new
-    schedule is planned afresh and a firing queued under the old one finds nothing to run.
+    A schedule edit makes a new version, which is the new schedule version, and drops the job's
+    planned, not yet claimed slots: the new schedule is planned afresh, and a firing queued under the
+    old one is stale (see the module docstring).
     """
     if edited:
         job.version = (job.version or 1) + 1
+        job.schedule_version = job.version
         if job.id is not None:
             db.session.execute(
                 delete(Execution).where(
@@ -72,21 +127,35 @@ def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
     job.next_run_at = firings[0] if firings else None
 
 
+def _record(job: Job, actor: Actor, action: str, changes: dict[str, Any] | None = None) -> None:
+    audit.record(job.workspace_id, actor, action, ("job", job.id), changes, job_id=job.id)
+
+
 def create(job: Job, now: datetime) -> None:
-    """A new job, before it is inserted: active, its first slot computed from now (or its upstream
-    jobs checked). `created` follows once the jobs have their ids."""
+    """A new job, before it is inserted: active, version 1, its first slot computed from now (or its
+    upstream jobs checked). `created` follows once the jobs are inserted and have their ids."""
     if job.schedule_type == "after" and job.run_after:
-        dependencies.check_run_after(job, job.owner_id, job.run_after)
+        dependencies.check_run_after(job, job.workspace_id, job.run_after)
     job.status = "active"
+    job.version = job.schedule_version = 1
     schedule_job(job, now)
 
 
-def created(jobs: Iterable[Job]) -> None:
-    """What new jobs need once inserted: the rows that say which jobs they run after."""
+def created(jobs: Iterable[Job], actor: Actor = SYSTEM) -> None:
+    """What new jobs need once inserted: their first version, their audit event, and the rows that
+    say which jobs they run after."""
+    for job in jobs:
+        values = {
+            name: [None, _json(getattr(job, name))]
+            for name in DEFINITION_FIELDS
+            if getattr(job, name) is not None
+        }
+        audit.snapshot(job, actor, list(DEFINITION_FIELDS), values)
+        _record(job, actor, "job.created", {"name": [None, job.name]})
     dependencies.add_upstreams(jobs)
 
 
-def set_status(job: Job, status: str, now: datetime) -> None:
+def set_status(job: Job, status: str, now: datetime, actor: Actor = SYSTEM) -> None:
     """Pause or resume. Resuming recomputes next_run_at from now (missed slots are not replayed)."""
     if job.status == status:
         return
@@ -96,48 +165,100 @@ def set_status(job: Job, status: str, now: datetime) -> None:
         job.status = "paused"
         schedule_job(job, now)  # not active: clears next_run_at
         dependencies.drop_waiting(job)
+        _record(job, actor, "job.paused", {"status": ["active", "paused"]})
         return
     if job.schedule_type == "after" and not (job.run_after or {}).get("jobs"):
         raise JobStateError("This job runs after no job any more; PATCH its run_after to resume it.")
     if job.schedule_type == "once" and (job.run_at is None or job.run_at <= now):
         raise JobStateError("This one-time job's run_at has passed; PATCH a new run_at to resume it.")
+    before = job.status
     job.status = "active"
     schedule_job(job, now)
+    _record(job, actor, "job.resumed", {"status": [before, "active"]})
 
 
-def edit(job: Job, values: dict[str, Any], sent: Iterable[str], status: str | None, now: datetime) -> None:
+def edit(
+    job: Job,
+    values: dict[str, Any],
+    sent: Iterable[str],
+    status: str | None,
+    now: datetime,
+    actor: Actor = SYSTEM,
+    restored_from: int | None = None,
+) -> None:
     """Apply an edit already validated as a whole job (`values`: every user-settable field).
 
-    Editing the schedule recomputes next_run_at from now and drops slots planned under the old
-    schedule; a completed one-time job given a new `run_at` becomes active again. A `status` sent
-    with the edit pauses or resumes the job as well.
+    A change to the definition makes a new version; editing the schedule recomputes next_run_at from
+    now and drops slots planned under the old schedule; a completed one-time job given a new
+    `run_at` becomes active again. A `status` sent with the edit pauses or resumes the job as well.
     """
     sent = set(sent)
-    edited = any(values[name] != getattr(job, name) for name in SCHEDULE_FIELDS)
     if values.get("schedule_type") == "after" and values.get("run_after") and "run_after" in sent:
-        dependencies.check_run_after(job, job.owner_id, values["run_after"])
-    for name, value in values.items():
-        if name != "status" and value != getattr(job, name):
-            setattr(job, name, value)
+        dependencies.check_run_after(job, job.workspace_id, values["run_after"])
+    changes = {
+        name: [getattr(job, name), values[name]]
+        for name in DEFINITION_FIELDS
+        if name in values and values[name] != getattr(job, name)
+    }
+    edited = any(name in changes for name in SCHEDULE_FIELDS)
+    if changes and not audit.has_version(job.id, job.version):
+        # A job from before job history began: its current definition becomes its first version.
+        audit.snapshot(job, SYSTEM, list(DEFINITION_FIELDS), {})
+    before_status = job.status
+    for name, (_, value) in changes.items():
+        setattr(job, name, value)
     if edited:
         if job.status == "completed" and "run_at" in sent:
             job.status = "active"
         if status:
             job.status = status
-        schedule_job(job, now, edited=True)
+        schedule_job(job, now, edited=True)  # the new version, and the new schedule version
         dependencies.set_upstreams(job)
         if job.status == "paused":
             dependencies.drop_waiting(job)
+    elif changes:
+        job.version = (job.version or 1) + 1
+    if changes:
+        recorded = {name: [_json(old), _json(new)] for name, (old, new) in changes.items()}
+        audit.snapshot(job, actor, list(DEFINITION_FIELDS), recorded)
+        details: dict[str, Any] = dict(recorded)
+        if restored_from is not None:
+            details["restored_from"] = restored_from
+        _record(job, actor, "job.updated", details)
+    if edited:
+        if job.status != before_status and job.status in ("paused", "active"):
+            action = "job.paused" if job.status == "paused" else "job.resumed"
+            _record(job, actor, action, {"status": [before_status, job.status]})
     elif status:
-        set_status(job, status, now)
+        set_status(job, status, now, actor)
 
 
-def rotate_secret(job: Job) -> None:
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def version_definition(job: Job, number: int) -> dict[str, Any]:
+    """The job's definition at version `number` (credentials masked, as recorded); NoSuchVersion."""
+    if not 0 < number <= MAX_VERSION:
+        raise NoSuchVersion(f"Job {job.id} has no version {number}.")
+    found = db.session.scalar(
+        select(JobVersion.definition).where(JobVersion.job_id == job.id, JobVersion.version == number)
+    )
+    if found is None:
+        raise NoSuchVersion(f"Job {job.id} has no version {number}.")
+    definition: dict[str, Any] = dict(found)
+    if isinstance(definition.get("run_at"), str):
+        definition["run_at"] = datetime.fromisoformat(definition["run_at"])
+    return definition
+
+
+def rotate_secret(job: Job, actor: Actor = SYSTEM) -> None:
     """A new signing secret; calls are signed with it from now on."""
     job.signing_secret = secrets.token_urlsafe(32)
+    _record(job, actor, "job.secret_rotated")
 
 
-def delete_job(job: Job, force: bool = False) -> None:
+def delete_job(job: Job, actor: Actor = SYSTEM, force: bool = False) -> None:
     """Delete a job with its history: executions, their logs and their notifications.
 
     A job other jobs run after is deleted only when forced: it is dropped from their `run_after`,
@@ -147,6 +268,7 @@ def delete_job(job: Job, force: bool = False) -> None:
     if dependants and not force:
         raise HasDependantsError([f"{d.name} (#{d.id})" for d in dependants])
     dependencies.detach(job)
+    _record(job, actor, "job.deleted", {"name": [job.name, None]})
     executions = select(Execution.id).where(Execution.job_id == job.id)
     db.session.execute(
         delete(DependencyTrigger).where(
@@ -165,4 +287,5 @@ def delete_job(job: Job, force: bool = False) -> None:
     db.session.execute(delete(Notification).where(Notification.execution_id.in_(executions)))
     db.session.execute(delete(Execution).where(Execution.job_id == job.id))
     db.session.execute(delete(Backfill).where(Backfill.job_id == job.id))
+    db.session.execute(delete(JobVersion).where(JobVersion.job_id == job.id))
     db.session.delete(job)

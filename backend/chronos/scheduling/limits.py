@@ -5,7 +5,7 @@ or `concurrency_key:<key>`). It does not fail and is not late for the misfire po
 order (oldest `scheduled_for` first), as soon as the limit has room.
 
 The claim decides, in the database. While it decides it holds a row lock on each limit it touches —
-the backfill row, or the owner's `ConcurrencyLimit` row for the key (`FOR UPDATE` on PostgreSQL; on
+the backfill row, or the workspace's `ConcurrencyLimit` row for the key (`FOR UPDATE` on PostgreSQL; on
 SQLite the claim already holds the single write lock) — and counts the running executions with that
 lock held, so two consumers never both take the last place. Whoever may start is the oldest of the
 claimed rows *and the rows already waiting*: a claimed row younger than a waiting one waits behind
@@ -50,7 +50,7 @@ class Candidate:
     id: int
     scheduled_for: datetime
     backfill_id: int | None
-    owner_id: int
+    workspace_id: int
     key: str | None
 
 
@@ -93,23 +93,25 @@ def admit(runs: list[Candidate], settled: list[Candidate], now: datetime) -> Adm
             waiting = _oldest_waiting(Execution.backfill_id == backfill_id, claimed_ids, room)
             _decide(admission, contenders, waiting, room, room, BACKFILL_REASON, now)
 
-    keys = sorted({(c.owner_id, c.key) for c in gated if c.key is not None})
+    keys = sorted({(c.workspace_id, c.key) for c in gated if c.key is not None})
     if keys:
         rows = db.session.scalars(
             select(ConcurrencyLimit)
-            .where(or_(*(and_(ConcurrencyLimit.owner_id == o, ConcurrencyLimit.key == k) for o, k in keys)))
+            .where(
+                or_(*(and_(ConcurrencyLimit.workspace_id == o, ConcurrencyLimit.key == k) for o, k in keys))
+            )
             .order_by(ConcurrencyLimit.id)
             .with_for_update()
         ).all()
         for limit in rows:
-            of_key = and_(Job.owner_id == limit.owner_id, Job.concurrency_key == limit.key)
+            of_key = and_(Job.workspace_id == limit.workspace_id, Job.concurrency_key == limit.key)
             running = _count_running(of_key, claimed_ids)
             room = max(0, limit.max_running - running)
             starts = room if limit.per_second is None else min(room, _refill(limit, now))
             contenders = [
                 c
                 for c in runs
-                if c.id not in admission.held and (c.owner_id, c.key) == (limit.owner_id, limit.key)
+                if c.id not in admission.held and (c.workspace_id, c.key) == (limit.workspace_id, limit.key)
             ]
             waiting = _oldest_waiting(of_key, claimed_ids, room)
             started, chosen = _decide(
@@ -196,9 +198,9 @@ def waiting_to_queue(
         condition = Execution.backfill_id == backfill_id
         room = max(0, (limit or 1) - _count_running(condition, []))
         queue.extend((row_id, now) for _, row_id in _oldest_waiting(condition, [], min(room, MAX_QUEUED)))
-    for owner_id, key in sorted(set(keys)):
-        limit_row = ConcurrencyLimit.owned(key, owner_id)
-        of_key = and_(Job.owner_id == owner_id, Job.concurrency_key == key)
+    for workspace_id, key in sorted(set(keys)):
+        limit_row = ConcurrencyLimit.owned(key, workspace_id)
+        of_key = and_(Job.workspace_id == workspace_id, Job.concurrency_key == key)
         room = MAX_QUEUED
         if limit_row is not None:
             room = max(0, limit_row.max_running - _count_running(of_key, []))
@@ -217,9 +219,9 @@ def waiting_with_room(now: datetime) -> list[tuple[int, datetime]]:
         .distinct()
     ).all()
     keys = [
-        (row.owner_id, row.concurrency_key)
+        (row.workspace_id, row.concurrency_key)
         for row in db.session.execute(
-            select(Job.owner_id, Job.concurrency_key)
+            select(Job.workspace_id, Job.concurrency_key)
             .join(Execution, Execution.job_id == Job.id)
             .where(Execution.status == "waiting", Job.concurrency_key.is_not(None))
             .distinct()
@@ -239,11 +241,11 @@ def waiting_with_room(now: datetime) -> list[tuple[int, datetime]]:
 # --- the limits themselves ------------------------------------------------------------------------
 
 
-def set_limit(owner_id: int, key: str, max_running: int, per_second: float | None) -> ConcurrencyLimit:
-    """Create or change the owner's limit for a key (no commit); the rate's bucket starts full."""
-    limit = ConcurrencyLimit.owned(key, owner_id)
+def set_limit(workspace_id: int, key: str, max_running: int, per_second: float | None) -> ConcurrencyLimit:
+    """Create or change the workspace's limit for a key (no commit); the rate's bucket starts full."""
+    limit = ConcurrencyLimit.owned(key, workspace_id)
     if limit is None:
-        limit = ConcurrencyLimit(owner_id=owner_id, key=key, tokens=1.0)
+        limit = ConcurrencyLimit(workspace_id=workspace_id, key=key, tokens=1.0)
         db.session.add(limit)
     limit.max_running = max_running
     limit.per_second = per_second
@@ -268,22 +270,22 @@ def usage(limits: Iterable[ConcurrencyLimit]) -> list[Usage]:
     rows = list(limits)
     counts: dict[tuple[int, str | None, str], int] = {}
     if rows:
-        for owner_id, key, status, count in db.session.execute(
-            select(Job.owner_id, Job.concurrency_key, Execution.status, func.count())
+        for workspace_id, key, status, count in db.session.execute(
+            select(Job.workspace_id, Job.concurrency_key, Execution.status, func.count())
             .join(Execution, Execution.job_id == Job.id)
             .where(
-                Job.owner_id.in_({row.owner_id for row in rows}),
+                Job.workspace_id.in_({row.workspace_id for row in rows}),
                 Job.concurrency_key.in_([row.key for row in rows]),
                 Execution.status.in_(("running", "waiting")),
             )
-            .group_by(Job.owner_id, Job.concurrency_key, Execution.status)
+            .group_by(Job.workspace_id, Job.concurrency_key, Execution.status)
         ):
-            counts[(owner_id, key, status)] = count
+            counts[(workspace_id, key, status)] = count
     return [
         Usage(
             row,
-            counts.get((row.owner_id, row.key, "running"), 0),
-            counts.get((row.owner_id, row.key, "waiting"), 0),
+            counts.get((row.workspace_id, row.key, "running"), 0),
+            counts.get((row.workspace_id, row.key, "waiting"), 0),
         )
         for row in rows
     ]

@@ -18,6 +18,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import String, bindparam, select, update
 
+from .. import audit
+from ..audit import SYSTEM, Actor
 from ..bulk import insert_slots
 from ..extensions import db
 from ..models import Execution, Job, UTCDateTime, db_now
@@ -39,6 +41,7 @@ _TINY = timedelta(microseconds=1)
 PLANNED_COLUMNS = (
     Job.id,
     Job.owner_id,
+    Job.workspace_id,
     Job.version,
     Job.status,
     Job.schedule_type,
@@ -152,7 +155,12 @@ def plan_job_slots(job: Any, now: datetime, horizon: datetime) -> _Plan:
     plan = _Plan()
     start = job.next_run_at
     assert start is not None
-    base = {"job_id": job.id, "owner_id": job.owner_id, "job_version": job.version}
+    base = {
+        "job_id": job.id,
+        "owner_id": job.owner_id,
+        "workspace_id": job.workspace_id,
+        "job_version": job.version,
+    }
     cutoff = missed_before(now)
     if start < cutoff:
         # Slots missed while nothing ran (every planner and worker down): never a storm of runs,
@@ -222,24 +230,28 @@ def _count_missed(job: Any, start: datetime, cutoff: datetime) -> tuple[int, dat
     return count, last
 
 
-def trigger_manual(job: Job, payload: Any = None) -> Execution:
-    """Create (and commit) a `manual` execution of the job, due now; the caller queues it.
+def trigger_manual(job: Job, actor: Actor = SYSTEM, payload: Any = None) -> Execution:
+    """Create (and commit) a `manual` execution of the job, due now, with its audit event; the
+    caller queues it.
 
     `payload`, when not None, is sent instead of the job's for this run only (stored on the run).
     """
-    return _run_now(job, "manual", payload=payload)
+    return _run_now(job, "manual", actor, "job.executed", payload=payload)
 
 
-def rerun(execution: Execution) -> Execution:
+def rerun(execution: Execution, actor: Actor = SYSTEM) -> Execution:
     """Create (and commit) a `rerun` of an execution, due now, with the payload it was given."""
-    return _run_now(execution.job, "rerun", payload=execution.payload, rerun_of=execution.id)
+    return _run_now(
+        execution.job, "rerun", actor, "job.executed", payload=execution.payload, rerun_of=execution.id
+    )
 
 
-def _run_now(job: Job, trigger: str, **fields: Any) -> Execution:
+def _run_now(job: Job, trigger: str, actor: Actor, action: str, **fields: Any) -> Execution:
     now = db_now()
     execution = Execution(
         job_id=job.id,
         owner_id=job.owner_id,
+        workspace_id=job.workspace_id,
         job_version=job.version,
         scheduled_for=now,
         trigger=trigger,
@@ -249,5 +261,7 @@ def _run_now(job: Job, trigger: str, **fields: Any) -> Execution:
         **fields,
     )
     db.session.add(execution)
+    db.session.flush()
+    audit.record(job.workspace_id, actor, action, ("execution", execution.id), job_id=job.id)
     db.session.commit()
     return execution

@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 
 from ..models import User
 from .common import Schema
+from .teams import WorkspaceSchema
 
 
 class RegisterSchema(Schema):
@@ -48,6 +49,12 @@ class UserSchema(ma.Schema):
     id = fields.Integer(dump_only=True)
     email = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+
+
+class MeSchema(UserSchema):
+    """The signed-in user and the workspaces they belong to (the personal one first)."""
+
+    workspaces = fields.List(fields.Nested(WorkspaceSchema), required=True)
 
 
 class TokenSchema(ma.Schema):

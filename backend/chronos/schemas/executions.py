@@ -19,6 +19,9 @@ class ExecutionSchema(ma.Schema):
     )
     status = fields.String(metadata={"enum": list(EXECUTION_STATUSES)})
     trigger = fields.String(metadata={"enum": list(TRIGGERS)})
+    job_version = fields.Integer(
+        metadata={"description": "The job's definition version it ran under (GET /jobs/{id}/versions/{n})."}
+    )
     scheduled_for = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)

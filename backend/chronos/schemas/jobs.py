@@ -399,7 +399,14 @@ class JobSchema(ma.Schema):
     next_run_at = fields.DateTime(allow_none=True)
     last_run_at = fields.DateTime(allow_none=True)
     last_status = fields.String(allow_none=True)
-    version = fields.Integer(metadata={"description": "Bumped on every schedule edit."})
+    version = fields.Integer(
+        metadata={"description": "The definition's version: bumped on every change to it (see /versions)."}
+    )
+    schedule_version = fields.Integer(
+        metadata={
+            "description": "The version at which the schedule last changed; slots planned before it are not run."
+        }
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -5,6 +5,8 @@ import { badge, h } from '../dom.js';
 import { tickRelativeTimes, timeCell } from '../schedule.js';
 import { firstJobChoices } from '../templates.js';
 import { retentionNote } from '../retention.js';
+import { newJobButton } from '../job-actions.js';
+import { deniedHere } from '../workspace.js';
 import { formatDateTime, formatDuration, formatRelative } from '../time.js';
 
 function stat(label, value, hint) {
@@ -36,7 +38,7 @@ function chartLegend() {
 export async function render(view) {
   view.append(h('div', { class: 'page-head' },
     h('h1', {}, 'Dashboard'),
-    h('a', { class: 'btn btn-primary', href: '/jobs/new' }, 'New job')));
+    newJobButton()));
   const body = h('div', { class: 'stack', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
   view.append(body);
   let stats;
@@ -85,7 +87,7 @@ export async function render(view) {
         upcoming.length ? h('ul', { class: 'list' }, upcoming.map((item) => h('li', {},
           h('a', { href: `/jobs/${item.job_id ?? item.id}` }, item.name || item.job_name || `Job ${item.job_id ?? item.id}`),
           timeCell(item.next_run_at, item.timezone, { pending: true }))))
-          : h('p', { class: 'muted' }, 'Nothing scheduled. ', h('a', { href: '/jobs/new' }, 'Create a job'), '.')),
+          : h('p', { class: 'muted' }, 'Nothing scheduled.', deniedHere('job.create') ? null : [' ', h('a', { href: '/jobs/new' }, 'Create a job'), '.'])),
       h('section', { class: 'card', 'aria-labelledby': 'failures-title' },
         h('h2', { id: 'failures-title' }, 'Recent failures'),
         failures.length ? h('ul', { class: 'list' }, failures.map((item) => h('li', {},

@@ -26,6 +26,8 @@ function details(execution) {
   const downstream = execution.downstream_execution_ids || [];
   const rows = [
     ['Job', h('a', { href: `/jobs/${execution.job_id}` }, execution.job_name || `Job ${execution.job_id}`)],
+    execution.job_version ? ['Job version', h('a', { href: `/jobs/${execution.job_id}/versions/${execution.job_version}` },
+      `Version ${execution.job_version}`)] : null,
     ['Trigger', execution.trigger.replace('_', ' ')],
     ['Time zone', formatZone(execution.job_timezone, execution.scheduled_for)],
     ['Scheduled for', formatDateTime(execution.scheduled_for, execution.job_timezone, { seconds: true })],
@@ -108,7 +110,7 @@ export async function render(view, params) {
     } catch (err) {
       if (stopped || mine !== seq) return;
       detailSlot.replaceChildren(h('p', { class: 'form-alert', role: 'alert' },
-        err.status === 404 ? 'This execution does not exist (or is not yours).' : err.message));
+        err.status === 404 ? 'This execution does not exist (or is not in this workspace).' : err.message));
       return;
     }
     if (stopped || mine !== seq) return;

@@ -5,6 +5,8 @@ import { durationChart } from '../charts.js';
 import { backfillSection } from '../backfill.js';
 import { announce, badge, confirmDialog, h } from '../dom.js';
 import { jobActions } from '../job-actions.js';
+import { deniedHere } from '../workspace.js';
+import { jobTabs } from './job-history.js';
 import { navigate } from '../router.js';
 import { describeSchedule, lateBadge, reasonText, tickRelativeTimes, timeCell } from '../schedule.js';
 import { lateAfterSeconds } from '../status.js';
@@ -133,7 +135,7 @@ export async function render(view, params, query) {
     job = await get(`/jobs/${params.id}`);
   } catch (err) {
     view.append(h('h1', {}, 'Job'), h('p', { class: 'form-alert', role: 'alert' },
-      err.status === 404 ? 'This job does not exist (or is not yours).' : err.message));
+      err.status === 404 ? 'This job does not exist (or is not in this workspace).' : err.message));
     return undefined;
   }
   // Names of the jobs this one runs after (the graph knows every job in a dependency).
@@ -239,8 +241,10 @@ export async function render(view, params, query) {
   view.append(...[
     h('p', { class: 'crumbs' }, h('a', { href: '/jobs' }, '← Jobs')),
     h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, heading, statusSlot),
-      h('div', { class: 'head-actions' }, h('a', { class: 'btn btn-sm', href: `/jobs/${job.id}/edit` }, 'Edit'), actionSlot,
+      h('div', { class: 'head-actions' },
+        deniedHere('job.edit') ? null : h('a', { class: 'btn btn-sm', href: `/jobs/${job.id}/edit` }, 'Edit'), actionSlot,
         rotate)),
+    jobTabs(job.id, 'overview'),
     secretSlot,
     job.description ? h('p', { class: 'lead' }, job.description) : null,
     h('section', { class: 'card', 'aria-labelledby': 'settings-title' }, h('h2', { id: 'settings-title' }, 'Settings'), settingsSlot),
@@ -257,7 +261,7 @@ export async function render(view, params, query) {
     shownLate = job.status === 'active' && isLate(job.next_run_at, lateAfterSeconds());
     heading.textContent = job.name;
     statusSlot.replaceChildren(badge(job.status));
-    rotate.hidden = job.handler !== 'http';
+    rotate.hidden = job.handler !== 'http' || Boolean(deniedHere('job.rotate_secret'));
     actionSlot.replaceChildren(jobActions(job, { onDone: (action, result) => {
       if (action === 'delete') { navigate('/jobs', { flash: [`Deleted “${job.name}”.`, 'success'] }); return; }
       if (action === 'execute') { poll(); return; }

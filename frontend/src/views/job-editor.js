@@ -12,6 +12,7 @@ import {
   allZones, browserZone, formatDateTime, formatRelative, formatTime, formatWithLocal, formatZone, isoToZonedLocal,
   localTimeNote, zonedLocalToIso,
 } from '../time.js';
+import { deniedHere } from '../workspace.js';
 import { rememberSecret } from './job-detail.js';
 
 const INTERVAL_UNITS = [[1, 'seconds'], [60, 'minutes'], [3600, 'hours'], [86400, 'days']];
@@ -58,13 +59,19 @@ function splitInterval(seconds) {
 
 export async function render(view, params, query = {}) {
   const editing = Boolean(params.id);
+  const denied = deniedHere(editing ? 'job.edit' : 'job.create');
+  if (denied) {
+    view.append(h('h1', {}, editing ? 'Edit job' : 'New job'), h('p', { class: 'notice denied' }, denied),
+      h('p', {}, h('a', { href: editing ? `/jobs/${params.id}` : '/jobs' }, editing ? '← Back to the job' : '← Jobs')));
+    return undefined;
+  }
   let job = null;
   if (editing) {
     try {
       job = await get(`/jobs/${params.id}`);
     } catch (err) {
       view.append(h('h1', {}, 'Edit job'), h('p', { class: 'form-alert', role: 'alert' },
-        err.status === 404 ? 'This job does not exist (or is not yours).' : err.message));
+        err.status === 404 ? 'This job does not exist (or is not in this workspace).' : err.message));
       return undefined;
     }
   }

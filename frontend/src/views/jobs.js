@@ -1,7 +1,7 @@
 // Jobs list: status filter, search by name, pagination; row actions.
 import { get } from '../api.js';
-import { badge, debounce, h } from '../dom.js';
-import { jobActions } from '../job-actions.js';
+import { appendTo, badge, debounce, h } from '../dom.js';
+import { jobActions, jobsDeniedNote, newJobButton } from '../job-actions.js';
 import { setQuery } from '../router.js';
 import { describeSchedule, tickRelativeTimes, timeCell } from '../schedule.js';
 import { firstJobChoices } from '../templates.js';
@@ -21,7 +21,7 @@ export function render(view, params, query) {
   const summary = h('p', { class: 'muted', id: 'jobs-summary', 'aria-live': 'polite' });
   const tbody = h('tbody');
   const table = h('table', { class: 'table responsive', 'aria-describedby': 'jobs-summary' },
-    h('caption', { class: 'sr-only' }, 'Your jobs'),
+    h('caption', { class: 'sr-only' }, 'Jobs in this workspace'),
     h('thead', {}, h('tr', {}, ['Name', 'Schedule', 'Next run', 'Last result', 'Actions']
       .map((t) => h('th', { scope: 'col' }, t)))),
     tbody);
@@ -30,8 +30,9 @@ export function render(view, params, query) {
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, next);
   const empty = h('div', { class: 'empty', hidden: true });
 
-  view.append(
-    h('div', { class: 'page-head' }, h('h1', {}, 'Jobs'), h('a', { class: 'btn btn-primary', href: '/jobs/new' }, 'New job')),
+  appendTo(view,
+    h('div', { class: 'page-head' }, h('h1', {}, 'Jobs'), newJobButton()),
+    jobsDeniedNote(),
     h('div', { class: 'card' },
       h('div', { class: 'filters', role: 'search' },
         h('div', { class: 'field' }, h('label', { for: 'filter-status' }, 'Status'), statusSelect),
