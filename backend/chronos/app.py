@@ -51,7 +51,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         },
     )
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT or API key",
+            "description": "A user's access token (acting in the workspace named by the header "
+            "X-Chronos-Workspace: <id>, or their personal one), or a workspace's API key (chr_...).",
+        },
     )
     register_error_handlers(app, jwt)
     init_input_checks(app)

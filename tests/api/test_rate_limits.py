@@ -157,3 +157,23 @@ def test_the_embedded_default_counts_in_a_file_every_process_shares(tmp_path, li
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [401, 429]
+
+
+def test_each_api_key_has_its_own_allowance(limited_app):
+    app = limited_app(RATELIMIT_STORAGE_URI="memory://", RATELIMIT_DEFAULT="3 per minute")
+    limiter.reset()
+    client = app.test_client()
+    body = {"email": "keys-limit@example.com", "password": "correct horse battery"}
+    token = client.post(f"{API}/auth/register", json=body).get_json()["access_token"]
+    user = {"Authorization": f"Bearer {token}"}
+    workspace = client.get(f"{API}/workspaces", headers=user).get_json()["items"][0]["id"]
+    keys = [
+        client.post(
+            f"{API}/workspaces/{workspace}/api-keys", json={"name": n, "role": "viewer"}, headers=user
+        ).get_json()["key"]
+        for n in ("first", "second")
+    ]
+    first, second = ({"Authorization": f"Bearer {key}"} for key in keys)
+    assert [client.get(f"{API}/jobs", headers=first).status_code for _ in range(4)] == [200, 200, 200, 429]
+    # Another key (and the user who made them, who has used 3 already) count apart.
+    assert client.get(f"{API}/jobs", headers=second).status_code == 200
