@@ -1,7 +1,8 @@
 """The data: one module per subject, every table and shared type importable from here.
 
 `base` holds the column types, clocks and status names; `accounts` the people; `jobs` what to run
-and when; `executions` each run, its log lines and notices; `ops` the scheduler's own records.
+and when; `calendars` the days a job does not run; `executions` each run, its log lines and
+notices; `ops` the scheduler's own records.
 A new subject gets its own module here and is re-exported below.
 """
 
@@ -24,6 +25,7 @@ from .base import (
     insert_for_dialect,
     utcnow,
 )
+from .calendars import Calendar
 from .executions import Execution, ExecutionLog, Notification
 from .jobs import Job
 from .ops import TEST_RUN_STATUSES, SyncPass, TestRun, WorkerHeartbeat
@@ -41,6 +43,7 @@ __all__ = [
     "TEST_RUN_STATUSES",
     "TRIGGERS",
     "BigId",
+    "Calendar",
     "Execution",
     "ExecutionLog",
     "Job",

@@ -62,8 +62,9 @@ class Execution(TimestampMixin, Model):
     worker: Mapped[str | None] = mapped_column(String(128))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
-    # Why a slot was skipped or cancelled ("paused", "overlap", "missed", "stale", ...).
-    reason: Mapped[str | None] = mapped_column(String(32))
+    # Why a slot was skipped or cancelled ("paused", "overlap", "missed", "stale", "dst_gap",
+    # "calendar: <name>", ...): long enough for a calendar's name.
+    reason: Mapped[str | None] = mapped_column(String(128))
     missed_count: Mapped[int | None] = mapped_column(Integer)
     # Every attempt's outcome: [{"attempt", "started_at", "finished_at", "status", "error", ...}]
     attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)

@@ -497,12 +497,13 @@ class Schedule:
         cls, job: Any, calendars: Iterable[ExclusionCalendar] = (), on_excluded: str = "skip"
     ) -> Schedule:
         """The schedule of a job (anything with the Job schedule fields; the DST policy and jitter
-        are read when the job has them)."""
+        are read when the job has them). An interval steps from the planner's cursor
+        (`planned_until`, a slot or the instant the job was scheduled) or else its next_run_at."""
         return cls(
             schedule_type=job.schedule_type,
             cron_expression=getattr(job, "cron_expression", None),
             interval_seconds=getattr(job, "interval_seconds", None),
-            anchor=getattr(job, "next_run_at", None),
+            anchor=getattr(job, "planned_until", None) or getattr(job, "next_run_at", None),
             run_at=getattr(job, "run_at", None),
             timezone=job.timezone or "UTC",
             dst_policy=DstPolicy.of(getattr(job, "dst_policy", None)),
@@ -525,6 +526,47 @@ def upcoming_runs(schedule: Schedule, after: datetime) -> Iterator[Run]:
     return runs
 
 
+def resume_runs(schedule: Schedule, cursor: datetime) -> Iterator[Run]:
+    """Every run strictly after `cursor` (by slot), as `upcoming_runs` — including the runs moved
+    to the next business day from excluded days at or before the cursor, which a walk starting at
+    the cursor would never meet. The planner resumes its walk here, pass after pass.
+
+    A moved run lands on the first day no calendar excludes, so its slot comes from the stretch of
+    excluded days just before that day: the walk starts at the first of the excluded days that run
+    up to the cursor's day, and drops what lies at or before the cursor.
+    """
+    if schedule.on_excluded != "next_business_day" or not schedule.calendars:
+        return upcoming_runs(schedule, cursor)
+    zone = load_zone(schedule.timezone)
+    day = _wall(cursor, zone).date()
+    if _exclusion(schedule.calendars, day) is None:
+        day -= timedelta(days=1)
+    earliest = None
+    for _ in range(MAX_MOVE_DAYS):
+        if _exclusion(schedule.calendars, day) is None:
+            break
+        earliest = day
+        day -= timedelta(days=1)
+    if earliest is None:
+        return upcoming_runs(schedule, cursor)
+    # Local midnight of that day, read as the earliest instant it can have (before any fold).
+    start = min(
+        _instant(datetime.combine(earliest, datetime.min.time()), offset)
+        for offset in _offsets(datetime.combine(earliest, datetime.min.time()), zone)
+    ) - timedelta(microseconds=1)
+    return (run for run in upcoming_runs(schedule, min(start, cursor)) if run.slot > cursor)
+
+
+def first_firing(runs: Iterable[Run], limit: int = 1000) -> Run | None:
+    """The first run that fires among the next `limit` (skipped ones passed over), or None."""
+    for count, run in enumerate(runs):
+        if run.fires_at is not None:
+            return run
+        if count >= limit:
+            break
+    return None
+
+
 def _slots(schedule: Schedule, zone: ZoneInfo, after: datetime) -> Iterator[Run]:
     if schedule.schedule_type == "cron":
         if not schedule.cron_expression:
@@ -535,7 +577,10 @@ def _slots(schedule: Schedule, zone: ZoneInfo, after: datetime) -> Iterator[Run]
             raise ScheduleError("An interval schedule needs interval_seconds of at least 1.")
         step = timedelta(seconds=int(schedule.interval_seconds))
         anchor = schedule.anchor or after + step
-        return _interval_runs(interval_next(anchor, int(schedule.interval_seconds), after)[0], step, zone)
+        # The first grid instant (anchor + k·step, k of either sign) after `after`: a walk that
+        # starts before the anchor (resume_runs) meets the same slots as one that starts after it.
+        k = (after - anchor) // step + 1
+        return _interval_runs(anchor + k * step, step, zone)
     if schedule.schedule_type == "once":
         at = schedule.run_at
         return iter([Run(at, _wall(at, zone), at)] if at is not None and at > after else [])

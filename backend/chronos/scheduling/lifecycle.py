@@ -8,18 +8,33 @@ commits: the caller commits once, so a change and what it implies are one transa
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from ..extensions import db
-from ..models import Execution, ExecutionLog, Job, Notification
-from .cron import next_firings
+from ..models import Calendar, Execution, ExecutionLog, Job, Notification
+from .calendars import CalendarError
+from .cron import first_firing, resume_runs
+from .exclusions import checked_definition, job_schedule, jobs_using
 
 # The fields whose change makes a new schedule (a new version; planned slots dropped).
-SCHEDULE_FIELDS = ("job_type", "schedule_type", "cron_expression", "interval_seconds", "run_at", "timezone")
+SCHEDULE_FIELDS = (
+    "job_type",
+    "schedule_type",
+    "cron_expression",
+    "interval_seconds",
+    "run_at",
+    "timezone",
+    "dst_policy",
+    "exclude_calendars",
+    "on_excluded",
+    "jitter_seconds",
+)
+# How many calendars one user may keep.
+MAX_CALENDARS = 100
 
 
 class JobStateError(Exception):
@@ -29,8 +44,11 @@ class JobStateError(Exception):
 def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
     """Recompute a job's next_run_at from `now` (on create, resume and schedule edits); no commit.
 
-    An edit bumps the job's version and drops its planned, not yet claimed slots, so the new
-    schedule is planned afresh and a firing queued under the old one finds nothing to run.
+    An edit bumps the job's version and drops its planned, not yet claimed slots — and the future
+    slots it had recorded as skipped by a calendar or a DST gap, which the new schedule may run —
+    so the new schedule is planned afresh and a firing queued under the old one finds nothing to
+    run. next_run_at is the first run that fires (calendars, DST policy and jitter applied); the
+    planner's cursor (`planned_until`) starts at `now`, and an interval restarts from it.
     """
     if edited:
         job.version = (job.version or 1) + 1
@@ -38,23 +56,29 @@ def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
             db.session.execute(
                 delete(Execution).where(
                     Execution.job_id == job.id,
-                    Execution.status == "pending",
                     Execution.trigger == "schedule",
                     Execution.scheduled_for > now,
+                    or_(
+                        Execution.status == "pending",
+                        (Execution.status == "skipped")
+                        & or_(Execution.reason == "dst_gap", Execution.reason.like("calendar: %")),
+                    ),
                 )
             )
     job.planned_until = None
+    job.next_run_at = None
     if job.status != "active":
-        job.next_run_at = None
         return
-    job.next_run_at = None  # interval schedules restart one interval from now
-    firings = next_firings(job, now, 1)
-    job.next_run_at = firings[0] if firings else None
+    job.planned_until = now
+    run = first_firing(resume_runs(job_schedule(job), now))
+    job.next_run_at = run.fires_at if run else None
 
 
 def create(job: Job, now: datetime) -> None:
     """A new job: active, its first slot computed from now."""
     job.status = "active"
+    # The id seeds the job's jitter: the first run is computed with the id every planner uses.
+    db.session.flush()
     schedule_job(job, now)
 
 
@@ -110,3 +134,49 @@ def delete_job(job: Job) -> None:
     db.session.execute(delete(Notification).where(Notification.execution_id.in_(executions)))
     db.session.execute(delete(Execution).where(Execution.job_id == job.id))
     db.session.delete(job)
+
+
+# --- calendars: a calendar edit is a schedule edit of every job that uses it -------------------
+
+
+class CalendarInUseError(Exception):
+    """A calendar that jobs still name cannot be deleted: a 409 naming them."""
+
+    def __init__(self, jobs: list[Job]) -> None:
+        names = ", ".join(f"{job.name!r} (id {job.id})" for job in jobs[:10])
+        more = f" and {len(jobs) - 10} more" if len(jobs) > 10 else ""
+        super().__init__(
+            f"This calendar is used by {names}{more}; remove it from their exclude_calendars first."
+        )
+        self.jobs = jobs
+
+
+def create_calendar(owner_id: int, definition: Mapping[str, Any]) -> Calendar:
+    """A new calendar of the user (no commit); CalendarError naming the field when it is wrong."""
+    count = len(list(db.session.scalars(select(Calendar.id).where(Calendar.owner_id == owner_id))))
+    if count >= MAX_CALENDARS:
+        raise CalendarError("name", f"At most {MAX_CALENDARS} calendars; delete one first.")
+    calendar = Calendar(owner_id=owner_id, **checked_definition(definition))
+    db.session.add(calendar)
+    return calendar
+
+
+def edit_calendar(calendar: Calendar, changes: Mapping[str, Any], now: datetime) -> None:
+    """Apply an edit, checked as a whole calendar (no commit). The jobs using it are planned
+    afresh, as after a schedule edit: a day it now excludes, or no longer does, changes their slots."""
+    values = checked_definition({**calendar.definition(), **changes})
+    changed = any(getattr(calendar, name) != value for name, value in values.items())
+    for name, value in values.items():
+        setattr(calendar, name, value)
+    if changed:
+        db.session.flush()
+        for job in jobs_using(calendar):
+            schedule_job(job, now, edited=True)
+
+
+def delete_calendar(calendar: Calendar) -> None:
+    """Delete a calendar no job uses (no commit); CalendarInUseError naming the jobs otherwise."""
+    users = jobs_using(calendar)
+    if users:
+        raise CalendarInUseError(users)
+    db.session.delete(calendar)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import current_app
+from flask_jwt_extended import get_jwt_identity
 from marshmallow import ValidationError, fields, validate
 
 from ..handlers import handler_names
@@ -31,8 +32,10 @@ from ..models import (
     TEST_RUN_STATUSES,
     db_now,
 )
-from ..scheduling.cron import ScheduleError, load_zone, validate_cron
+from ..scheduling.cron import MAX_JITTER_SECONDS, ON_EXCLUDED, ScheduleError, load_zone, validate_cron
+from ..scheduling.exclusions import MAX_JOB_CALENDARS, unknown_calendar_ids
 from .common import PageQuerySchema, Schema, check_url, json_size, page_schema
+from .ops import DstPolicySchema
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 # The one field each schedule type uses; the others are cleared when a job is stored.
@@ -66,6 +69,19 @@ def _check_handler(value: str) -> None:
     names = handler_names()
     if value not in names:
         raise ValidationError(f"Unknown handler {value!r}; use one of: {', '.join(names)}.")
+
+
+def _check_calendars(ids: list[int]) -> None:
+    if len(set(ids)) != len(ids):
+        raise ValidationError("A calendar is named twice.")
+    # Only the signed-in user's calendars: another user's id reads as unknown (never a hint
+    # that it exists).
+    unknown = unknown_calendar_ids(ids, int(get_jwt_identity()))
+    if unknown:
+        raise ValidationError(
+            f"Unknown calendar id(s) {', '.join(map(str, unknown))}; "
+            "use the ids of your calendars (GET /api/v1/calendars)."
+        )
 
 
 def _not_blank(value: str) -> None:
@@ -169,6 +185,37 @@ class JobInputSchema(Schema):
         load_default="UTC",
         validate=[validate.Length(max=64), _check_zone],
         metadata={"description": "IANA name; default UTC.", "example": "Europe/Berlin"},
+    )
+    dst_policy = fields.Nested(
+        DstPolicySchema,
+        load_default=lambda: {"fold": "first", "gap": "shift"},
+        metadata={
+            "description": "What a fixed-hour cron schedule does when clocks go back (fold: first | last | "
+            "both) or forward (gap: shift | skip); a missing key is its default. docs/time.md."
+        },
+    )
+    exclude_calendars = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
+        load_default=list,
+        validate=[validate.Length(max=MAX_JOB_CALENDARS), _check_calendars],
+        metadata={"description": "Ids of your calendars whose days the job does not run on."},
+    )
+    on_excluded = fields.String(
+        load_default="skip",
+        validate=validate.OneOf(ON_EXCLUDED),
+        metadata={
+            "description": "On an excluded day: skip the run (recorded as skipped, reason "
+            "'calendar: <name>') or move it to the next business day at the same wall time."
+        },
+    )
+    jitter_seconds = fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_JITTER_SECONDS),
+        metadata={
+            "description": "Delay each run by a fixed offset in 0..jitter_seconds drawn from the job and the "
+            "slot (the same on every planner), never as far as the next slot."
+        },
     )
     handler = fields.String(
         load_default="log",
@@ -288,6 +335,9 @@ def validate_job(values: dict[str, Any], incoming: Iterable[str]) -> dict[str, A
 
     if values.get("handler") == "http" and not (values.get("target") or {}).get("url"):
         error("target", "The 'http' handler needs a target with a url.")
+    # A policy sent without one of its keys takes that key's default (the whole policy is replaced).
+    policy = values.get("dst_policy") or {}
+    values["dst_policy"] = {"fold": policy.get("fold", "first"), "gap": policy.get("gap", "shift")}
     if errors:
         raise ValidationError(errors)
 
@@ -310,6 +360,10 @@ class JobSchema(ma.Schema):
     interval_seconds = fields.Integer(allow_none=True)
     run_at = fields.DateTime(allow_none=True)
     timezone = fields.String()
+    dst_policy = fields.Nested(DstPolicySchema)
+    exclude_calendars = fields.List(fields.Integer())
+    on_excluded = fields.String(metadata={"enum": list(ON_EXCLUDED)})
+    jitter_seconds = fields.Integer()
     handler = fields.String()
     target = fields.Nested(TargetSchema, allow_none=True)
     payload = fields.Raw(allow_none=True)
@@ -324,7 +378,10 @@ class JobSchema(ma.Schema):
     notify_emails = fields.List(fields.String())
     notify_webhook_url = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": list(JOB_STATUSES)})
-    next_run_at = fields.DateTime(allow_none=True)
+    next_run_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When the job next fires: calendars, DST policy and jitter applied."},
+    )
     last_run_at = fields.DateTime(allow_none=True)
     last_status = fields.String(allow_none=True)
     version = fields.Integer(metadata={"description": "Bumped on every schedule edit."})
