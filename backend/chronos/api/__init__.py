@@ -5,9 +5,20 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import auth, cron, dashboard, executions, health, jobs, notifications, system, testruns
+from . import auth, calendars, cron, dashboard, executions, health, jobs, notifications, system, testruns
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    for module in (auth, jobs, executions, notifications, cron, dashboard, health, system, testruns):
+    for module in (
+        auth,
+        jobs,
+        executions,
+        notifications,
+        cron,
+        calendars,
+        dashboard,
+        health,
+        system,
+        testruns,
+    ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import current_app
-from flask_jwt_extended import get_jwt_identity
 from marshmallow import ValidationError, fields, validate
 
 from ..handlers import handler_names
@@ -33,7 +32,8 @@ from ..models import (
     db_now,
 )
 from ..scheduling.cron import MAX_JITTER_SECONDS, ON_EXCLUDED, ScheduleError, load_zone, validate_cron
-from ..scheduling.exclusions import MAX_JOB_CALENDARS, unknown_calendar_ids
+from ..scheduling.exclusions import MAX_JOB_CALENDARS
+from .calendars import check_calendars
 from .common import PageQuerySchema, Schema, check_url, json_size, page_schema
 from .ops import DstPolicySchema
 
@@ -69,19 +69,6 @@ def _check_handler(value: str) -> None:
     names = handler_names()
     if value not in names:
         raise ValidationError(f"Unknown handler {value!r}; use one of: {', '.join(names)}.")
-
-
-def _check_calendars(ids: list[int]) -> None:
-    if len(set(ids)) != len(ids):
-        raise ValidationError("A calendar is named twice.")
-    # Only the signed-in user's calendars: another user's id reads as unknown (never a hint
-    # that it exists).
-    unknown = unknown_calendar_ids(ids, int(get_jwt_identity()))
-    if unknown:
-        raise ValidationError(
-            f"Unknown calendar id(s) {', '.join(map(str, unknown))}; "
-            "use the ids of your calendars (GET /api/v1/calendars)."
-        )
 
 
 def _not_blank(value: str) -> None:
@@ -197,7 +184,7 @@ class JobInputSchema(Schema):
     exclude_calendars = fields.List(
         fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
         load_default=list,
-        validate=[validate.Length(max=MAX_JOB_CALENDARS), _check_calendars],
+        validate=[validate.Length(max=MAX_JOB_CALENDARS), check_calendars],
         metadata={"description": "Ids of your calendars whose days the job does not run on."},
     )
     on_excluded = fields.String(
