@@ -85,6 +85,9 @@ class Job(TimestampMixin, Model):
     # The slot the planner has planned up to (inclusive; the nominal slot, before jitter); planning
     # resumes after it. Set to the instant of a (re)schedule, when nothing is planned yet.
     planned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the current schedule took effect (create, schedule edit, resume): no slot before it
+    # runs, not even one moved to the next business day from an excluded day before it.
+    schedule_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[str | None] = mapped_column(String(16))
     # Bumped on every schedule-relevant edit: a firing planned under an older version is not run.

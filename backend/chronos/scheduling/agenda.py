@@ -131,7 +131,7 @@ def _future(
     schedule = job_schedule(job, built)
     # From the planner's cursor: what lies before it is on record already.
     cursor = job.planned_until if job.planned_until is not None else job.next_run_at - timedelta(microseconds=1)
-    for count, run in enumerate(resume_runs(schedule, cursor)):
+    for count, run in enumerate(resume_runs(schedule, cursor, job.schedule_since)):
         instant = run.fires_at or run.slot
         if instant > end:
             return False

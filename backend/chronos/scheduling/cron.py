@@ -262,6 +262,7 @@ class Run:
     occurrence: int | None = None  # fold: 1 = the first instant of the repeated wall time, 2 = the second
     fires_twice: bool = False  # fold: both instants of this wall time fire
     moved_from: datetime | None = None  # next_business_day: the excluded wall time this run replaces
+    moved_slot: datetime | None = None  # next_business_day: the slot (UTC) of that excluded wall time
     calendar: str | None = None  # the calendar that excluded the day (skipped or moved)
     reason: str | None = None  # why it excluded the day ("Christmas Day", "Saturday")
 
@@ -526,7 +527,7 @@ def upcoming_runs(schedule: Schedule, after: datetime) -> Iterator[Run]:
     return runs
 
 
-def resume_runs(schedule: Schedule, cursor: datetime) -> Iterator[Run]:
+def resume_runs(schedule: Schedule, cursor: datetime, since: datetime | None = None) -> Iterator[Run]:
     """Every run strictly after `cursor` (by slot), as `upcoming_runs` — including the runs moved
     to the next business day from excluded days at or before the cursor, which a walk starting at
     the cursor would never meet. The planner resumes its walk here, pass after pass.
@@ -554,6 +555,8 @@ def resume_runs(schedule: Schedule, cursor: datetime) -> Iterator[Run]:
         _instant(datetime.combine(earliest, datetime.min.time()), offset)
         for offset in _offsets(datetime.combine(earliest, datetime.min.time()), zone)
     ) - timedelta(microseconds=1)
+    if since is not None:
+        start = max(start, since)
     return (run for run in upcoming_runs(schedule, min(start, cursor)) if run.slot > cursor)
 
 
@@ -642,7 +645,9 @@ def _excluded(runs: Iterator[Run], schedule: Schedule, zone: ZoneInfo) -> Iterat
             continue
         taken.add(target.slot)
         order += 1
-        heapq.heappush(moved, (target.slot, order, replace(target, calendar=name, reason=reason)))
+        heapq.heappush(
+            moved, (target.slot, order, replace(target, calendar=name, reason=reason, moved_slot=run.slot))
+        )
     while moved:
         yield heapq.heappop(moved)[2]
 

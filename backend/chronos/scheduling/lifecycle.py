@@ -69,8 +69,8 @@ def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
     job.next_run_at = None
     if job.status != "active":
         return
-    job.planned_until = now
-    run = first_firing(resume_runs(job_schedule(job), now))
+    job.planned_until = job.schedule_since = now
+    run = first_firing(resume_runs(job_schedule(job), now, now))
     job.next_run_at = run.fires_at if run else None
 
 

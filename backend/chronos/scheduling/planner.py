@@ -60,6 +60,7 @@ PLANNED_COLUMNS = (
     Job.exclude_calendars,
     Job.on_excluded,
     Job.jitter_seconds,
+    Job.schedule_since,
 )
 
 
@@ -173,7 +174,8 @@ def plan_job_slots(
     assert start is not None
     schedule = job_schedule(job, built if built is not None else None)
     cursor = job.planned_until if job.planned_until is not None else start - _TINY
-    runs = resume_runs(schedule, cursor)
+    since = getattr(job, "schedule_since", None)
+    runs = resume_runs(schedule, cursor, since)
     base = {"job_id": job.id, "owner_id": job.owner_id, "job_version": job.version}
     rows: dict[datetime, dict[str, Any]] = {}
 
@@ -210,7 +212,7 @@ def plan_job_slots(
             count = math.floor((cutoff - first_missed - _TINY) / step) + 1
             last_missed = first_missed + step * (count - 1)
             nominal = last_missed
-            runs = resume_runs(schedule, last_missed)
+            runs = resume_runs(schedule, last_missed, since)
             following = next(runs, None)
         while following is not None and _instant(following) < cutoff and count < MAX_MISSED_COUNT:
             if following.fires_at is None:
@@ -222,7 +224,7 @@ def plan_job_slots(
                 last_missed = following.fires_at
                 count += 1
             handled, following = following, next(runs, None)
-            nominal = handled.slot if handled.moved_from is None else nominal
+            nominal = _cursor(handled, nominal)
         if count:
             run_latest = job.misfire_policy == "run_once"
             skipped = count - 1 if run_latest else count
@@ -249,10 +251,8 @@ def plan_job_slots(
             add({**base, "scheduled_for": following.fires_at, "trigger": "schedule", "status": "pending"})
         planned += 1
         handled, following = following, next(runs, None)
-        nominal = handled.slot if handled.moved_from is None else nominal
+        nominal = _cursor(handled, nominal)
     plan.rows = list(rows.values())
-    # The cursor is a slot of the schedule (an interval steps from it), never a moved run's
-    # instant; a moved run after it is met again next time and conflicts with its row.
     plan.planned_until = nominal or job.planned_until
     upcoming = first_firing(_chain(following, runs)) if following is not None else None
     plan.next_run_at = upcoming.fires_at if upcoming is not None else None
@@ -260,6 +260,14 @@ def plan_job_slots(
         # A one-time job whose run is skipped (or missed) has nothing left to run: it is done.
         plan.completed = upcoming is None and not any(row["status"] == "pending" for row in plan.rows)
     return plan
+
+
+def _cursor(run: Run, cursor: datetime | None) -> datetime | None:
+    """Where planning resumes after this run: its slot, or for a moved run the excluded slot it
+    came from — a slot of the schedule either way (an interval steps from it), never a moved
+    instant; `resume_runs` meets a moved run after the cursor again, and its row conflicts."""
+    slot = run.moved_slot if run.moved_slot is not None else run.slot
+    return slot if cursor is None or slot > cursor else cursor
 
 
 def _instant(run: Run) -> datetime:

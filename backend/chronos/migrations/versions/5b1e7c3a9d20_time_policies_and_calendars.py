@@ -1,4 +1,4 @@
-"""time: a job's DST policy, excluded calendars, on_excluded and jitter; stored calendars
+"""time: a job's DST policy, excluded calendars, on_excluded, jitter and schedule_since; stored calendars
 
 Revision ID: 5b1e7c3a9d20
 Revises: 90c6d9e4cc9b
@@ -42,6 +42,7 @@ def upgrade():
         batch_op.add_column(sa.Column("exclude_calendars", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.add_column(sa.Column("on_excluded", sa.String(length=24), nullable=False, server_default="skip"))
         batch_op.add_column(sa.Column("jitter_seconds", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("schedule_since", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.alter_column("dst_policy", server_default=None)
         batch_op.alter_column("exclude_calendars", server_default=None)
@@ -60,6 +61,7 @@ def downgrade():
             "reason", existing_type=sa.String(length=128), type_=sa.String(length=32), existing_nullable=True
         )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("schedule_since")
         batch_op.drop_column("jitter_seconds")
         batch_op.drop_column("on_excluded")
         batch_op.drop_column("exclude_calendars")
