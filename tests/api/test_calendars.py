@@ -72,7 +72,12 @@ def test_another_users_calendar_is_not_found_and_not_usable(client, alice, bob):
     for ids in ([theirs["id"]], [999_999]):
         response = client.post(
             f"{API}/jobs",
-            json={"name": "x", "schedule_type": "cron", "cron_expression": "0 9 * * *", "exclude_calendars": ids},
+            json={
+                "name": "x",
+                "schedule_type": "cron",
+                "cron_expression": "0 9 * * *",
+                "exclude_calendars": ids,
+            },
             headers=alice,
         )
         assert response.status_code == 422 and "exclude_calendars" in response.get_json()["errors"]
@@ -112,7 +117,10 @@ def test_job_time_fields_are_stored_shown_and_checked(client, alice):
     ]
     for body, field in bad:
         response = client.patch(f"{API}/jobs/{plain['id']}", json=body, headers=alice)
-        assert response.status_code == 422 and field in response.get_json()["errors"], (body, response.get_json())
+        assert response.status_code == 422 and field in response.get_json()["errors"], (
+            body,
+            response.get_json(),
+        )
     # A PATCH of the policy replaces it; a missing key takes its default.
     patched = client.patch(f"{API}/jobs/{job['id']}", json={"dst_policy": {"fold": "last"}}, headers=alice)
     assert patched.get_json()["dst_policy"] == {"fold": "last", "gap": "shift"}
@@ -129,7 +137,9 @@ def test_next_run_at_skips_excluded_days_and_carries_the_jitter(client, alice):
         first.date() == datetime.now(UTC).date() and first > datetime.now(UTC)
     )
     assert (first.hour, first.minute, first.second) == (9, 0, 0)
-    jittered = client.patch(f"{API}/jobs/{job['id']}", json={"jitter_seconds": 3000}, headers=alice).get_json()
+    jittered = client.patch(
+        f"{API}/jobs/{job['id']}", json={"jitter_seconds": 3000}, headers=alice
+    ).get_json()
     at = datetime.fromisoformat(jittered["next_run_at"])
     assert at.date() == first.date() and at.hour == 9 and 0 < (at - first).total_seconds() <= 3000
     # The same job, read again: the same offset (it is drawn from the job and the slot).
@@ -139,13 +149,21 @@ def test_next_run_at_skips_excluded_days_and_carries_the_jitter(client, alice):
 
 def test_a_calendar_in_use_cannot_be_deleted_and_its_edit_replans_the_jobs(client, alice):
     calendar = make_calendar(client, alice, name="Closed", dates=closed_days(3))
-    job = create_job(client, alice, name="Nightly report", cron_expression="0 9 * * *", exclude_calendars=[calendar["id"]])
+    job = create_job(
+        client, alice, name="Nightly report", cron_expression="0 9 * * *", exclude_calendars=[calendar["id"]]
+    )
     response = client.delete(f"{API}/calendars/{calendar['id']}", headers=alice)
     assert response.status_code == 409
-    assert "Nightly report" in response.get_json()["message"] and str(job["id"]) in response.get_json()["message"]
+    assert (
+        "Nightly report" in response.get_json()["message"]
+        and str(job["id"]) in response.get_json()["message"]
+    )
     client.patch(f"{API}/calendars/{calendar['id']}", json={"dates": closed_days(20)}, headers=alice)
     moved = client.get(f"{API}/jobs/{job['id']}", headers=alice).get_json()
-    assert datetime.fromisoformat(moved["next_run_at"]).date() > datetime.fromisoformat(job["next_run_at"]).date()
+    assert (
+        datetime.fromisoformat(moved["next_run_at"]).date()
+        > datetime.fromisoformat(job["next_run_at"]).date()
+    )
     assert moved["version"] == job["version"] + 1
     client.patch(f"{API}/jobs/{job['id']}", json={"exclude_calendars": []}, headers=alice)
     assert client.delete(f"{API}/calendars/{calendar['id']}", headers=alice).status_code == 204
@@ -164,7 +182,9 @@ def test_preview_takes_calendars_when_signed_in(client, alice):
     holidays = {
         day["date"]
         for year in years
-        for day in client.get(f"{API}/calendars/{calendar['id']}?year={year}", headers=alice).get_json()["days"]
+        for day in client.get(f"{API}/calendars/{calendar['id']}?year={year}", headers=alice).get_json()[
+            "days"
+        ]
     }
     for run in runs:
         day = datetime.fromisoformat(run["at"]).date().isoformat()
@@ -184,7 +204,7 @@ def test_preview_marks_a_known_holiday_skipped(client, alice):
     runs = client.post(f"{API}/cron/preview", json=body, headers=alice).get_json()["runs"]
     skipped = [r for r in runs if r["skipped"]]
     assert [r["skipped"] for r in skipped] == ["calendar: Shutdown"] * 3
-    assert all("excluded date (Shutdown): skipped" == r["note"] for r in skipped)
+    assert all(r["note"] == "excluded date (Shutdown): skipped" for r in skipped)
     moved = client.post(
         f"{API}/cron/preview", json={**body, "on_excluded": "next_business_day"}, headers=alice
     ).get_json()["runs"]
@@ -194,11 +214,17 @@ def test_preview_marks_a_known_holiday_skipped(client, alice):
 def test_calendar_view_shows_past_counts_future_runs_and_skips(client, alice):
     now = datetime.now(UTC)
     tomorrow = now.date() + timedelta(days=1)
-    calendar = make_calendar(client, alice, name="Shutdown", dates=[(tomorrow + timedelta(days=1)).isoformat()])
+    calendar = make_calendar(
+        client, alice, name="Shutdown", dates=[(tomorrow + timedelta(days=1)).isoformat()]
+    )
     job = create_job(client, alice, cron_expression="0 12 * * *", exclude_calendars=[calendar["id"]])
-    yesterday = datetime.combine(now.date() - timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=12)
+    yesterday = datetime.combine(now.date() - timedelta(days=1), datetime.min.time(), UTC) + timedelta(
+        hours=12
+    )
     add_execution(job["id"], status="succeeded", scheduled_for=yesterday)
-    add_execution(job["id"], status="failed", scheduled_for=yesterday + timedelta(minutes=1), trigger="manual")
+    add_execution(
+        job["id"], status="failed", scheduled_for=yesterday + timedelta(minutes=1), trigger="manual"
+    )
     add_execution(job["id"], status="skipped", scheduled_for=yesterday - timedelta(days=1), reason="dst_gap")
     start, end = now.date() - timedelta(days=2), now.date() + timedelta(days=3)
     response = client.get(f"{API}/calendar?from={start}&to={end}&job_id={job['id']}", headers=alice)
@@ -220,9 +246,13 @@ def test_calendar_view_shows_past_counts_future_runs_and_skips(client, alice):
 
 def test_calendar_view_marks_dst_days_and_bounds_its_range(client, alice, bob):
     job = create_job(client, alice, cron_expression="30 2 * * *", timezone="America/New_York")
-    body = client.get(f"{API}/calendar?from=2027-03-13&to=2027-03-15&job_id={job['id']}", headers=alice).get_json()
+    body = client.get(
+        f"{API}/calendar?from=2027-03-13&to=2027-03-15&job_id={job['id']}", headers=alice
+    ).get_json()
     marks = {d["date"]: d["dst"] for d in body["days"]}
-    assert marks["2027-03-14"] == [{"timezone": "America/New_York", "offset_before": "-05:00", "offset_after": "-04:00"}]
+    assert marks["2027-03-14"] == [
+        {"timezone": "America/New_York", "offset_before": "-05:00", "offset_after": "-04:00"}
+    ]
     assert marks["2027-03-13"] == marks["2027-03-15"] == []
     # The gap night's 02:30 runs at 03:00 EDT (the default policy).
     planned = {d["date"]: d["jobs"][0]["planned"] for d in body["days"]}
@@ -244,6 +274,10 @@ def test_calendar_view_of_a_gap_skip_job(client, alice):
     job = create_job(
         client, alice, cron_expression="30 2 * * *", timezone="America/New_York", dst_policy={"gap": "skip"}
     )
-    body = client.get(f"{API}/calendar?from=2027-03-14&to=2027-03-14&job_id={job['id']}", headers=alice).get_json()
+    body = client.get(
+        f"{API}/calendar?from=2027-03-14&to=2027-03-14&job_id={job['id']}", headers=alice
+    ).get_json()
     entry = body["days"][0]["jobs"][0]
-    assert entry["planned"] == [] and entry["skipped"] == [{"at": "2027-03-14T03:00:00-04:00", "reason": "dst_gap"}]
+    assert entry["planned"] == [] and entry["skipped"] == [
+        {"at": "2027-03-14T03:00:00-04:00", "reason": "dst_gap"}
+    ]

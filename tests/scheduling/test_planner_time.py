@@ -37,7 +37,14 @@ def _calendar(owner_id: int, **fields) -> Calendar:
 
 
 def _cron_job(owner, expression: str, zone: str = "UTC", **fields):
-    job = make_job(owner, schedule_type="cron", cron_expression=expression, interval_seconds=None, timezone=zone, **fields)
+    job = make_job(
+        owner,
+        schedule_type="cron",
+        cron_expression=expression,
+        interval_seconds=None,
+        timezone=zone,
+        **fields,
+    )
     lifecycle.schedule_job(job, db_now())
     db.session.commit()
     return job
@@ -67,7 +74,9 @@ def test_gap_skip_and_fold_both_become_rows(any_app, monkeypatch):
     assert [(r.scheduled_for.hour, r.status) for r in autumn] == [(5, "pending"), (6, "pending")]
 
 
-def test_excluded_days_are_skipped_on_record_once_however_often_and_by_however_many_planners(any_app, monkeypatch):
+def test_excluded_days_are_skipped_on_record_once_however_often_and_by_however_many_planners(
+    any_app, monkeypatch
+):
     monkeypatch.setitem(any_app.config, "PLANNER_LOOKAHEAD_SECONDS", 10 * 24 * 3600)
     owner = make_user()
     first = datetime.now(UTC).date() + timedelta(days=2)
@@ -114,9 +123,13 @@ def test_next_business_day_moves_the_run_and_a_collision_runs_once(any_app, monk
     assert reload(only_saturdays).planned_until >= _at(saturday, 7)
     # Saturday's and Sunday's 09:00 would move onto Monday's own 09:00: one instant, one run.
     daily_rows = {r.scheduled_for: (r.status, r.reason) for r in _rows(daily.id)}
-    assert daily_rows[_at(saturday, 9)] == daily_rows[_at(saturday + timedelta(days=1), 9)] == (
-        "skipped",
-        "calendar: Weekends",
+    assert (
+        daily_rows[_at(saturday, 9)]
+        == daily_rows[_at(saturday + timedelta(days=1), 9)]
+        == (
+            "skipped",
+            "calendar: Weekends",
+        )
     )
     assert daily_rows[_at(saturday + timedelta(days=2), 9)] == ("pending", None)
     assert len([r for r in _rows(daily.id) if r.scheduled_for.date() == saturday + timedelta(days=2)]) == 1
@@ -135,28 +148,30 @@ def test_planning_pass_by_pass_gives_the_rows_of_one_pass(any_app):
         ("0 */6 * * *", "next_business_day", 600),
         ("30 9 * * 1-5", "skip", 120),
     ):
-        fields = dict(
-            id=7,
-            owner_id=owner.id,
-            version=1,
-            status="active",
-            schedule_type="cron",
-            cron_expression=expression,
-            interval_seconds=None,
-            run_at=None,
-            timezone="Europe/Berlin",
-            misfire_policy="run_once",
-            dst_policy={"fold": "first", "gap": "shift"},
-            exclude_calendars=[weekends.id, holiday.id],
-            on_excluded=on_excluded,
-            jitter_seconds=jitter,
-        )
+        fields = {
+            "id": 7,
+            "owner_id": owner.id,
+            "version": 1,
+            "status": "active",
+            "schedule_type": "cron",
+            "cron_expression": expression,
+            "interval_seconds": None,
+            "run_at": None,
+            "timezone": "Europe/Berlin",
+            "misfire_policy": "run_once",
+            "dst_policy": {"fold": "first", "gap": "shift"},
+            "exclude_calendars": [weekends.id, holiday.id],
+            "on_excluded": on_excluded,
+            "jitter_seconds": jitter,
+        }
         whole = _passes(fields, built, start, end, timedelta(days=40))
         stepped = _passes(fields, built, start, end, timedelta(hours=5))
         assert stepped == whole and len(whole) >= 5, expression
         # Christmas, New Year and Epiphany fall in the range: each run that day is skipped or moved.
         local_days = {at.astimezone(BERLIN).date(): status for at, (status, _) in whole.items()}
-        assert local_days.get(date(2026, 12, 25)) != "pending" and local_days.get(date(2027, 1, 6)) != "pending"
+        assert (
+            local_days.get(date(2026, 12, 25)) != "pending" and local_days.get(date(2027, 1, 6)) != "pending"
+        )
         if on_excluded == "skip":
             assert ("skipped", "calendar: Bavaria") in whole.values()
 
@@ -169,7 +184,9 @@ def _passes(fields, built, start, end, step) -> dict[datetime, tuple[str, str | 
         horizon = min(now + step, end)
         plan = plan_job_slots(job, now, horizon, built)
         for row in plan.rows:
-            rows.setdefault(row["scheduled_for"], (row["status"], row.get("reason")))  # ON CONFLICT DO NOTHING
+            rows.setdefault(
+                row["scheduled_for"], (row["status"], row.get("reason"))
+            )  # ON CONFLICT DO NOTHING
         job.planned_until, job.next_run_at = plan.planned_until, plan.next_run_at
         now = horizon
     return rows
@@ -198,7 +215,13 @@ def test_an_edit_replans_future_skips_so_no_real_run_is_lost(any_app, monkeypatc
     plan_due_jobs()
     assert {r.scheduled_for: r.status for r in _rows(job.id)}[_at(day, 9)] == "skipped"
     job = reload(job)
-    lifecycle.edit(job, {**{n: getattr(job, n) for n in lifecycle.SCHEDULE_FIELDS}, "exclude_calendars": []}, ["exclude_calendars"], None, db_now())
+    lifecycle.edit(
+        job,
+        {**{n: getattr(job, n) for n in lifecycle.SCHEDULE_FIELDS}, "exclude_calendars": []},
+        ["exclude_calendars"],
+        None,
+        db_now(),
+    )
     db.session.commit()
     plan_due_jobs()
     rows = _rows(job.id)

@@ -11,7 +11,6 @@ from flask_smorest import Blueprint
 
 from ..models import utcnow
 from ..scheduling.calendars import Calendar
-from ..scheduling.exclusions import built_calendars
 from ..scheduling.cron import (
     DstPolicy,
     Run,
@@ -22,6 +21,7 @@ from ..scheduling.cron import (
     upcoming_runs,
     validate_cron,
 )
+from ..scheduling.exclusions import built_calendars
 from ..schemas.ops import CronPreviewResultSchema, CronPreviewSchema
 
 blp = Blueprint("cron", __name__, description="Cron expression preview (no sign-in needed).")

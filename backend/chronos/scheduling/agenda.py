@@ -130,7 +130,9 @@ def _future(
         return False
     schedule = job_schedule(job, built)
     # From the planner's cursor: what lies before it is on record already.
-    cursor = job.planned_until if job.planned_until is not None else job.next_run_at - timedelta(microseconds=1)
+    cursor = (
+        job.planned_until if job.planned_until is not None else job.next_run_at - timedelta(microseconds=1)
+    )
     for count, run in enumerate(resume_runs(schedule, cursor, job.schedule_since)):
         instant = run.fires_at or run.slot
         if instant > end:
@@ -144,7 +146,9 @@ def _future(
             continue
         entry = table[(local.date(), job.id)]
         if run.fires_at is None:
-            entry.skipped.append({"at": _local(run.slot, zone).isoformat(), "reason": run.skipped or "skipped"})
+            entry.skipped.append(
+                {"at": _local(run.slot, zone).isoformat(), "reason": run.skipped or "skipped"}
+            )
         else:
             entry.planned.append(local.isoformat())
     return False
@@ -171,7 +175,9 @@ def _dst(day: date, zone_names: list[str]) -> list[dict[str, str]]:
         before = _offset_at(day, zone)
         after = _offset_at(day + timedelta(days=1), zone)
         if before != after:
-            marks.append({"timezone": name, "offset_before": offset_text(before), "offset_after": offset_text(after)})
+            marks.append(
+                {"timezone": name, "offset_before": offset_text(before), "offset_after": offset_text(after)}
+            )
     return marks
 
 

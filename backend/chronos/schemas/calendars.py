@@ -53,13 +53,19 @@ class CalendarInputSchema(Schema):
         allow_none=True,
         load_default=None,
         validate=validate.Length(max=8),
-        metadata={"description": "ISO 3166 code: public holidays of that country ('DE', 'US', 'GB').", "example": "DE"},
+        metadata={
+            "description": "ISO 3166 code: public holidays of that country ('DE', 'US', 'GB').",
+            "example": "DE",
+        },
     )
     subdivision = fields.String(
         allow_none=True,
         load_default=None,
         validate=validate.Length(max=64),
-        metadata={"description": "Its subdivision code ('BY', 'CA', 'SCT'): regional holidays too.", "example": "BY"},
+        metadata={
+            "description": "Its subdivision code ('BY', 'CA', 'SCT'): regional holidays too.",
+            "example": "BY",
+        },
     )
     dates = fields.List(
         fields.String(validate=validate.Length(max=10)),
@@ -94,7 +100,9 @@ class CalendarListSchema(ma.Schema):
 class ExcludedDaySchema(ma.Schema):
     date = fields.Date(required=True)
     reasons = fields.List(
-        fields.String(), required=True, metadata={"description": "Holiday names, 'Saturday', 'excluded date'."}
+        fields.String(),
+        required=True,
+        metadata={"description": "Holiday names, 'Saturday', 'excluded date'."},
     )
 
 
@@ -124,7 +132,9 @@ class CountriesSchema(ma.Schema):
 
 class CalendarViewQuerySchema(Schema):
     from_ = fields.Date(required=True, data_key="from", metadata={"description": "First day, ISO date."})
-    to = fields.Date(required=True, metadata={"description": f"Last day (inclusive), at most {MAX_VIEW_DAYS} days on."})
+    to = fields.Date(
+        required=True, metadata={"description": f"Last day (inclusive), at most {MAX_VIEW_DAYS} days on."}
+    )
     job_id = fields.Integer(
         validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Only this job."}
     )
@@ -142,7 +152,9 @@ class CalendarViewQuerySchema(Schema):
 
 class SkippedRunSchema(ma.Schema):
     at = fields.String(required=True, metadata={"description": "The slot, ISO 8601 in the job's zone."})
-    reason = fields.String(required=True, metadata={"description": "'dst_gap', 'calendar: <name>', 'missed', ..."})
+    reason = fields.String(
+        required=True, metadata={"description": "'dst_gap', 'calendar: <name>', 'missed', ..."}
+    )
 
 
 class DayJobSchema(ma.Schema):
@@ -155,7 +167,9 @@ class DayJobSchema(ma.Schema):
         metadata={"description": f"Executions that day by status ({', '.join(EXECUTION_STATUSES)})."},
     )
     planned = fields.List(
-        fields.String(), required=True, metadata={"description": "Future runs that fire, ISO 8601 in the job's zone."}
+        fields.String(),
+        required=True,
+        metadata={"description": "Future runs that fire, ISO 8601 in the job's zone."},
     )
     skipped = fields.List(fields.Nested(SkippedRunSchema), required=True)
 
@@ -189,5 +203,6 @@ class DaySchema(ma.Schema):
 class CalendarViewSchema(ma.Schema):
     days = fields.List(fields.Nested(DaySchema), required=True)
     truncated = fields.Boolean(
-        required=True, metadata={"description": "A job had more runs than the view lists; the rest are left out."}
+        required=True,
+        metadata={"description": "A job had more runs than the view lists; the rest are left out."},
     )

@@ -37,10 +37,14 @@ def upgrade():
     # Existing jobs keep the rule they always had: first occurrence, shift, no calendars, no jitter.
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("dst_policy", sa.JSON(), nullable=False, server_default='{"fold": "first", "gap": "shift"}')
+            sa.Column(
+                "dst_policy", sa.JSON(), nullable=False, server_default='{"fold": "first", "gap": "shift"}'
+            )
         )
         batch_op.add_column(sa.Column("exclude_calendars", sa.JSON(), nullable=False, server_default="[]"))
-        batch_op.add_column(sa.Column("on_excluded", sa.String(length=24), nullable=False, server_default="skip"))
+        batch_op.add_column(
+            sa.Column("on_excluded", sa.String(length=24), nullable=False, server_default="skip")
+        )
         batch_op.add_column(sa.Column("jitter_seconds", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("schedule_since", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("jobs", schema=None) as batch_op:
