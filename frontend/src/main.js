@@ -12,6 +12,8 @@ import * as jobEditor from './views/job-editor.js';
 import * as jobDetail from './views/job-detail.js';
 import * as execution from './views/execution.js';
 import * as health from './views/health.js';
+import * as calendar from './views/calendar.js';
+import * as calendars from './views/calendars.js';
 import * as notFound from './views/not-found.js';
 
 route('/sign-in', signIn.render, { public: true, title: 'Sign in' });
@@ -22,6 +24,8 @@ route('/jobs/new', jobEditor.render, { title: 'New job' });
 route('/jobs/:id/edit', jobEditor.render, { title: 'Edit job' });
 route('/jobs/:id', jobDetail.render, { title: 'Job' });
 route('/executions/:id', execution.render, { title: 'Execution' });
+route('/calendar', calendar.render, { title: 'Calendar' });
+route('/calendars', calendars.render, { title: 'Holiday calendars' });
 route('/system', health.render, { title: 'Scheduler health' });
 route('/404', notFound.render, { public: true, title: 'Not found' });
 
@@ -38,7 +42,7 @@ function showAccount() {
 function markCurrentNav() {
   const path = location.pathname;
   const current = path === '/' ? 'dashboard' : path === '/jobs/new' ? 'new' : path.startsWith('/jobs') ? 'jobs'
-    : path === '/system' ? 'system' : '';
+    : path === '/system' ? 'system' : path.startsWith('/calendar') ? 'calendar' : '';
   nav.querySelectorAll('a').forEach((a) => {
     if (a.dataset.nav === current) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -4,6 +4,7 @@ import { currentUser, get, post } from '../api.js';
 import { durationChart } from '../charts.js';
 import { announce, badge, confirmDialog, h } from '../dom.js';
 import { jobActions } from '../job-actions.js';
+import { createMonthGrid } from '../month-grid.js';
 import { navigate } from '../router.js';
 import { describeSchedule, lateBadge, tickRelativeTimes, timeCell } from '../schedule.js';
 import { lateAfterSeconds } from '../status.js';
@@ -80,10 +81,25 @@ function settingsList(job) {
     ['Retries', job.max_retries ? `${job.max_retries}, after ${(job.retry_backoff_seconds || []).join(', ')} s` : 'None'],
     ['Overlap', job.overlap_policy],
     ['Missed runs', job.misfire_policy === 'skip' ? 'Skip' : 'Run once'],
+    job.schedule_type === 'cron' ? ['Daylight saving', dstPolicyWords(job.dst_policy)] : null,
+    (job.exclude_calendars || []).length ? ['Excluded days', h('span', { class: 'calendar-names' },
+      `${(job.exclude_calendars || []).length} calendar(s); `,
+      job.on_excluded === 'next_business_day' ? 'runs move to the next business day' : 'runs are skipped',
+      ' — ', h('a', { href: '/calendars' }, 'calendars'))] : null,
+    job.jitter_seconds ? ['Jitter', `up to ${job.jitter_seconds} s after each slot`] : null,
     ['On failure', failureNotice(job, currentUser()?.email)],
     job.notify_webhook_url ? ['Webhook', h('code', { class: 'break' }, job.notify_webhook_url)] : null,
   ].filter(Boolean);
   return h('dl', { class: 'settings' }, rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))));
+}
+
+const FOLD_WORDS = { first: 'runs once, at the first', last: 'runs once, at the second', both: 'runs at both' };
+const GAP_WORDS = { shift: 'runs at the first moment after the jump', skip: 'skipped (on record)' };
+
+/** The job's daylight saving policy in words. */
+export function dstPolicyWords(policy) {
+  const { fold = 'first', gap = 'shift' } = policy || {};
+  return `A time that happens twice: ${FOLD_WORDS[fold] || fold}. A time that does not exist: ${GAP_WORDS[gap] || gap}.`;
 }
 
 /** Due (or due again) longer ago than the allowance, and no worker has started it. */
@@ -149,6 +165,9 @@ export async function render(view, params, query) {
     h('h2', { id: 'upcoming-title' }, 'Upcoming'),
     h('p', { class: 'muted small' }, 'Runs already planned. Each moves to the history when it happens.'),
     upcomingList);
+  const monthGrid = createMonthGrid({ jobId: job.id, idPrefix: 'job-calendar', zoneOf: () => job.timezone });
+  const calendarSection = h('section', { class: 'card', 'aria-labelledby': 'job-calendar-section' },
+    h('h2', { id: 'job-calendar-section' }, 'Calendar'), monthGrid.element);
   const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Durations of recent runs' });
   const chartSection = h('section', { class: 'card', 'aria-labelledby': 'chart-title', hidden: true },
     h('h2', { id: 'chart-title' }, 'Duration of recent runs'), chartBox);
@@ -183,6 +202,7 @@ export async function render(view, params, query) {
     h('section', { class: 'card', 'aria-labelledby': 'history-title' },
       h('div', { class: 'section-head' }, h('h2', { id: 'history-title' }, 'Execution history'), liveNote),
       h('div', { class: 'table-wrap' }, table), emptyNote, pager),
+    calendarSection,
     chartSection].filter(Boolean));
 
   let shownLate = false;
