@@ -1,7 +1,7 @@
 // The month grid of the calendar view (the workspace's, or one job's): a day's colour says how it
 // went (green: runs succeeded, red: a run failed, grey: only skips), with its future runs, holidays
 // and clock changes marked; arrow keys move between days, Enter (or a click) opens the day's runs.
-// A grid in the ARIA sense: one day is in the tab order, and each day's name says what it holds.
+// A grid in the ARIA sense: one day is in the tab order, and each day's text says what it holds.
 import { get } from './api.js';
 import {
   dayLabel, dayTone, dayTotals, monthRange, monthTitle, monthWeeks, moveIndex, shiftMonth,
@@ -65,10 +65,11 @@ export function createMonthGrid({ jobId = null, idPrefix = 'calendar', zoneOf = 
         class: `day tone-${tone}${iso === today ? ' day-today' : ''}`,
         tabindex: iso === focused ? '0' : '-1',
         'data-date': iso,
-        'aria-label': dayLabel(iso, day),
         'aria-selected': detail.dataset.date === iso ? 'true' : 'false',
         'aria-current': iso === today ? 'date' : false,
       },
+      // The day's name in words for screen readers; what is drawn is hidden from them.
+      h('span', { class: 'sr-only' }, dayLabel(iso, day)),
       h('span', { class: 'day-number', 'aria-hidden': 'true' }, String(Number(iso.slice(8)))),
       h('span', { class: 'day-marks', 'aria-hidden': 'true' },
         holiday ? h('span', { class: 'mark mark-holiday', title: day.excluded.map((m) => m.reasons.join(', ')).join('; ') }, 'H') : null,
