@@ -29,7 +29,7 @@ export function createMonthGrid({ jobId = null, idPrefix = 'calendar', zoneOf = 
   const title = h('h2', { id: `${idPrefix}-title`, class: 'month-title', 'aria-live': 'polite' });
   const prev = h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': 'Previous month' }, '← Previous');
   const next = h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': 'Next month' }, 'Next →');
-  const status = h('p', { class: 'muted small', role: 'status' });
+  const status = h('p', { class: 'muted small', 'aria-live': 'polite' });
   const table = h('table', { class: 'month-grid', role: 'grid', 'aria-labelledby': `${idPrefix}-title` });
   const detail = h('section', { class: 'day-detail card', id: `${idPrefix}-day`, 'aria-live': 'polite',
     'aria-labelledby': `${idPrefix}-day-title`, hidden: true });
