@@ -262,6 +262,8 @@ def test_calendar_view_marks_dst_days_and_bounds_its_range(client, alice, bob):
         ("from=2027-01-05&to=2027-01-01", "to"),
         ("from=yesterday&to=2027-01-01", "from"),
         ("to=2027-01-01", "from"),
+        ("from=0001-01-01&to=0001-01-01", "from"),
+        ("from=9999-12-31&to=9999-12-31", "to"),
     ):
         response = client.get(f"{API}/calendar?{query}", headers=alice)
         assert response.status_code == 422 and field in response.get_json()["errors"], query
@@ -281,3 +283,63 @@ def test_calendar_view_of_a_gap_skip_job(client, alice):
     assert entry["planned"] == [] and entry["skipped"] == [
         {"at": "2027-03-14T03:00:00-04:00", "reason": "dst_gap"}
     ]
+
+
+def test_schedules_at_the_ends_of_time_answer_without_failing(client, alice):
+    """A run moved or jittered past 9999-12-31 ends the schedule; nothing answers 500."""
+    cal = client.post(
+        f"{API}/calendars",
+        json={"name": "W", "weekends": True, "dates": ["9999-12-31", "9999-12-30"]},
+        headers=alice,
+    ).get_json()
+    for body in [
+        {
+            "schedule_type": "once",
+            "job_type": "one_time",
+            "run_at": "9999-12-31T23:59:59+00:00",
+            "exclude_calendars": [cal["id"]],
+            "on_excluded": "next_business_day",
+            "jitter_seconds": 86400,
+        },
+        {
+            "schedule_type": "once",
+            "job_type": "one_time",
+            "run_at": "9999-12-30T23:59:59-12:00",
+            "exclude_calendars": [cal["id"]],
+            "on_excluded": "next_business_day",
+        },
+        {
+            "schedule_type": "interval",
+            "interval_seconds": 315360000,
+            "exclude_calendars": [cal["id"]],
+            "on_excluded": "next_business_day",
+            "jitter_seconds": 86400,
+        },
+        {
+            "schedule_type": "cron",
+            "cron_expression": "0 0 29 2 *",
+            "exclude_calendars": [cal["id"]],
+            "on_excluded": "next_business_day",
+            "jitter_seconds": 86400,
+            "timezone": "Pacific/Kiritimati",
+        },
+    ]:
+        r = client.post(f"{API}/jobs", json={"name": "x", **body}, headers=alice)
+        assert r.status_code in (201, 422), (body, r.status_code, r.get_json())
+        if r.status_code == 201:
+            j = r.get_json()
+            for q in ["from=2100-12-01&to=2100-12-31", "from=1970-01-01&to=1970-01-31"]:
+                v = client.get(f"{API}/calendar?{q}&job_id={j['id']}", headers=alice)
+                assert v.status_code == 200, v.get_json()
+    r = client.post(
+        f"{API}/cron/preview",
+        json={
+            "cron_expression": "0 0 29 2 *",
+            "count": 50,
+            "jitter_seconds": 86400,
+            "exclude_calendars": [cal["id"]],
+            "on_excluded": "next_business_day",
+        },
+        headers=alice,
+    )
+    assert r.status_code == 200

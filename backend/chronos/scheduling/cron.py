@@ -524,7 +524,16 @@ def upcoming_runs(schedule: Schedule, after: datetime) -> Iterator[Run]:
         runs = _excluded(runs, schedule, zone)
     if schedule.jitter_seconds:
         runs = _jittered(runs, schedule.job_id, schedule.jitter_seconds)
-    return runs
+    return _bounded(runs)
+
+
+def _bounded(runs: Iterator[Run]) -> Iterator[Run]:
+    """The runs until the calendar ends: a run moved or jittered past 9999-12-31 ends the schedule
+    instead of failing whoever asked."""
+    try:
+        yield from runs
+    except OverflowError:
+        return
 
 
 def resume_runs(schedule: Schedule, cursor: datetime, since: datetime | None = None) -> Iterator[Run]:
@@ -539,22 +548,25 @@ def resume_runs(schedule: Schedule, cursor: datetime, since: datetime | None = N
     if schedule.on_excluded != "next_business_day" or not schedule.calendars:
         return upcoming_runs(schedule, cursor)
     zone = load_zone(schedule.timezone)
-    day = _wall(cursor, zone).date()
-    if _exclusion(schedule.calendars, day) is None:
-        day -= timedelta(days=1)
     earliest = None
-    for _ in range(MAX_MOVE_DAYS):
+    try:
+        day = _wall(cursor, zone).date()
         if _exclusion(schedule.calendars, day) is None:
-            break
-        earliest = day
-        day -= timedelta(days=1)
-    if earliest is None:
+            day -= timedelta(days=1)
+        for _ in range(MAX_MOVE_DAYS):
+            if _exclusion(schedule.calendars, day) is None:
+                break
+            earliest = day
+            day -= timedelta(days=1)
+        if earliest is None:
+            return upcoming_runs(schedule, cursor)
+        # Local midnight of that day, read as the earliest instant it can have (before any fold).
+        start = min(
+            _instant(datetime.combine(earliest, datetime.min.time()), offset)
+            for offset in _offsets(datetime.combine(earliest, datetime.min.time()), zone)
+        ) - timedelta(microseconds=1)
+    except OverflowError:  # the first days of year 1: nothing before them to move from
         return upcoming_runs(schedule, cursor)
-    # Local midnight of that day, read as the earliest instant it can have (before any fold).
-    start = min(
-        _instant(datetime.combine(earliest, datetime.min.time()), offset)
-        for offset in _offsets(datetime.combine(earliest, datetime.min.time()), zone)
-    ) - timedelta(microseconds=1)
     if since is not None:
         start = max(start, since)
     return (run for run in upcoming_runs(schedule, min(start, cursor)) if run.slot > cursor)

@@ -130,10 +130,20 @@ class CountriesSchema(ma.Schema):
 # --- the calendar view --------------------------------------------------------------------------
 
 
+# The days the calendar view can show (holidays and time zones are known for these).
+_VIEW_DAYS = validate.Range(
+    min=date(1970, 1, 1), max=date(2100, 12, 31), error="Must be a day from 1970 to 2100."
+)
+
+
 class CalendarViewQuerySchema(Schema):
-    from_ = fields.Date(required=True, data_key="from", metadata={"description": "First day, ISO date."})
+    from_ = fields.Date(
+        required=True, data_key="from", validate=_VIEW_DAYS, metadata={"description": "First day, ISO date."}
+    )
     to = fields.Date(
-        required=True, metadata={"description": f"Last day (inclusive), at most {MAX_VIEW_DAYS} days on."}
+        required=True,
+        validate=_VIEW_DAYS,
+        metadata={"description": f"Last day (inclusive), at most {MAX_VIEW_DAYS} days on."},
     )
     job_id = fields.Integer(
         validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Only this job."}
