@@ -16,7 +16,7 @@ from chronos.models import Calendar, Execution, db_now
 from chronos.scheduling import lifecycle
 from chronos.scheduling.cron import jitter_offset
 from chronos.scheduling.exclusions import built_calendars
-from chronos.scheduling.planner import plan_due_jobs, plan_job_slots
+from chronos.scheduling.planner import MAX_SLOTS_PER_JOB, plan_due_jobs, plan_job_slots
 from tests.factories import make_job, make_user, reload
 
 YEAR = 400 * 24 * 3600
@@ -255,3 +255,29 @@ def test_an_outage_counts_missed_runs_and_keeps_calendar_skips(any_app, monkeypa
     expected = fired_slots - 1 if misfire_policy == "run_once" else fired_slots
     assert missed[0].missed_count in (expected, expected - 1)
     assert (len([r for r in rows if r.trigger == "catch_up"]) == 1) == (misfire_policy == "run_once")
+
+
+def test_a_long_excluded_stretch_never_leaves_a_job_without_a_next_run(any_app, monkeypatch):
+    monkeypatch.setitem(any_app.config, "PLANNER_LOOKAHEAD_SECONDS", 60)
+    owner = make_user()
+    today = datetime.now(UTC).date()
+    closed = _calendar(owner.id, dates=[(today + timedelta(days=n)).isoformat() for n in range(4)])
+    # A minutely job: its first run is the first minute after the closed days.
+    minutely = _cron_job(owner, "* * * * *", exclude_calendars=[closed.id])
+    assert reload(minutely).next_run_at == _at(today + timedelta(days=4), 0)
+    # An every-second job: more skipped runs than one search looks at; the planner is due at the
+    # last one looked at, records the skips (a thousand a pass), and looks further then.
+    every_second = _cron_job(owner, "* * * * * *", exclude_calendars=[closed.id])
+    due = reload(every_second).next_run_at
+    assert due is not None and due < _at(today + timedelta(days=4), 0)
+    monkeypatch.setitem(any_app.config, "PLANNER_LOOKAHEAD_SECONDS", 4 * 3600)
+    plan_due_jobs([every_second.id])
+    assert len(_rows(every_second.id)) == MAX_SLOTS_PER_JOB
+    after_one = reload(every_second).next_run_at
+    assert after_one <= db_now() + timedelta(hours=4)  # due again at once
+    plan_due_jobs([every_second.id])
+    rows = _rows(every_second.id)
+    assert len(rows) == 2 * MAX_SLOTS_PER_JOB == len({r.scheduled_for for r in rows})
+    assert {(r.status, r.reason) for r in rows} == {("skipped", "calendar: Closed")}
+    # No second is left out between the passes.
+    assert rows[-1].scheduled_for - rows[0].scheduled_for == timedelta(seconds=len(rows) - 1)

@@ -572,14 +572,18 @@ def resume_runs(schedule: Schedule, cursor: datetime, since: datetime | None = N
     return (run for run in upcoming_runs(schedule, min(start, cursor)) if run.slot > cursor)
 
 
-def first_firing(runs: Iterable[Run], limit: int = 1000) -> Run | None:
-    """The first run that fires among the next `limit` (skipped ones passed over), or None."""
+def next_due(runs: Iterable[Run], limit: int = 10_000) -> datetime | None:
+    """When the planner must next look at a job: when its first run that fires fires — or, when the
+    next `limit` runs are all skipped (a minutely job over a long holiday), the slot of the last of
+    them, so their skips are recorded and the search goes on from there. None: no run is left."""
+    last: Run | None = None
     for count, run in enumerate(runs):
         if run.fires_at is not None:
-            return run
+            return run.fires_at
+        last = run
         if count >= limit:
             break
-    return None
+    return last.slot if last is not None and count >= limit else None
 
 
 def _slots(schedule: Schedule, zone: ZoneInfo, after: datetime) -> Iterator[Run]:

@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_, select
 from ..extensions import db
 from ..models import Calendar, Execution, ExecutionLog, Job, Notification
 from .calendars import CalendarError
-from .cron import first_firing, resume_runs
+from .cron import next_due, resume_runs
 from .exclusions import checked_definition, job_schedule, jobs_using
 
 # The fields whose change makes a new schedule (a new version; planned slots dropped).
@@ -47,8 +47,9 @@ def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
     An edit bumps the job's version and drops its planned, not yet claimed slots — and the future
     slots it had recorded as skipped by a calendar or a DST gap, which the new schedule may run —
     so the new schedule is planned afresh and a firing queued under the old one finds nothing to
-    run. next_run_at is the first run that fires (calendars, DST policy and jitter applied); the
-    planner's cursor (`planned_until`) starts at `now`, and an interval restarts from it.
+    run. next_run_at is when the first run that fires fires (calendars, DST policy and jitter
+    applied; see `cron.next_due`); the planner's cursor (`planned_until`) starts at `now`, and an
+    interval restarts from it.
     """
     if edited:
         job.version = (job.version or 1) + 1
@@ -70,8 +71,7 @@ def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
     if job.status != "active":
         return
     job.planned_until = job.schedule_since = now
-    run = first_firing(resume_runs(job_schedule(job), now, now))
-    job.next_run_at = run.fires_at if run else None
+    job.next_run_at = next_due(resume_runs(job_schedule(job), now, now))
 
 
 def create(job: Job, now: datetime) -> None:

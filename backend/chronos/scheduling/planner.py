@@ -27,7 +27,7 @@ from ..bulk import insert_slots
 from ..extensions import db
 from ..models import Execution, Job, UTCDateTime, db_now
 from . import calendars
-from .cron import Run, first_firing, resume_runs
+from .cron import Run, next_due, resume_runs
 from .exclusions import built_calendars, job_schedule
 from .misfire import missed_before
 
@@ -167,7 +167,7 @@ def plan_job_slots(
 
     The cursor is `planned_until` (the last slot handled); a job without one starts at its
     next_run_at. A run is handled once its instant (when it fires, or its slot when skipped) is
-    within the horizon; next_run_at becomes the first run after them that fires.
+    within the horizon; next_run_at becomes when the first run after them fires (`cron.next_due`).
     """
     plan = _Plan()
     start = job.next_run_at
@@ -216,8 +216,9 @@ def plan_job_slots(
             following = next(runs, None)
         while following is not None and _instant(following) < cutoff and count < MAX_MISSED_COUNT:
             if following.fires_at is None:
-                if len(rows) < MAX_SLOTS_PER_JOB:
-                    add(skipped_row(following))
+                if len(rows) >= MAX_SLOTS_PER_JOB:
+                    break  # the rest next pass, from here: a skip is never dropped
+                add(skipped_row(following))
             else:
                 if count == 0:
                     first_missed = following.fires_at
@@ -254,11 +255,14 @@ def plan_job_slots(
         nominal = _cursor(handled, nominal)
     plan.rows = list(rows.values())
     plan.planned_until = nominal or job.planned_until
-    upcoming = first_firing(_chain(following, runs)) if following is not None else None
-    plan.next_run_at = upcoming.fires_at if upcoming is not None else None
+    if following is not None and _instant(following) <= horizon:
+        # Stopped at the per-pass limit: due again at once, to go on where this pass stopped.
+        plan.next_run_at = _instant(following)
+    else:
+        plan.next_run_at = next_due(_chain(following, runs)) if following is not None else None
     if job.schedule_type == "once":
         # A one-time job whose run is skipped (or missed) has nothing left to run: it is done.
-        plan.completed = upcoming is None and not any(row["status"] == "pending" for row in plan.rows)
+        plan.completed = plan.next_run_at is None and not any(row["status"] == "pending" for row in plan.rows)
     return plan
 
 
