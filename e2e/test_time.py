@@ -55,7 +55,7 @@ def test_a_holiday_calendar_skips_christmas_in_the_preview_and_the_calendar(
     shot("job-editor-time-rules")
     page.get_by_role("button", name="Create job").click()
     expect(page.get_by_role("heading", name="Christmas report")).to_be_visible()
-    expect(page.get_by_text("runs are skipped")).to_be_visible()
+    expect(page.get_by_text("Germany: runs are skipped")).to_be_visible()
 
     # The calendar view: step to December, move there with the keyboard, open the day.
     page.goto("/calendar")

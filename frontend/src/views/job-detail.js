@@ -83,14 +83,21 @@ function settingsList(job) {
     ['Missed runs', job.misfire_policy === 'skip' ? 'Skip' : 'Run once'],
     job.schedule_type === 'cron' ? ['Daylight saving', dstPolicyWords(job.dst_policy)] : null,
     (job.exclude_calendars || []).length ? ['Excluded days', h('span', { class: 'calendar-names' },
-      `${(job.exclude_calendars || []).length} calendar(s); `,
+      `${calendarNames(job)}: `,
       job.on_excluded === 'next_business_day' ? 'runs move to the next business day' : 'runs are skipped',
-      ' — ', h('a', { href: '/calendars' }, 'calendars'))] : null,
+      ' (', h('a', { href: '/calendars' }, 'calendars'), ')')] : null,
     job.jitter_seconds ? ['Jitter', `up to ${job.jitter_seconds} s after each slot`] : null,
     ['On failure', failureNotice(job, currentUser()?.email)],
     job.notify_webhook_url ? ['Webhook', h('code', { class: 'break' }, job.notify_webhook_url)] : null,
   ].filter(Boolean);
   return h('dl', { class: 'settings' }, rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))));
+}
+
+// The names of the user's calendars by id, read once per job page.
+let calendarsById = {};
+
+function calendarNames(job) {
+  return (job.exclude_calendars || []).map((id) => calendarsById[id] || `calendar ${id}`).join(', ');
 }
 
 const FOLD_WORDS = { first: 'runs once, at the first', last: 'runs once, at the second', both: 'runs at both' };
@@ -131,6 +138,13 @@ export async function render(view, params, query) {
     view.append(h('h1', {}, 'Job'), h('p', { class: 'form-alert', role: 'alert' },
       err.status === 404 ? 'This job does not exist (or is not yours).' : err.message));
     return undefined;
+  }
+  if ((job.exclude_calendars || []).length) {
+    try {
+      calendarsById = Object.fromEntries((await get('/calendars')).items.map((c) => [c.id, c.name]));
+    } catch {
+      calendarsById = {};  // the ids are shown instead
+    }
   }
   if (query.created) announce(`Created “${job.name}”.`, 'success');
   if (query.saved) announce('Changes saved.', 'success');
