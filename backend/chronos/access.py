@@ -27,6 +27,7 @@ from flask import g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_smorest import abort
 from sqlalchemy import select, update
+from werkzeug.exceptions import HTTPException
 
 from .audit import Actor
 from .extensions import db
@@ -91,6 +92,14 @@ PERMISSIONS: dict[str, str] = {
     "concurrency-limits.get_limit": "viewer",
     "concurrency-limits.put_limit": "editor",
     "concurrency-limits.delete_limit": "editor",
+    # holiday calendars and the calendar view
+    "calendars.list_countries": PUBLIC,
+    "calendars.list_calendars": "viewer",
+    "calendars.get_calendar": "viewer",
+    "calendars.create_calendar": "editor",
+    "calendars.update_calendar": "editor",
+    "calendars.delete_calendar": "editor",
+    "calendars.view_calendar": "viewer",
     # the workspace itself
     "workspaces.list_workspaces": SIGNED_IN,
     "workspaces.create_workspace": SIGNED_IN,
@@ -251,6 +260,18 @@ def user_actor(user_id: int) -> Actor:
 def principal() -> Principal:
     """The principal `require` admitted for this request."""
     return cast(Principal, g.chronos_principal)
+
+
+def principal_if_any() -> Principal | None:
+    """The request's principal, also on a public route that may use one (the cron preview's
+    calendars): None without valid credentials or membership, instead of a 401 / 404."""
+    found = g.get("chronos_principal")
+    if found is not None:
+        return cast(Principal, found)
+    try:
+        return current_principal()
+    except HTTPException:
+        return None
 
 
 def user_id() -> int:

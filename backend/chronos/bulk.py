@@ -110,14 +110,34 @@ def _column_default(column: Any) -> Any:
     return default.arg(None) if default.is_callable else default.arg
 
 
-def insert_jobs(jobs: Sequence[Job]) -> None:
-    """Insert new jobs (with their first slot computed) and give each its id, in the open transaction.
+def reserve_job_ids(jobs: Sequence[Job]) -> None:
+    """Give new jobs their ids before they are inserted (a job's id seeds its jitter, so its first
+    run is computed with it). PostgreSQL takes them from the sequence in one statement; SQLite
+    inserts the rows now (the ORM updates them with what follows)."""
+    new = [job for job in jobs if job.id is None]
+    if not new:
+        return
+    if not _postgresql():
+        db.session.add_all(new)
+        db.session.flush()
+        return
+    ids = sorted(
+        db.session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('jobs', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(new)},
+        ).all()
+    )
+    for job, id_ in zip(new, ids, strict=True):
+        job.id = id_
 
-    On PostgreSQL the ids come from the sequence first and every column travels as one array
-    through `unnest`: one short statement for a thousand jobs (the ORM's multi-row `VALUES` for the
-    same thousand cost about half a second, mostly in building and parsing the statement). The
-    column defaults the ORM would apply are applied here, to the objects too, so they serialize as
-    stored. SQLite takes them through the ORM.
+
+def insert_jobs(jobs: Sequence[Job]) -> None:
+    """Insert new jobs (ids reserved, first slot computed) in the open transaction.
+
+    On PostgreSQL every column travels as one array through `unnest`: one short statement for a
+    thousand jobs (the ORM's multi-row `VALUES` for the same thousand cost about half a second,
+    mostly in building and parsing the statement). The column defaults the ORM would apply are
+    applied here, to the objects too, so they serialize as stored. SQLite takes them through the ORM.
     """
     if not jobs:
         return
@@ -125,18 +145,11 @@ def insert_jobs(jobs: Sequence[Job]) -> None:
         db.session.add_all(jobs)
         db.session.flush()
         return
-    ids = sorted(
-        db.session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence('jobs', 'id')) FROM generate_series(1, :n)"),
-            {"n": len(jobs)},
-        ).all()
-    )
+    reserve_job_ids(jobs)
     dialect = db.engine.dialect
-    arrays: dict[str, list[Any]] = {"id": ids}
-    casts = ["CAST(:id AS bigint[])"]
+    arrays: dict[str, list[Any]] = {}
+    casts = []
     for column in _jobs.columns:
-        if column.key == "id":
-            continue
         values = []
         for job in jobs:
             value = getattr(job, column.key)
@@ -150,8 +163,6 @@ def insert_jobs(jobs: Sequence[Job]) -> None:
         casts.append(f"CAST(:{column.key} AS {column.type.compile(dialect)}[])")
     names = ", ".join(arrays)
     db.session.execute(text(f"INSERT INTO jobs ({names}) SELECT * FROM unnest({', '.join(casts)})"), arrays)
-    for job, id_ in zip(jobs, ids, strict=True):
-        job.id = id_
 
 
 def insert_slots(rows: Sequence[dict[str, Any]]) -> list[tuple[int, datetime, str]]:

@@ -14,6 +14,8 @@ import * as execution from './views/execution.js';
 import * as health from './views/health.js';
 import * as workflows from './views/workflows.js';
 import * as limits from './views/limits.js';
+import * as calendar from './views/calendar.js';
+import * as calendars from './views/calendars.js';
 import * as notFound from './views/not-found.js';
 import * as jobHistory from './views/job-history.js';
 import * as members from './views/members.js';
@@ -40,6 +42,8 @@ route('/workspaces/:id/audit', audit.render, { title: 'Audit log' });
 route('/workspaces/:id/settings', workspaceSettings.render, { title: 'Workspace settings' });
 route('/invitations/:token', invitation.render, { public: true, title: 'Invitation' });
 route('/executions/:id', execution.render, { title: 'Execution' });
+route('/calendar', calendar.render, { title: 'Calendar' });
+route('/calendars', calendars.render, { title: 'Holiday calendars' });
 route('/system', health.render, { title: 'Scheduler health' });
 route('/workflows', workflows.render, { title: 'Workflows' });
 route('/concurrency-limits', limits.render, { title: 'Concurrency limits' });
@@ -63,7 +67,7 @@ function markCurrentNav() {
   const path = location.pathname;
   const current = path === '/' ? 'dashboard' : path === '/jobs/new' ? 'new' : path.startsWith('/jobs') ? 'jobs'
     : path === '/system' ? 'system' : path === '/workflows' ? 'workflows'
-    : path === '/concurrency-limits' ? 'limits' : '';
+    : path === '/concurrency-limits' ? 'limits' : path.startsWith('/calendar') ? 'calendar' : '';
   const settings = document.getElementById('workspace-settings');
   if (settings) {
     if (path.startsWith('/workspaces/')) settings.setAttribute('aria-current', 'page');

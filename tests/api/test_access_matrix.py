@@ -30,7 +30,11 @@ BODIES: dict[str, Any] = {
         "dry_run": True,
     },
     "concurrency-limits.put_limit": {"max_running": 2},
+    "calendars.create_calendar": {"name": "Holidays", "country": "DE"},
+    "calendars.update_calendar": {"name": "Renamed"},
 }
+# Routes that read their input from the query string.
+QUERIES: dict[str, str] = {"calendars.view_calendar": "?from=2030-01-01&to=2030-01-31"}
 # Concurrency limits are named, not numbered: a PUT in one's own workspace makes one's own limit.
 LIMIT_KEY = "team-key"
 SECRET_NAME = "Team secret job"
@@ -79,6 +83,9 @@ class World:
         ).get_json()["id"]
         limit = client.put(f"{API}/concurrency-limits/{LIMIT_KEY}", json={"max_running": 3}, headers=as_owner)
         assert limit.status_code == 200, limit.get_json()
+        self.calendar = client.post(
+            f"{API}/calendars", json={"name": "Team holidays", "dates": ["2030-01-02"]}, headers=as_owner
+        ).get_json()["id"]
         invitation = client.post(
             f"{API}/workspaces/{self.workspace}/invitations",
             json={"email": "someone@example.com", "role": "viewer"},
@@ -102,13 +109,15 @@ class World:
             "version": 1,
             "backfill_id": self.backfill,
             "key": LIMIT_KEY,
+            "calendar_id": self.calendar,
             # Leaving is the viewer's way in; changing a role is tried on another member.
             "user_id": self.user_ids.get(acting_email or "", 0)
             if endpoint == "workspaces.remove_member"
             else self.user_ids["target@example.com"],
         }
         values.update(overrides)
-        return re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+        path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+        return path + QUERIES.get(endpoint, "")
 
     def call(self, method: str, url: str, endpoint: str, headers: dict[str, str]):
         return self.client.open(url, method=method, json=BODIES.get(endpoint), headers=headers)
@@ -128,6 +137,7 @@ def test_each_role_below_a_routes_least_role_is_refused_and_the_least_role_gets_
         "revoke_invitation",
         "cancel_backfill",
         "delete_limit",
+        "delete_calendar",
     )
     for endpoint, rule, method in _role_routes(any_app):
         need = PERMISSIONS[endpoint]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask_smorest import Blueprint
 
 from ..models import utcnow
+from ..scheduling.calendars import Calendar
 from ..scheduling.cron import (
     DstPolicy,
     Run,
@@ -20,6 +21,7 @@ from ..scheduling.cron import (
     upcoming_runs,
     validate_cron,
 )
+from ..scheduling.exclusions import built_calendars
 from ..schemas.ops import CronPreviewResultSchema, CronPreviewSchema
 
 blp = Blueprint("cron", __name__, description="Cron expression preview (no sign-in needed).")
@@ -37,7 +39,8 @@ MAX_PREVIEW_RUNS = 100
 def preview(data: dict[str, Any]) -> dict[str, Any]:
     """The next `count` firings in the zone, and every run up to them with its DST marker and skip
     reason; or `valid: false` with the reason (answered with 200, so the builder can show it
-    inline). Open without a token, under the default rate limit."""
+    inline). Open without a token, under the default rate limit; `exclude_calendars` (ids of your
+    calendars) needs one."""
     try:
         zone = load_zone(data["timezone"])
         expression = validate_cron(data["cron_expression"])
@@ -47,6 +50,8 @@ def preview(data: dict[str, Any]) -> dict[str, Any]:
             dst_policy=DstPolicy.of(data["dst_policy"]),
             jitter_seconds=data["jitter_seconds"],
             job_id=data["job_id"],
+            calendars=_calendars(data["exclude_calendars"]),
+            on_excluded=data["on_excluded"],
         )
         runs = _runs(schedule, data["count"])
     except ScheduleError as exc:
@@ -60,6 +65,12 @@ def preview(data: dict[str, Any]) -> dict[str, Any]:
         "next_runs_utc": [at.astimezone(UTC).isoformat() for at in firing],
         "runs": [_run_body(run, zone) for run in runs],
     }
+
+
+def _calendars(ids: list[int]) -> tuple[Calendar, ...]:
+    """The calendars of these ids (checked as the caller's by the schema), in the order given."""
+    built = built_calendars(ids)
+    return tuple(built[i] for i in ids if i in built)
 
 
 def _runs(schedule: Schedule, count: int) -> list[Run]:

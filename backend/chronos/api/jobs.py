@@ -162,6 +162,7 @@ def _create(items: list[dict[str, Any]]) -> list[Job]:
     """
     principal, now = access.principal(), db_now()
     jobs = [Job(owner_id=principal.user_id, workspace_id=principal.workspace_id, **data) for data in items]
+    bulk.reserve_job_ids(jobs)
     for index, job in enumerate(jobs):
         try:
             lifecycle.create(job, now)

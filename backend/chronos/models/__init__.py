@@ -1,7 +1,7 @@
 """The data: one module per subject, every table and shared type importable from here.
 
 `base` holds the column types, clocks and status names; `accounts` the people; `jobs` what to run
-and when; `executions` each run, its log lines and notices; `backfills` past slots run on request;
+and when; `calendars` the days a job does not run; `executions` each run, its log lines and notices; `backfills` past slots run on request;
 `limits` the concurrency limits per key; `ops` the scheduler's own records; `requests` the requests
 remembered by their idempotency key; `workflows` which jobs run after which, and what triggered
 each downstream run; `teams` workspaces, memberships, invitations and API keys; `audit` the audit
@@ -33,6 +33,7 @@ from .base import (
     insert_for_dialect,
     utcnow,
 )
+from .calendars import Calendar
 from .executions import Execution, ExecutionLog, Notification
 from .jobs import Job
 from .limits import ConcurrencyLimit
@@ -62,6 +63,7 @@ __all__ = [
     "AuditEvent",
     "Backfill",
     "BigId",
+    "Calendar",
     "ConcurrencyLimit",
     "DependencyTrigger",
     "Execution",

@@ -68,9 +68,10 @@ class Execution(TimestampMixin, Model):
     worker: Mapped[str | None] = mapped_column(String(128))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
-    # Why a slot was skipped or cancelled ("paused", "overlap", "missed", "stale", ...), or why it is
-    # (or was) `waiting`: "backfill", or "concurrency_key:<key>" (scheduling/limits.py).
-    reason: Mapped[str | None] = mapped_column(String(100))
+    # Why a slot was skipped or cancelled ("paused", "overlap", "missed", "stale", "dst_gap",
+    # "calendar: <name>", ...), or why it is (or was) `waiting`: "backfill", or
+    # "concurrency_key:<key>" (scheduling/limits.py). Long enough for a calendar's name.
+    reason: Mapped[str | None] = mapped_column(String(128))
     # The backfill that created it (trigger `backfill`), whose `max_concurrency` it runs under.
     backfill_id: Mapped[int | None] = mapped_column(ForeignKey("backfills.id", ondelete="CASCADE"))
     missed_count: Mapped[int | None] = mapped_column(Integer)

@@ -66,6 +66,14 @@ class Job(TimestampMixin, Model):
     # schedule_type "after": {"jobs": [ids], "on": success|failure|completion, "within_seconds": n|None}.
     # Its jobs are also rows of job_dependencies (kept equal by scheduling/dependencies.py).
     run_after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Time (docs/time.md): the DST policy {"fold", "gap"}, the calendars whose days are excluded
+    # (ids of the owner's calendars, in order), what an excluded slot does, and the jitter.
+    dst_policy: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=lambda: {"fold": "first", "gap": "shift"}, nullable=False
+    )
+    exclude_calendars: Mapped[list[int]] = mapped_column(JSON, default=list, nullable=False)
+    on_excluded: Mapped[str] = mapped_column(String(24), default="skip", nullable=False)
+    jitter_seconds: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
     # What
     handler: Mapped[str] = mapped_column(String(64), default="log", nullable=False)
@@ -99,9 +107,14 @@ class Job(TimestampMixin, Model):
 
     # State
     status: Mapped[str] = mapped_column(String(16), default="active", nullable=False)
+    # When the job next fires (calendars, DST policy and jitter applied); the planner's due index.
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The slot the planner has planned up to (inclusive); planning resumes after it.
+    # The slot the planner has planned up to (inclusive; the nominal slot, before jitter); planning
+    # resumes after it. Set to the instant of a (re)schedule, when nothing is planned yet.
     planned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the current schedule took effect (create, schedule edit, resume): no slot before it
+    # runs, not even one moved to the next business day from an excluded day before it.
+    schedule_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[str | None] = mapped_column(String(16))
     # The definition's version, bumped on every change to it (each has a JobVersion row).

@@ -262,6 +262,7 @@ class Run:
     occurrence: int | None = None  # fold: 1 = the first instant of the repeated wall time, 2 = the second
     fires_twice: bool = False  # fold: both instants of this wall time fire
     moved_from: datetime | None = None  # next_business_day: the excluded wall time this run replaces
+    moved_slot: datetime | None = None  # next_business_day: the slot (UTC) of that excluded wall time
     calendar: str | None = None  # the calendar that excluded the day (skipped or moved)
     reason: str | None = None  # why it excluded the day ("Christmas Day", "Saturday")
 
@@ -497,12 +498,13 @@ class Schedule:
         cls, job: Any, calendars: Iterable[ExclusionCalendar] = (), on_excluded: str = "skip"
     ) -> Schedule:
         """The schedule of a job (anything with the Job schedule fields; the DST policy and jitter
-        are read when the job has them)."""
+        are read when the job has them). An interval steps from the planner's cursor
+        (`planned_until`, a slot or the instant the job was scheduled) or else its next_run_at."""
         return cls(
             schedule_type=job.schedule_type,
             cron_expression=getattr(job, "cron_expression", None),
             interval_seconds=getattr(job, "interval_seconds", None),
-            anchor=getattr(job, "next_run_at", None),
+            anchor=getattr(job, "planned_until", None) or getattr(job, "next_run_at", None),
             run_at=getattr(job, "run_at", None),
             timezone=job.timezone or "UTC",
             dst_policy=DstPolicy.of(getattr(job, "dst_policy", None)),
@@ -522,7 +524,66 @@ def upcoming_runs(schedule: Schedule, after: datetime) -> Iterator[Run]:
         runs = _excluded(runs, schedule, zone)
     if schedule.jitter_seconds:
         runs = _jittered(runs, schedule.job_id, schedule.jitter_seconds)
-    return runs
+    return _bounded(runs)
+
+
+def _bounded(runs: Iterator[Run]) -> Iterator[Run]:
+    """The runs until the calendar ends: a run moved or jittered past 9999-12-31 ends the schedule
+    instead of failing whoever asked."""
+    try:
+        yield from runs
+    except OverflowError:
+        return
+
+
+def resume_runs(schedule: Schedule, cursor: datetime, since: datetime | None = None) -> Iterator[Run]:
+    """Every run strictly after `cursor` (by slot), as `upcoming_runs` — including the runs moved
+    to the next business day from excluded days at or before the cursor, which a walk starting at
+    the cursor would never meet. The planner resumes its walk here, pass after pass.
+
+    A moved run lands on the first day no calendar excludes, so its slot comes from the stretch of
+    excluded days just before that day: the walk starts at the first of the excluded days that run
+    up to the cursor's day, and drops what lies at or before the cursor.
+    """
+    if schedule.on_excluded != "next_business_day" or not schedule.calendars:
+        return upcoming_runs(schedule, cursor)
+    zone = load_zone(schedule.timezone)
+    earliest = None
+    try:
+        day = _wall(cursor, zone).date()
+        if _exclusion(schedule.calendars, day) is None:
+            day -= timedelta(days=1)
+        for _ in range(MAX_MOVE_DAYS):
+            if _exclusion(schedule.calendars, day) is None:
+                break
+            earliest = day
+            day -= timedelta(days=1)
+        if earliest is None:
+            return upcoming_runs(schedule, cursor)
+        # Local midnight of that day, read as the earliest instant it can have (before any fold).
+        start = min(
+            _instant(datetime.combine(earliest, datetime.min.time()), offset)
+            for offset in _offsets(datetime.combine(earliest, datetime.min.time()), zone)
+        ) - timedelta(microseconds=1)
+    except OverflowError:  # the first days of year 1: nothing before them to move from
+        return upcoming_runs(schedule, cursor)
+    if since is not None:
+        start = max(start, since)
+    return (run for run in upcoming_runs(schedule, min(start, cursor)) if run.slot > cursor)
+
+
+def next_due(runs: Iterable[Run], limit: int = 10_000) -> datetime | None:
+    """When the planner must next look at a job: when its first run that fires fires — or, when the
+    next `limit` runs are all skipped (a minutely job over a long holiday), the slot of the last of
+    them, so their skips are recorded and the search goes on from there. None: no run is left."""
+    last: Run | None = None
+    for count, run in enumerate(runs):
+        if run.fires_at is not None:
+            return run.fires_at
+        last = run
+        if count >= limit:
+            break
+    return last.slot if last is not None and count >= limit else None
 
 
 def _slots(schedule: Schedule, zone: ZoneInfo, after: datetime) -> Iterator[Run]:
@@ -535,7 +596,10 @@ def _slots(schedule: Schedule, zone: ZoneInfo, after: datetime) -> Iterator[Run]
             raise ScheduleError("An interval schedule needs interval_seconds of at least 1.")
         step = timedelta(seconds=int(schedule.interval_seconds))
         anchor = schedule.anchor or after + step
-        return _interval_runs(interval_next(anchor, int(schedule.interval_seconds), after)[0], step, zone)
+        # The first grid instant (anchor + k·step, k of either sign) after `after`: a walk that
+        # starts before the anchor (resume_runs) meets the same slots as one that starts after it.
+        k = (after - anchor) // step + 1
+        return _interval_runs(anchor + k * step, step, zone)
     if schedule.schedule_type == "once":
         at = schedule.run_at
         return iter([Run(at, _wall(at, zone), at)] if at is not None and at > after else [])
@@ -597,7 +661,9 @@ def _excluded(runs: Iterator[Run], schedule: Schedule, zone: ZoneInfo) -> Iterat
             continue
         taken.add(target.slot)
         order += 1
-        heapq.heappush(moved, (target.slot, order, replace(target, calendar=name, reason=reason)))
+        heapq.heappush(
+            moved, (target.slot, order, replace(target, calendar=name, reason=reason, moved_slot=run.slot))
+        )
     while moved:
         yield heapq.heappop(moved)[2]
 

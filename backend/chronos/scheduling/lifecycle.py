@@ -14,17 +14,18 @@ edit leaves planned slots alone while a schedule edit drops them.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from .. import audit
 from ..audit import SYSTEM, Actor
 from ..extensions import db
 from ..models import (
     Backfill,
+    Calendar,
     DependencyTrigger,
     Execution,
     ExecutionLog,
@@ -34,7 +35,9 @@ from ..models import (
     Notification,
 )
 from . import dependencies
-from .cron import next_firings
+from .calendars import CalendarError
+from .cron import next_due, resume_runs
+from .exclusions import checked_definition, job_schedule, jobs_using
 
 # The fields whose change makes a new schedule (planned slots dropped).
 SCHEDULE_FIELDS = (
@@ -45,6 +48,10 @@ SCHEDULE_FIELDS = (
     "run_at",
     "timezone",
     "run_after",
+    "dst_policy",
+    "exclude_calendars",
+    "on_excluded",
+    "jitter_seconds",
 )
 # A job's definition: every user-settable field but its status (what a version records).
 DEFINITION_FIELDS = (
@@ -73,11 +80,17 @@ DEFINITION_FIELDS = (
     "concurrency_key",
     "keep_days",
     "keep_last",
+    "dst_policy",
+    "exclude_calendars",
+    "on_excluded",
+    "jitter_seconds",
 )
 
 
 # Versions are INTEGER columns: a larger number in a URL names nothing (and must not reach the driver).
 MAX_VERSION = 2**31 - 1
+# How many calendars one workspace may keep.
+MAX_CALENDARS = 100
 
 
 class JobStateError(Exception):
@@ -103,8 +116,11 @@ def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
     """Recompute a job's next_run_at from `now` (on create, resume and schedule edits); no commit.
 
     A schedule edit makes a new version, which is the new schedule version, and drops the job's
-    planned, not yet claimed slots: the new schedule is planned afresh, and a firing queued under the
-    old one is stale (see the module docstring).
+    planned, not yet claimed slots — and the future slots it had recorded as skipped by a calendar
+    or a DST gap, which the new schedule may run — so the new schedule is planned afresh and a
+    firing queued under the old one is stale (see the module docstring). next_run_at is when the
+    first run that fires fires (calendars, DST policy and jitter applied; see `cron.next_due`); the
+    planner's cursor (`planned_until`) starts at `now`, and an interval restarts from it.
     """
     if edited:
         job.version = (job.version or 1) + 1
@@ -113,18 +129,21 @@ def schedule_job(job: Job, now: datetime, *, edited: bool = False) -> None:
             db.session.execute(
                 delete(Execution).where(
                     Execution.job_id == job.id,
-                    Execution.status == "pending",
                     Execution.trigger == "schedule",
                     Execution.scheduled_for > now,
+                    or_(
+                        Execution.status == "pending",
+                        (Execution.status == "skipped")
+                        & or_(Execution.reason == "dst_gap", Execution.reason.like("calendar: %")),
+                    ),
                 )
             )
     job.planned_until = None
+    job.next_run_at = None
     if job.status != "active" or job.schedule_type == "after":
-        job.next_run_at = None  # a job that runs after others has no slots of its own
-        return
-    job.next_run_at = None  # interval schedules restart one interval from now
-    firings = next_firings(job, now, 1)
-    job.next_run_at = firings[0] if firings else None
+        return  # a job that runs after others has no slots of its own
+    job.planned_until = job.schedule_since = now
+    job.next_run_at = next_due(resume_runs(job_schedule(job), now, now))
 
 
 def _record(job: Job, actor: Actor, action: str, changes: dict[str, Any] | None = None) -> None:
@@ -138,6 +157,10 @@ def create(job: Job, now: datetime) -> None:
         dependencies.check_run_after(job, job.workspace_id, job.run_after)
     job.status = "active"
     job.version = job.schedule_version = 1
+    if job.id is None:
+        # The id seeds the job's jitter: the first run is computed with the id every planner uses.
+        db.session.add(job)
+        db.session.flush()
     schedule_job(job, now)
 
 
@@ -289,3 +312,49 @@ def delete_job(job: Job, actor: Actor = SYSTEM, force: bool = False) -> None:
     db.session.execute(delete(Backfill).where(Backfill.job_id == job.id))
     db.session.execute(delete(JobVersion).where(JobVersion.job_id == job.id))
     db.session.delete(job)
+
+
+# --- calendars: a calendar edit is a schedule edit of every job that uses it -------------------
+
+
+class CalendarInUseError(Exception):
+    """A calendar that jobs still name cannot be deleted: a 409 naming them."""
+
+    def __init__(self, jobs: list[Job]) -> None:
+        names = ", ".join(f"{job.name!r} (id {job.id})" for job in jobs[:10])
+        more = f" and {len(jobs) - 10} more" if len(jobs) > 10 else ""
+        super().__init__(
+            f"This calendar is used by {names}{more}; remove it from their exclude_calendars first."
+        )
+        self.jobs = jobs
+
+
+def create_calendar(workspace_id: int, definition: Mapping[str, Any]) -> Calendar:
+    """A new calendar of the workspace (no commit); CalendarError naming the field when it is wrong."""
+    count = len(list(db.session.scalars(select(Calendar.id).where(Calendar.workspace_id == workspace_id))))
+    if count >= MAX_CALENDARS:
+        raise CalendarError("name", f"At most {MAX_CALENDARS} calendars; delete one first.")
+    calendar = Calendar(workspace_id=workspace_id, **checked_definition(definition))
+    db.session.add(calendar)
+    return calendar
+
+
+def edit_calendar(calendar: Calendar, changes: Mapping[str, Any], now: datetime) -> None:
+    """Apply an edit, checked as a whole calendar (no commit). The jobs using it are planned
+    afresh, as after a schedule edit: a day it now excludes, or no longer does, changes their slots."""
+    values = checked_definition({**calendar.definition(), **changes})
+    changed = any(getattr(calendar, name) != value for name, value in values.items())
+    for name, value in values.items():
+        setattr(calendar, name, value)
+    if changed:
+        db.session.flush()
+        for job in jobs_using(calendar):
+            schedule_job(job, now, edited=True)
+
+
+def delete_calendar(calendar: Calendar) -> None:
+    """Delete a calendar no job uses (no commit); CalendarInUseError naming the jobs otherwise."""
+    users = jobs_using(calendar)
+    if users:
+        raise CalendarInUseError(users)
+    db.session.delete(calendar)

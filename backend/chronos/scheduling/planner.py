@@ -5,6 +5,11 @@
 rows go in with `ON CONFLICT DO NOTHING` on the unique slot index, so a slot planned twice still
 has exactly one execution. The planner only writes rows; it returns the new ones to queue, and
 `tasks.py` hands them to Huey once they are committed.
+
+A job's runs come from `cron.resume_runs` with its calendars, DST policy and jitter: a run that
+fires becomes a `pending` row whose `scheduled_for` is its firing instant (the slot plus the job's
+jitter, the same on every planner), a run that does not becomes a `skipped` row at its slot with
+reason `dst_gap` or `calendar: <name>` — never a silent gap (docs/time.md, "One slot, one row").
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from ..audit import SYSTEM, Actor
 from ..bulk import insert_slots
 from ..extensions import db
 from ..models import Execution, Job, UTCDateTime, db_now
-from .cron import next_firings
+from . import calendars
+from .cron import Run, next_due, resume_runs
+from .exclusions import built_calendars, job_schedule
 from .misfire import missed_before
 
 log = logging.getLogger(__name__)
@@ -52,6 +59,11 @@ PLANNED_COLUMNS = (
     Job.misfire_policy,
     Job.next_run_at,
     Job.planned_until,
+    Job.dst_policy,
+    Job.exclude_calendars,
+    Job.on_excluded,
+    Job.jitter_seconds,
+    Job.schedule_since,
 )
 
 
@@ -109,8 +121,9 @@ def _plan_round(job_ids: list[int] | None, planned: Planned) -> int:
 
     rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    built = built_calendars(i for job in jobs for i in (job.exclude_calendars or []))
     for job in jobs:
-        plan = plan_job_slots(job, now, horizon)
+        plan = plan_job_slots(job, now, horizon, built)
         rows.extend(plan.rows)
         updates.append(
             {
@@ -150,84 +163,133 @@ def _plan_round(job_ids: list[int] | None, planned: Planned) -> int:
     return len(jobs)
 
 
-def plan_job_slots(job: Any, now: datetime, horizon: datetime) -> _Plan:
-    """The execution rows for one job's slots from its next_run_at up to `horizon`, misfires included."""
+def plan_job_slots(
+    job: Any, now: datetime, horizon: datetime, built: dict[int, calendars.Calendar] | None = None
+) -> _Plan:
+    """The execution rows for one job's runs after its cursor up to `horizon`, misfires included.
+
+    The cursor is `planned_until` (the last slot handled); a job without one starts at its
+    next_run_at. A run is handled once its instant (when it fires, or its slot when skipped) is
+    within the horizon; next_run_at becomes when the first run after them fires (`cron.next_due`).
+    """
     plan = _Plan()
     start = job.next_run_at
     assert start is not None
+    schedule = job_schedule(job, built if built is not None else None)
+    cursor = job.planned_until if job.planned_until is not None else start - _TINY
+    since = getattr(job, "schedule_since", None)
+    runs = resume_runs(schedule, cursor, since)
     base = {
         "job_id": job.id,
         "owner_id": job.owner_id,
         "workspace_id": job.workspace_id,
         "job_version": job.version,
     }
+    rows: dict[datetime, dict[str, Any]] = {}
+
+    def add(row: dict[str, Any]) -> None:
+        # Two runs on one instant are one slot; a run that fires wins over a skip (a real run is
+        # never lost to the unique key).
+        held = rows.get(row["scheduled_for"])
+        if held is None or (held["status"] == "skipped" and row["status"] == "pending"):
+            rows[row["scheduled_for"]] = row
+
+    def skipped_row(run: Run) -> dict[str, Any]:
+        return {
+            **base,
+            "scheduled_for": run.slot,
+            "trigger": "schedule",
+            "status": "skipped",
+            "reason": run.skipped,
+            "finished_at": now,
+        }
+
     cutoff = missed_before(now)
+    handled: Run | None = None  # the last run dealt with
+    nominal: datetime | None = None  # the slot of the last one not moved: the next cursor
+    following: Run | None = next(runs, None)
     if start < cutoff:
-        # Slots missed while nothing ran (every planner and worker down): never a storm of runs,
-        # and never a silent gap: one `skipped` row says how many were missed, from when.
-        missed, last_missed = _count_missed(job, start, cutoff)
-        run_latest = job.misfire_policy == "run_once"
-        skipped = missed - 1 if run_latest else missed
-        if skipped > 0:
-            plan.rows.append(
-                {
-                    **base,
-                    "scheduled_for": start,
-                    "trigger": "schedule",
-                    "status": "skipped",
-                    "reason": "missed",
-                    "missed_count": skipped,
-                    "finished_at": now,
-                }
-            )
-        if run_latest:
-            plan.rows.append(
-                {**base, "scheduled_for": last_missed, "trigger": "catch_up", "status": "pending"}
-            )
-        log.info("Job %s missed %s slot(s) since %s (%s).", job.id, missed, start, job.misfire_policy)
-        following = _next_after(job, last_missed)
+        # Runs missed while nothing ran (every planner and worker down): never a storm of runs,
+        # and never a silent gap: one `skipped` row says how many were missed, from when; runs a
+        # calendar or the DST policy skipped anyway keep their own reason.
+        count, first_missed, last_missed = 0, start, start
+        if job.schedule_type == "interval" and not schedule.calendars and not schedule.jitter_seconds:
+            # Counted, not walked: a 1-second interval down for a day is 86 400 slots.
+            step = timedelta(seconds=job.interval_seconds)
+            first_missed = following.slot if following is not None else start
+            count = math.floor((cutoff - first_missed - _TINY) / step) + 1
+            last_missed = first_missed + step * (count - 1)
+            nominal = last_missed
+            runs = resume_runs(schedule, last_missed, since)
+            following = next(runs, None)
+        while following is not None and _instant(following) < cutoff and count < MAX_MISSED_COUNT:
+            if following.fires_at is None:
+                if len(rows) >= MAX_SLOTS_PER_JOB:
+                    break  # the rest next pass, from here: a skip is never dropped
+                add(skipped_row(following))
+            else:
+                if count == 0:
+                    first_missed = following.fires_at
+                last_missed = following.fires_at
+                count += 1
+            handled, following = following, next(runs, None)
+            nominal = _cursor(handled, nominal)
+        if count:
+            run_latest = job.misfire_policy == "run_once"
+            skipped = count - 1 if run_latest else count
+            if skipped > 0:
+                add(
+                    {
+                        **base,
+                        "scheduled_for": first_missed,
+                        "trigger": "schedule",
+                        "status": "skipped",
+                        "reason": "missed",
+                        "missed_count": skipped,
+                        "finished_at": now,
+                    }
+                )
+            if run_latest:
+                add({**base, "scheduled_for": last_missed, "trigger": "catch_up", "status": "pending"})
+            log.info("Job %s missed %s slot(s) since %s (%s).", job.id, count, start, job.misfire_policy)
+    planned = 0
+    while following is not None and _instant(following) <= horizon and planned < MAX_SLOTS_PER_JOB:
+        if following.fires_at is None:
+            add(skipped_row(following))
+        else:
+            add({**base, "scheduled_for": following.fires_at, "trigger": "schedule", "status": "pending"})
+        planned += 1
+        handled, following = following, next(runs, None)
+        nominal = _cursor(handled, nominal)
+    plan.rows = list(rows.values())
+    plan.planned_until = nominal or job.planned_until
+    if following is not None and _instant(following) <= horizon:
+        # Stopped at the per-pass limit: due again at once, to go on where this pass stopped.
+        plan.next_run_at = _instant(following)
     else:
-        following = start
-    planned_until: datetime | None = None
-    count = 0
-    while following is not None and following <= horizon and count < MAX_SLOTS_PER_JOB:
-        plan.rows.append({**base, "scheduled_for": following, "trigger": "schedule", "status": "pending"})
-        planned_until = following
-        count += 1
-        following = _next_after(job, following)
-    if planned_until is None and plan.rows:
-        planned_until = max(row["scheduled_for"] for row in plan.rows)
-    plan.planned_until = planned_until or job.planned_until
+        plan.next_run_at = next_due(_chain(following, runs)) if following is not None else None
     if job.schedule_type == "once":
-        plan.next_run_at = None
-        # A skipped one-time slot has nothing left to run: the job is done.
-        plan.completed = not any(row["status"] == "pending" for row in plan.rows)
-    else:
-        plan.next_run_at = following
+        # A one-time job whose run is skipped (or missed) has nothing left to run: it is done.
+        plan.completed = plan.next_run_at is None and not any(row["status"] == "pending" for row in plan.rows)
     return plan
 
 
-def _next_after(job: Any, after: datetime) -> datetime | None:
-    """The job's first slot strictly after `after` (interval slots keep their anchor)."""
-    if job.schedule_type == "once":
-        return None
-    firings = next_firings(job, after, 1)
-    return firings[0] if firings else None
+def _cursor(run: Run, cursor: datetime | None) -> datetime | None:
+    """Where planning resumes after this run: its slot, or for a moved run the excluded slot it
+    came from — a slot of the schedule either way (an interval steps from it), never a moved
+    instant; `resume_runs` meets a moved run after the cursor again, and its row conflicts."""
+    slot = run.moved_slot if run.moved_slot is not None else run.slot
+    return slot if cursor is None or slot > cursor else cursor
 
 
-def _count_missed(job: Any, start: datetime, cutoff: datetime) -> tuple[int, datetime]:
-    """How many slots lie in [start, cutoff), and the latest of them (`start` is one)."""
-    if job.schedule_type == "interval" and job.interval_seconds:
-        step = job.interval_seconds
-        count = math.floor((cutoff - start - _TINY).total_seconds() / step) + 1
-        return count, start + timedelta(seconds=step * (count - 1))
-    count, last = 1, start
-    while count < MAX_MISSED_COUNT:
-        following = _next_after(job, last)
-        if following is None or following >= cutoff:
-            break
-        count, last = count + 1, following
-    return count, last
+def _instant(run: Run) -> datetime:
+    """When a run happens: when it fires, or its slot when it is skipped."""
+    return run.fires_at if run.fires_at is not None else run.slot
+
+
+def _chain(first: Run, rest: Any) -> Any:
+    yield first
+    yield from rest
 
 
 def trigger_manual(job: Job, actor: Actor = SYSTEM, payload: Any = None) -> Execution:

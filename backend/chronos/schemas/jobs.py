@@ -31,10 +31,13 @@ from ..models import (
     TEST_RUN_STATUSES,
     db_now,
 )
-from ..scheduling.cron import ScheduleError, load_zone, validate_cron
+from ..scheduling.cron import MAX_JITTER_SECONDS, ON_EXCLUDED, ScheduleError, load_zone, validate_cron
 from ..scheduling.dependencies import MAX_UPSTREAMS, RUN_AFTER_ON
+from ..scheduling.exclusions import MAX_JOB_CALENDARS
+from .calendars import check_calendars
 from .common import PageQuerySchema, Schema, check_url, json_size, page_schema
 from .limits import check_concurrency_key
+from .ops import DstPolicySchema
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 # The one field each schedule type uses; the others are cleared when a job is stored.
@@ -212,6 +215,37 @@ class JobInputSchema(Schema):
         validate=[validate.Length(max=64), _check_zone],
         metadata={"description": "IANA name; default UTC.", "example": "Europe/Berlin"},
     )
+    dst_policy = fields.Nested(
+        DstPolicySchema,
+        load_default=lambda: {"fold": "first", "gap": "shift"},
+        metadata={
+            "description": "What a fixed-hour cron schedule does when clocks go back (fold: first | last | "
+            "both) or forward (gap: shift | skip); a missing key is its default. docs/time.md."
+        },
+    )
+    exclude_calendars = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
+        load_default=list,
+        validate=[validate.Length(max=MAX_JOB_CALENDARS), check_calendars],
+        metadata={"description": "Ids of your calendars whose days the job does not run on."},
+    )
+    on_excluded = fields.String(
+        load_default="skip",
+        validate=validate.OneOf(ON_EXCLUDED),
+        metadata={
+            "description": "On an excluded day: skip the run (recorded as skipped, reason "
+            "'calendar: <name>') or move it to the next business day at the same wall time."
+        },
+    )
+    jitter_seconds = fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_JITTER_SECONDS),
+        metadata={
+            "description": "Delay each run by a fixed offset in 0..jitter_seconds drawn from the job and the "
+            "slot (the same on every planner), never as far as the next slot."
+        },
+    )
     handler = fields.String(
         load_default="log",
         validate=[validate.Length(max=64), _check_handler],
@@ -356,6 +390,9 @@ def validate_job(values: dict[str, Any], incoming: Iterable[str]) -> dict[str, A
 
     if values.get("handler") == "http" and not (values.get("target") or {}).get("url"):
         error("target", "The 'http' handler needs a target with a url.")
+    # A policy sent without one of its keys takes that key's default (the whole policy is replaced).
+    policy = values.get("dst_policy") or {}
+    values["dst_policy"] = {"fold": policy.get("fold", "first"), "gap": policy.get("gap", "shift")}
     if errors:
         raise ValidationError(errors)
 
@@ -379,6 +416,10 @@ class JobSchema(ma.Schema):
     run_at = fields.DateTime(allow_none=True)
     run_after = fields.Nested(RunAfterSchema, allow_none=True)
     timezone = fields.String()
+    dst_policy = fields.Nested(DstPolicySchema)
+    exclude_calendars = fields.List(fields.Integer())
+    on_excluded = fields.String(metadata={"enum": list(ON_EXCLUDED)})
+    jitter_seconds = fields.Integer()
     handler = fields.String()
     target = fields.Nested(TargetSchema, allow_none=True)
     payload = fields.Raw(allow_none=True)
@@ -396,7 +437,10 @@ class JobSchema(ma.Schema):
     notify_emails = fields.List(fields.String())
     notify_webhook_url = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": list(JOB_STATUSES)})
-    next_run_at = fields.DateTime(allow_none=True)
+    next_run_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When the job next fires: calendars, DST policy and jitter applied."},
+    )
     last_run_at = fields.DateTime(allow_none=True)
     last_status = fields.String(allow_none=True)
     version = fields.Integer(

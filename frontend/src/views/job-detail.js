@@ -7,6 +7,7 @@ import { announce, badge, confirmDialog, h } from '../dom.js';
 import { jobActions } from '../job-actions.js';
 import { deniedHere } from '../workspace.js';
 import { jobTabs } from './job-history.js';
+import { createMonthGrid } from '../month-grid.js';
 import { navigate } from '../router.js';
 import { describeSchedule, lateBadge, reasonText, tickRelativeTimes, timeCell } from '../schedule.js';
 import { lateAfterSeconds } from '../status.js';
@@ -100,10 +101,32 @@ function settingsList(job, names = new Map()) {
     ['Missed runs', job.misfire_policy === 'skip' ? 'Skip' : 'Run once'],
     ['History kept', describeRetention(job)],
     job.concurrency_key ? ['Concurrency key', h('a', { href: '/concurrency-limits' }, job.concurrency_key)] : null,
+    job.schedule_type === 'cron' ? ['Daylight saving', dstPolicyWords(job.dst_policy)] : null,
+    (job.exclude_calendars || []).length ? ['Excluded days', h('span', { class: 'calendar-names' },
+      `${calendarNames(job)}: `,
+      job.on_excluded === 'next_business_day' ? 'runs move to the next business day' : 'runs are skipped',
+      ' (', h('a', { href: '/calendars' }, 'calendars'), ')')] : null,
+    job.jitter_seconds ? ['Jitter', `up to ${job.jitter_seconds} s after each slot`] : null,
     ['On failure', failureNotice(job, currentUser()?.email)],
     job.notify_webhook_url ? ['Webhook', h('code', { class: 'break' }, job.notify_webhook_url)] : null,
   ].filter(Boolean);
   return h('dl', { class: 'settings' }, rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))));
+}
+
+// The names of the user's calendars by id, read once per job page.
+let calendarsById = {};
+
+function calendarNames(job) {
+  return (job.exclude_calendars || []).map((id) => calendarsById[id] || `calendar ${id}`).join(', ');
+}
+
+const FOLD_WORDS = { first: 'runs once, at the first', last: 'runs once, at the second', both: 'runs at both' };
+const GAP_WORDS = { shift: 'runs at the first moment after the jump', skip: 'skipped (on record)' };
+
+/** The job's daylight saving policy in words. */
+export function dstPolicyWords(policy) {
+  const { fold = 'first', gap = 'shift' } = policy || {};
+  return `A time that happens twice: ${FOLD_WORDS[fold] || fold}. A time that does not exist: ${GAP_WORDS[gap] || gap}.`;
 }
 
 /** Due (or due again) longer ago than the allowance, and no worker has started it. */
@@ -145,6 +168,13 @@ export async function render(view, params, query) {
   } catch {
     // The links still work, named by id.
   }
+  if ((job.exclude_calendars || []).length) {
+    try {
+      calendarsById = Object.fromEntries((await get('/calendars')).items.map((c) => [c.id, c.name]));
+    } catch {
+      calendarsById = {};  // the ids are shown instead
+    }
+  }
   if (query.created) announce(`Created “${job.name}”.`, 'success');
   if (query.saved) announce('Changes saved.', 'success');
   const secretSlot = h('div', {});
@@ -179,6 +209,9 @@ export async function render(view, params, query) {
     h('p', { class: 'muted small' }, 'Runs already planned. Each moves to the history when it happens.'),
     upcomingList);
   const backfills = backfillSection(job);
+  const monthGrid = createMonthGrid({ jobId: job.id, idPrefix: 'job-calendar', zoneOf: () => job.timezone });
+  const calendarSection = h('section', { class: 'card', 'aria-labelledby': 'job-calendar-section' },
+    h('h2', { id: 'job-calendar-section' }, 'Calendar'), monthGrid.element);
   const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Durations of recent runs' });
   const chartSection = h('section', { class: 'card', 'aria-labelledby': 'chart-title', hidden: true },
     h('h2', { id: 'chart-title' }, 'Duration of recent runs'), chartBox);
@@ -254,6 +287,7 @@ export async function render(view, params, query) {
       h('div', { class: 'section-head' }, h('h2', { id: 'history-title' }, 'Execution history'), liveNote),
       h('div', { class: 'table-wrap' }, table), emptyNote, pager),
     backfills.element,
+    calendarSection,
     chartSection].filter(Boolean));
 
   let shownLate = false;

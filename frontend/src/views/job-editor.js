@@ -3,6 +3,7 @@
 // footer. "Test run" tries the action through a worker before saving. Every field's error, from the
 // browser, the live cron check or the server, stays next to its field until that field is fixed.
 import { currentUser, get, patch, post } from '../api.js';
+import { runMarker } from '../calendar-days.js';
 import { createCronBuilder, describeCron } from '../cron-builder.js';
 import { debounce, h } from '../dom.js';
 import { clearErrors, flattenErrors, showErrors, showFieldError } from '../forms.js';
@@ -23,6 +24,9 @@ const RUN_AFTER_ON = [['success', 'succeeded'], ['failure', 'failed'], ['complet
 const ADVANCED_FIELDS = ['timeout_seconds', 'max_retries', 'retry_backoff_seconds', 'overlap_policy', 'misfire_policy',
   'keep_days', 'keep_last', 'concurrency_key',
   'notify_on_failure', 'notify_on_recovery', 'notify_emails', 'notify_webhook_url'];
+// Fields folded into "Daylight saving, holidays and jitter": an error in one opens it.
+const TIME_FIELDS = ['dst_policy', 'exclude_calendars', 'on_excluded', 'jitter_seconds'];
+const MAX_JITTER_SECONDS = 86400;
 const TEST_POLL_MS = 1000;
 // After this long still waiting, say plainly that no worker seems to be running; stop at the second.
 const TEST_NO_WORKER_MS = 10_000;
@@ -77,6 +81,13 @@ export async function render(view, params, query = {}) {
   }
   // A template ("Create your first job") prefills a new job; nothing is saved until "Create job".
   const template = !editing && query.template ? templateJob(query.template) : null;
+  let calendars = [];
+  let calendarsProblem = null;
+  try {
+    calendars = (await get('/calendars')).items;
+  } catch (err) {
+    calendarsProblem = err.message;
+  }
   const prefill = job || template;
   const zone = prefill?.timezone || browserZone();
   // The jobs this one may run after (yours, but not itself).
@@ -111,7 +122,7 @@ export async function render(view, params, query = {}) {
   timezone.value = zone;
 
   const words = h('p', { class: 'cron-words', id: 'cron-words' });
-  const nextList = h('ol', { class: 'next-runs', 'aria-label': 'Next five runs' });
+  const nextList = h('ol', { class: 'next-runs', 'aria-label': 'Next five runs, and the runs skipped before them' });
   const previewStatus = h('p', { class: 'muted small', id: 'cron-preview-status' });
   const previewPanel = h('section', { class: 'preview', 'aria-labelledby': 'preview-title', 'aria-live': 'polite' },
     h('h3', { id: 'preview-title' }, 'Schedule in words'), words,
@@ -120,6 +131,45 @@ export async function render(view, params, query = {}) {
   const builder = createCronBuilder({ idPrefix: 'cron', expression: prefill?.cron_expression || '',
     onChange: () => schedulePreview() });
   const cronPanel = h('div', { class: 'cron-layout' }, builder.element, previewPanel);
+
+  // --- time rules: daylight saving, holiday calendars, jitter
+  const policy = job?.dst_policy || { fold: 'first', gap: 'shift' };
+  const fold = select('job-dst-fold', 'dst_policy.fold', [
+    ['first', 'Run once, at the first of the two'],
+    ['last', 'Run once, at the second of the two'],
+    ['both', 'Run at both']], policy.fold);
+  const gap = select('job-dst-gap', 'dst_policy.gap', [
+    ['shift', 'Run at the first moment after the jump (e.g. 03:00)'],
+    ['skip', 'Skip that run (kept on record as skipped)']], policy.gap);
+  const chosen = new Set(job?.exclude_calendars || []);
+  const calendarBoxes = calendars.map((calendar) => {
+    const box = h('input', { type: 'checkbox', id: `job-calendar-${calendar.id}`, value: String(calendar.id),
+      class: 'calendar-choice' });
+    box.checked = chosen.has(calendar.id);
+    return h('div', { class: 'check' }, box, h('label', { for: box.id }, calendar.name));
+  });
+  const calendarField = h('fieldset', { class: 'plain', 'data-field': 'exclude_calendars', id: 'job-calendars' },
+    h('legend', {}, 'Do not run on the days of'),
+    calendarBoxes.length ? calendarBoxes : h('p', { class: 'muted small' },
+      calendarsProblem ? `Could not load your calendars: ${calendarsProblem}` : 'No holiday calendars yet. '),
+    h('p', { class: 'hint' }, h('a', { href: '/calendars' }, 'Manage holiday calendars'), ' (public holidays, custom dates, weekends).'));
+  const onExcluded = select('job-on-excluded', 'on_excluded', [
+    ['skip', 'Skip the run (kept on record as skipped)'],
+    ['next_business_day', 'Move it to the next business day, same time']], job?.on_excluded || 'skip');
+  const jitter = h('input', { id: 'job-jitter', type: 'number', min: '0', max: String(MAX_JITTER_SECONDS),
+    inputmode: 'numeric', 'data-field': 'jitter_seconds', value: String(job?.jitter_seconds ?? 0) });
+  const timeRules = h('details', { class: 'time-rules', id: 'time-rules' },
+    h('summary', {}, h('span', { class: 'summary-title' }, 'Daylight saving, holidays and jitter')),
+    h('div', { class: 'stack' },
+      h('div', { class: 'grid-2' },
+        field(fold, 'When clocks go back (a time happens twice)'),
+        field(gap, 'When clocks go forward (a time does not exist)')),
+      calendarField,
+      field(onExcluded, 'On an excluded day'),
+      field(jitter, 'Jitter (seconds)', { hint: 'Delay each run by a fixed offset between 0 and this many seconds, '
+        + 'the same for a run on every planner, to spread jobs that share a time. 0 for none.' })));
+  timeRules.open = Boolean(job && (policy.fold !== 'first' || policy.gap !== 'shift'
+    || (job.exclude_calendars || []).length || job.on_excluded !== 'skip' || job.jitter_seconds));
 
   const [intervalCount, intervalUnit] = splitInterval(job?.interval_seconds || 300);
   const intervalInput = h('input', { id: 'job-interval', type: 'number', min: '1', inputmode: 'numeric',
@@ -276,7 +326,7 @@ export async function render(view, params, query = {}) {
       h('h2', { id: 'sec-schedule' }, 'When'),
       typeField,
       field(timezone, 'Time zone', { hint: 'The schedule is read in this zone, daylight saving included.' }),
-      cronPanel, intervalPanel, oncePanel, afterPanel),
+      cronPanel, intervalPanel, oncePanel, afterPanel, timeRules),
     h('section', { class: 'card stack', 'aria-labelledby': 'sec-what' },
       h('h2', { id: 'sec-what' }, 'What to run'),
       field(handler, 'Action'),
@@ -364,8 +414,12 @@ export async function render(view, params, query = {}) {
     previewStatus.textContent = 'Checking…';
     let result;
     try {
-      result = await post('/cron/preview', { cron_expression: expression, timezone: timezone.value, count: 5 },
-        { signal: previewController.signal });
+      const rules = readTimeRules({});
+      const request = { cron_expression: expression, timezone: timezone.value, count: 5,
+        dst_policy: rules.dst_policy, exclude_calendars: rules.exclude_calendars, on_excluded: rules.on_excluded,
+        jitter_seconds: rules.jitter_seconds ?? 0 };
+      if (editing) request.job_id = job.id;
+      result = await post('/cron/preview', request, { signal: previewController.signal });
     } catch (err) {
       if (err.name === 'AbortError') return;
       const fieldErrors = Object.values(err.errors || {}).flat().join(' ');
@@ -379,12 +433,16 @@ export async function render(view, params, query = {}) {
     clearInvalid();
     words.textContent = described.text || result.expression || expression;
     previewStatus.textContent = `In ${formatZone(timezone.value)}:`;
-    nextList.replaceChildren(...(result.next_runs || []).map((iso) => {
-      const note = localTimeNote(iso, timezone.value);
-      return h('li', {},
-        h('time', { datetime: iso }, formatDateTime(iso, timezone.value)),
+    const runs = result.runs || (result.next_runs || []).map((at) => ({ at, skipped: null, note: null }));
+    nextList.replaceChildren(...runs.map((run) => {
+      const note = localTimeNote(run.at, timezone.value);
+      const marker = runMarker(run);
+      return h('li', { class: run.skipped ? 'run-skipped' : null },
+        // Seconds shown when the run has some (a seconds field, or jitter).
+        h('time', { datetime: run.at }, formatDateTime(run.at, timezone.value, { seconds: run.at.slice(17, 19) !== '00' })),
         note ? h('span', { class: 'local-time' }, `· ${note}`) : null,
-        h('span', { class: 'relative' }, formatRelative(iso)));
+        run.skipped ? null : h('span', { class: 'relative' }, formatRelative(run.at)),
+        marker ? h('span', { class: run.skipped ? 'run-marker run-marker-skipped' : 'run-marker' }, marker) : null);
     }));
   }
   const schedulePreview = debounce(preview, 300);
@@ -396,7 +454,9 @@ export async function render(view, params, query = {}) {
       if (scheduleType() === 'cron') schedulePreview();
     }
     if (event.target === notify) updateEmailsHint();
+    if (timeRules.contains(event.target) && scheduleType() === 'cron') schedulePreview();
   });
+  jitter.addEventListener('input', () => { if (scheduleType() === 'cron') schedulePreview(); });
   emails.addEventListener('input', updateEmailsHint);
   form.querySelectorAll('input[name="schedule_type"]').forEach((r) => r.addEventListener('change', () => {
     if (r.checked && r.value === 'cron') schedulePreview();
@@ -454,11 +514,28 @@ export async function render(view, params, query = {}) {
       else if (!Number.isInteger(n) || n < 1) errors[key] = ['Enter a whole number of at least 1, or leave it empty.'];
       else data[key] = n;
     }
+    Object.assign(data, readTimeRules(errors));
     const steps = parseBackoff(backoff.value);
     if (!steps) errors.retry_backoff_seconds = ['Enter whole seconds separated by commas, e.g. 60, 300, 900.'];
     else data.retry_backoff_seconds = steps;
     Object.assign(data, readAction(errors));
     return { data, errors };
+  }
+
+  /** The DST policy, calendars, on_excluded and jitter, as a job and the preview take them. */
+  function readTimeRules(errors) {
+    const rules = {
+      dst_policy: { fold: fold.value, gap: gap.value },
+      exclude_calendars: [...calendarField.querySelectorAll('.calendar-choice:checked')].map((box) => Number(box.value)),
+      on_excluded: onExcluded.value,
+    };
+    const seconds = Number(jitter.value || 0);
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_JITTER_SECONDS) {
+      errors.jitter_seconds = [`Enter whole seconds from 0 to ${MAX_JITTER_SECONDS}.`];
+    } else {
+      rules.jitter_seconds = seconds;
+    }
+    return rules;
   }
 
   /** What runs (handler, target or payload), as a job and a test run take it; problems into `errors`. */
@@ -525,6 +602,7 @@ export async function render(view, params, query = {}) {
 
   function show(errors, message) {
     if (Object.keys(errors).some((key) => ADVANCED_FIELDS.includes(key.split('.')[0]))) advanced.open = true;
+    if (Object.keys(errors).some((key) => TIME_FIELDS.includes(key.split('.')[0]))) timeRules.open = true;
     showErrors(form, { message, errors });
   }
 

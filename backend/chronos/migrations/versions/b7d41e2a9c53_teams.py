@@ -2,7 +2,7 @@
 every user's jobs, executions and test runs moved into their personal workspace
 
 Revision ID: b7d41e2a9c53
-Revises: 5b1e0c7d2a94
+Revises: 5b1e7c3a9d20
 Create Date: 2026-11-29 10:35:31.598984
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b7d41e2a9c53"
-down_revision = "5b1e0c7d2a94"
+down_revision = "5b1e7c3a9d20"
 branch_labels = None
 depends_on = None
 
