@@ -25,7 +25,9 @@ from typing import Any, cast
 
 from flask import g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_smorest import abort
+from jwt import PyJWTError
 from sqlalchemy import select, update
 from werkzeug.exceptions import HTTPException
 
@@ -265,12 +267,9 @@ def principal() -> Principal:
 def principal_if_any() -> Principal | None:
     """The request's principal, also on a public route that may use one (the cron preview's
     calendars): None without valid credentials or membership, instead of a 401 / 404."""
-    found = g.get("chronos_principal")
-    if found is not None:
-        return cast(Principal, found)
     try:
         return current_principal()
-    except HTTPException:
+    except (HTTPException, JWTExtendedException, PyJWTError):
         return None
 
 

@@ -819,6 +819,7 @@ def _observe(observed: list[tuple[Attempt, str, str]]) -> None:
                     scheduled_for=attempt.scheduled_for,
                     started_at=attempt.started_at,
                     finished_at=attempt.finished_at,
+                    trigger=attempt.trigger,
                 )
                 for attempt, handler, status in observed
             ]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, text
 
 from .extensions import db, huey
-from .models import Execution, Job, SyncPass, WorkerHeartbeat, db_now
+from .models import NOT_TIMED_TRIGGERS, Execution, Job, SyncPass, WorkerHeartbeat, db_now
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ def lateness(now: datetime, workspace_id: int | None) -> dict[str, Any]:
         Execution.status.in_(STARTED),
         Execution.started_at.is_not(None),
         Execution.scheduled_for >= now - LATENESS_WINDOW,
+        Execution.trigger.not_in(NOT_TIMED_TRIGGERS),
     ]
     if workspace_id is not None:
         where.append(Execution.workspace_id == workspace_id)

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 
 from . import health
 from .extensions import db, huey, limiter
-from .models import Execution, db_now
+from .models import NOT_TIMED_TRIGGERS, Execution, db_now
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class ObservedAttempt:
     scheduled_for: datetime
     started_at: datetime
     finished_at: datetime | None
+    trigger: str = "schedule"
 
 
 def observe_attempts(observed: Iterable[ObservedAttempt]) -> None:
@@ -76,7 +77,7 @@ def observe_attempts(observed: Iterable[ObservedAttempt]) -> None:
             ATTEMPT_DURATION.labels(handler=attempt.handler).observe(
                 max(0.0, (attempt.finished_at - attempt.started_at).total_seconds())
             )
-        if attempt.attempt == 1:
+        if attempt.attempt == 1 and attempt.trigger not in NOT_TIMED_TRIGGERS:
             LATENESS.observe(max(0.0, (attempt.started_at - attempt.scheduled_for).total_seconds()))
         if attempt.status != "retrying":
             EXECUTIONS.labels(status=attempt.status, handler=attempt.handler).inc()

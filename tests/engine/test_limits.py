@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from chronos import tasks
 from chronos.extensions import db
-from chronos.models import Backfill, ConcurrencyLimit, Execution, Job
+from chronos.models import Backfill, ConcurrencyLimit, Execution, Job, Workspace
 from tests.factories import make_execution, make_job, make_user, token_headers
 from tests.live import wait_for
 
@@ -111,7 +111,11 @@ def test_a_concurrency_key_holds_at_3_across_two_consumers_under_a_burst_of_30(a
     consumers.start(workers=4)
     consumers.start(workers=4)
     owner = make_user()
-    db.session.add(ConcurrencyLimit(owner_id=owner.id, key="receiver", max_running=3, tokens=1.0))
+    db.session.add(
+        ConcurrencyLimit(
+            workspace_id=Workspace.personal_id(owner.id), key="receiver", max_running=3, tokens=1.0
+        )
+    )
     db.session.commit()
     jobs = [
         make_job(

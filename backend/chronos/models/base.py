@@ -48,6 +48,8 @@ EXECUTION_STATUSES = (
     "skipped",
     "cancelled",
 )
+# Runs whose lateness says nothing about the scheduler: a backfill runs past slots on purpose.
+NOT_TIMED_TRIGGERS = ("backfill",)
 # A concurrency key: jobs sharing one share its limit (for example the host they call).
 MAX_CONCURRENCY_KEY = 64
 DEFAULT_BACKOFF = [60, 300, 900]

@@ -280,12 +280,13 @@ export async function render(view, params, query) {
     jobTabs(job.id, 'overview'),
     secretSlot,
     job.description ? h('p', { class: 'lead' }, job.description) : null,
-    h('section', { class: 'card', 'aria-labelledby': 'settings-title' }, h('h2', { id: 'settings-title' }, 'Settings'), settingsSlot),
-    runWithSection,
-    upcomingSection,
+    // The live history first: it is what people come to this page for.
     h('section', { class: 'card', 'aria-labelledby': 'history-title' },
       h('div', { class: 'section-head' }, h('h2', { id: 'history-title' }, 'Execution history'), liveNote),
       h('div', { class: 'table-wrap' }, table), emptyNote, pager),
+    upcomingSection,
+    h('section', { class: 'card', 'aria-labelledby': 'settings-title' }, h('h2', { id: 'settings-title' }, 'Settings'), settingsSlot),
+    runWithSection,
     backfills.element,
     calendarSection,
     chartSection].filter(Boolean));
