@@ -41,18 +41,21 @@ PASSWORD = "bench-password"
 FILLER_USERS = 1000
 
 _FILL_JOBS = """
-INSERT INTO jobs (owner_id, name, description, job_type, schedule_type, cron_expression, timezone,
+INSERT INTO jobs (owner_id, workspace_id, name, description, job_type, schedule_type, cron_expression, timezone,
                   handler, target, payload, signing_secret, timeout_seconds, max_retries,
                   retry_backoff_seconds, retry_on_client_error, overlap_policy, misfire_policy,
                   notify_on_failure, notify_on_recovery, notify_emails, status, next_run_at,
                   version, created_at, updated_at)
-SELECT CAST(:first_user AS bigint) + (g % CAST(:users AS bigint)), 'idle ' || g, '', 'recurring', 'cron', '0 9 * * *', 'UTC',
+SELECT w.personal_for, w.id, 'idle ' || g, '', 'recurring', 'cron', '0 9 * * *', 'UTC',
        'log', 'null'::json, 'null'::json, md5(g::text), 30, 3, '[60, 300, 900]'::json, false,
        'allow', 'run_once', false, false, '[]'::json,
        CASE WHEN g % 5 = 0 THEN 'active' ELSE 'paused' END,
        CASE WHEN g % 5 = 0 THEN now() + interval '10 minutes' + (g % 86000) * interval '1 second' END,
        1, now(), now()
 FROM generate_series(CAST(:start AS bigint), CAST(:stop AS bigint)) AS g
+JOIN (SELECT id, personal_for, row_number() OVER (ORDER BY id) - 1 AS n
+      FROM workspaces WHERE personal_for IN (SELECT id FROM users WHERE email LIKE 'filler%')) AS w
+  ON w.n = g % CAST(:users AS bigint)
 """
 
 _FILL_USERS = """
@@ -61,10 +64,16 @@ SELECT 'filler' || g || '@example.com', 'x', now(), now() FROM generate_series(1
 RETURNING id
 """
 
+# Each filler user's personal workspace, as registering would have made it.
+_FILL_WORKSPACES = """
+INSERT INTO workspaces (name, personal_for, created_at, updated_at)
+SELECT email, id, now(), now() FROM users WHERE email LIKE 'filler%'
+"""
+
 _HISTORY = """
-INSERT INTO executions (job_id, owner_id, job_version, scheduled_for, trigger, status, attempt,
+INSERT INTO executions (job_id, owner_id, workspace_id, job_version, scheduled_for, trigger, status, attempt,
                         started_at, finished_at, duration_ms, attempts, created_at, updated_at)
-SELECT j.id, j.owner_id, 1, now() - (g * interval '7 seconds') - (j.id * interval '1 millisecond'),
+SELECT j.id, j.owner_id, j.workspace_id, 1, now() - (g * interval '7 seconds') - (j.id * interval '1 millisecond'),
        'schedule', CASE WHEN g % 20 = 0 THEN 'failed' ELSE 'succeeded' END, 1,
        now() - (g * interval '7 seconds'), now() - (g * interval '7 seconds'), 20 + g % 300,
        '[]'::json, now(), now()
@@ -134,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
                 text("SELECT id FROM users WHERE email = 'bench@example.com'")
             ).scalar_one()
             db.session.execute(text(_HISTORY), {"per_job": 250, "owner": owner})
-            user_ids = db.session.execute(text(_FILL_USERS), {"users": FILLER_USERS}).scalars().all()
+            db.session.execute(text(_FILL_USERS), {"users": FILLER_USERS})
+            db.session.execute(text(_FILL_WORKSPACES))
             db.session.commit()
             planner.plan_due_jobs()  # the measured jobs' first slots: later passes find little new
 
@@ -145,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 db.session.execute(
                     text(_FILL_JOBS),
-                    {"first_user": min(user_ids), "users": FILLER_USERS, "start": stored + 1, "stop": size},
+                    {"users": FILLER_USERS, "start": stored + 1, "stop": size},
                 )
                 db.session.commit()
                 db.session.execute(text("ANALYZE"))

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/steady.py --rates 50,200,500,1000,2000 [--interval 10] [--window 60]
         [--warmup 20] [--consumers 1] [--workers 4] [--worker-type process|thread] [--via models|api]
-        [--compare apscheduler,celery] [--keep-last N] [--json PATH]
+        [--compare apscheduler,celery] [--keep-last N] [--reads] [--json PATH]
 
 For each rate R it makes N = R × interval `http` jobs, every `interval` seconds each, their phases
 spread uniformly over the interval (job i first fires at start + i·interval/N), so R slots fall due
@@ -16,6 +16,9 @@ own process. After a warm-up, a window of `--window` seconds is measured:
 * delivered/s, and CPU seconds per process group (consumer with its workers, PostgreSQL, Redis,
   the receiver) over the window, as a share of one core and as CPU milliseconds per firing;
 * memory: the consumer's proportional set size (PSS: shared pages counted once), and RSS.
+
+`--reads` also times `GET /jobs` and `GET /dashboard/stats` (through the app in the benchmark's
+process, on the same database) while the jobs fire.
 
 `--keep-last N` makes it a soak: every job keeps at most N runs (retention), and the size of the
 history (execution rows; executions and their logs on disk) is printed every minute, to show it
@@ -273,7 +276,7 @@ class Chronos:
         from sqlalchemy import insert, select
 
         from chronos.extensions import db
-        from chronos.models import Job, User
+        from chronos.models import Job, User, Workspace
 
         phases = [start + i * interval / n for i in range(n)]
         target = {"url": url, "method": "POST"}
@@ -311,10 +314,12 @@ class Chronos:
             return {str(job_id): first for job_id, first in zip(ids, phases, strict=False)}
         with self.app.app_context():
             owner_id = db.session.scalar(select(User.id))
+            workspace_id = Workspace.personal_id(owner_id)
             now = datetime.now(UTC)
             rows = [
                 {
                     "owner_id": owner_id,
+                    "workspace_id": workspace_id,
                     "name": f"steady {i}",
                     "description": "",
                     "job_type": "recurring",
@@ -427,6 +432,7 @@ def run_chronos(
             _profile(args, pids[0], f"chronos-{rate}")
         memory = []
         sizes: list[tuple[float, int, float]] = []
+        reads = ReadSampler(chronos, window[1]) if args.reads else None
         while time.time() < window[1]:
             time.sleep(min(5.0, max(0.0, window[1] - time.time())))
             memory.append(memory_mb([p for pid in pids for p in process_tree(pid)]))
@@ -438,6 +444,8 @@ def run_chronos(
                     flush=True,
                 )
         cpu = meter.stop()
+        if reads is not None:
+            reads.report()
         # Slots due near the window's end may still be on their way.
         time.sleep(min(30.0, 2.0 + args.interval))
         records = receiver.records()
@@ -448,6 +456,46 @@ def run_chronos(
         for minute, (p50, p99) in row["by_minute"].items():
             print(f"  lateness in minute {minute}: p50 {p50} ms, p99 {p99} ms", flush=True)
     return _row("chronos", rate, n, row, cpu, max(memory) if memory else (None, None))
+
+
+class ReadSampler:
+    """Reads while the jobs fire: `GET /jobs` (a page) and `GET /dashboard/stats`, one every 0.25 s
+    in turn, through the app in this process (the database is the shared one; no web server)."""
+
+    PATHS = ("/api/v1/jobs?limit=20", "/api/v1/dashboard/stats")
+
+    def __init__(self, chronos: Chronos, until: float) -> None:
+        import threading
+
+        self.chronos = chronos
+        self.until = until
+        self.latencies: dict[str, list[float]] = {path: [] for path in self.PATHS}
+        self.errors = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        turn = 0
+        while time.time() < self.until:
+            path = self.PATHS[turn % len(self.PATHS)]
+            turn += 1
+            started = time.perf_counter()
+            response = self.chronos.client.get(path, headers=self.chronos.headers)
+            self.latencies[path].append(time.perf_counter() - started)
+            if response.status_code != 200:
+                self.errors += 1
+            time.sleep(0.25)
+
+    def report(self) -> None:
+        self.thread.join(timeout=30)
+        for path, values in self.latencies.items():
+            if values:
+                print(
+                    f"  while firing: GET {path.split('?')[0].removeprefix('/api/v1')} "
+                    f"p50 {percentile(values, 50) * 1000:.1f} ms, p99 {percentile(values, 99) * 1000:.1f} ms "
+                    f"({len(values)} requests, {self.errors} errors)",
+                    flush=True,
+                )
 
 
 def _profile(args: argparse.Namespace, pid: int, name: str) -> None:
@@ -525,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--compare", default="", help="also run the peers: apscheduler,celery")
     parser.add_argument("--json", dest="json_path")
+    parser.add_argument(
+        "--reads", action="store_true", help="also time GET /jobs and /dashboard/stats while the jobs fire"
+    )
     parser.add_argument(
         "--keep-last",
         type=int,
