@@ -173,7 +173,7 @@ class Bench:
 
         from chronos.models import Execution
 
-        self._sql(text("TRUNCATE execution_logs, notifications, executions, jobs RESTART IDENTITY"))
+        self._sql(text("TRUNCATE execution_logs, notifications, executions, jobs RESTART IDENTITY CASCADE"))
         self.receiver.clear()
         per_job = 0.012 if self.args.via == "api" else 0.0005
         lead = self.args.lead if self.args.lead is not None else 2.0 + n * per_job

@@ -45,13 +45,14 @@ INSERT INTO jobs (owner_id, workspace_id, name, description, job_type, schedule_
                   handler, target, payload, signing_secret, timeout_seconds, max_retries,
                   retry_backoff_seconds, retry_on_client_error, overlap_policy, misfire_policy,
                   notify_on_failure, notify_on_recovery, notify_emails, status, next_run_at,
-                  version, created_at, updated_at)
+                  version, schedule_version, dst_policy, exclude_calendars, on_excluded, jitter_seconds,
+                  created_at, updated_at)
 SELECT w.personal_for, w.id, 'idle ' || g, '', 'recurring', 'cron', '0 9 * * *', 'UTC',
        'log', 'null'::json, 'null'::json, md5(g::text), 30, 3, '[60, 300, 900]'::json, false,
        'allow', 'run_once', false, false, '[]'::json,
        CASE WHEN g % 5 = 0 THEN 'active' ELSE 'paused' END,
        CASE WHEN g % 5 = 0 THEN now() + interval '10 minutes' + (g % 86000) * interval '1 second' END,
-       1, now(), now()
+       1, 1, '{"fold": "first", "gap": "shift"}'::json, '[]'::json, 'skip', 0, now(), now()
 FROM generate_series(CAST(:start AS bigint), CAST(:stop AS bigint)) AS g
 JOIN (SELECT id, personal_for, row_number() OVER (ORDER BY id) - 1 AS n
       FROM workspaces WHERE personal_for IN (SELECT id FROM users WHERE email LIKE 'filler%')) AS w

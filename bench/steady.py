@@ -265,7 +265,7 @@ class Chronos:
 
         with self.app.app_context():
             db.session.execute(
-                text("TRUNCATE execution_logs, notifications, executions, jobs RESTART IDENTITY")
+                text("TRUNCATE execution_logs, notifications, executions, jobs RESTART IDENTITY CASCADE")
             )
             db.session.commit()
             db.session.remove()
