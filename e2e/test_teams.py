@@ -118,8 +118,16 @@ def test_an_invited_viewer_sees_the_shared_job_cannot_change_it_and_the_audit_an
             expect(guest.get_by_role("button", name=name, exact=True)).to_have_count(0)
             expect(guest.get_by_role("link", name=name, exact=True)).to_have_count(0)
         expect(guest.get_by_text("Editors and above can edit jobs.")).to_be_visible()
+        # The job page's backfill, the limits and the calendars pages say why instead of a form.
+        expect(guest.get_by_text("Editors and above can backfill jobs.")).to_be_visible()
+        expect(guest.get_by_role("button", name="Start backfill")).to_have_count(0)
         guest.wait_for_load_state("networkidle")
         assert axe_violations(guest) == []
+        guest.goto("/concurrency-limits")
+        expect(guest.get_by_text("Editors and above can set concurrency limits.")).to_be_visible()
+        expect(guest.get_by_role("button", name="Save limit")).to_have_count(0)
+        guest.goto("/calendars")
+        expect(guest.get_by_text("Editors and above can manage holiday calendars.")).to_be_visible()
         guest.goto(f"/jobs/{job_id}/edit")
         expect(guest.get_by_text("Editors and above can edit jobs.")).to_be_visible()
         expect(guest.get_by_role("button", name="Save changes")).to_have_count(0)

@@ -4,6 +4,7 @@ import { del, get, post } from './api.js';
 import { announce, badge, confirmDialog, h } from './dom.js';
 import { clearErrors, showErrors } from './forms.js';
 import { formatDateTime, isoToZonedLocal, zonedLocalToIso } from './time.js';
+import { deniedHere } from './workspace.js';
 
 const SHOWN_SLOTS = 50;
 
@@ -54,7 +55,9 @@ export function backfillSection(job) {
     tbody);
 
   const element = h('section', { class: 'card stack', 'aria-labelledby': 'backfill-title' },
-    h('h2', { id: 'backfill-title' }, 'Backfill'), form, h('div', { class: 'table-wrap' }, table));
+    h('h2', { id: 'backfill-title' }, 'Backfill'),
+    deniedHere('job.backfill') ? h('p', { class: 'muted', id: 'backfill-denied' }, deniedHere('job.backfill')) : form,
+    h('div', { class: 'table-wrap' }, table));
 
   function body(dryRun) {
     const errors = {};
@@ -107,6 +110,7 @@ export function backfillSection(job) {
   function row(b) {
     const cancel = h('button', { type: 'button', class: 'btn btn-sm btn-danger',
       'aria-label': `Cancel backfill ${b.id}` }, 'Cancel');
+    if (deniedHere('job.backfill')) { cancel.disabled = true; cancel.title = deniedHere('job.backfill'); }
     cancel.addEventListener('click', async () => {
       const ok = await confirmDialog({ title: `Cancel backfill #${b.id}?`, danger: true, confirmLabel: 'Cancel backfill',
         message: 'Runs not started yet are cancelled; finished runs stay, and a run already going finishes.' });

@@ -4,6 +4,7 @@ import { ApiError, del, get, post } from '../api.js';
 import { describeCalendar, parseDates } from '../calendar-days.js';
 import { announce, confirmDialog, h } from '../dom.js';
 import { clearErrors, showErrors } from '../forms.js';
+import { deniedHere } from '../workspace.js';
 
 function field(input, label, hint) {
   const hintId = hint ? `${input.id}-hint` : null;
@@ -48,7 +49,8 @@ export async function render(view) {
     h('div', { class: 'page-head' }, h('h1', {}, 'Holiday calendars'), h('a', { class: 'btn', href: '/calendar' }, 'Calendar')),
     h('p', { class: 'muted' }, 'A job skips the days of the calendars it names (or moves its run to the next business '
       + 'day); every skipped run is on record with its reason.'),
-    form,
+    deniedHere('calendars.manage') ? h('p', { class: 'muted', id: 'calendars-denied' }, deniedHere('calendars.manage'))
+      : form,
     h('section', { class: 'stack', 'aria-labelledby': 'calendars-title' },
       h('h2', { id: 'calendars-title' }, 'Your calendars'), listAlert, list));
 
@@ -107,6 +109,7 @@ export async function render(view) {
       const show = h('button', { type: 'button', class: 'btn btn-sm' }, 'Show days');
       const drop = h('button', { type: 'button', class: 'btn btn-sm btn-danger',
         'aria-label': `Delete ${calendar.name}` }, 'Delete');
+      if (deniedHere('calendars.manage')) { drop.disabled = true; drop.title = deniedHere('calendars.manage'); }
       show.addEventListener('click', () => showDays(calendar, days, show));
       drop.addEventListener('click', () => remove(calendar));
       return h('li', { class: 'card calendar-item', 'data-id': String(calendar.id) },

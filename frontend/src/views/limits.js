@@ -3,6 +3,7 @@
 import { del, get, put } from '../api.js';
 import { announce, confirmDialog, h } from '../dom.js';
 import { clearErrors, showErrors } from '../forms.js';
+import { deniedHere } from '../workspace.js';
 
 const POLL_MS = 5000;
 
@@ -40,13 +41,16 @@ export async function render(view) {
     h('div', { class: 'page-head' }, h('h1', {}, 'Concurrency limits')),
     h('p', { class: 'lead' }, 'Jobs that share a concurrency key share its limit: runs over it wait their turn, '
       + 'oldest first, and start as soon as there is room. They never fail for it.'),
-    h('section', { class: 'card' }, form),
+    // A role that may not set limits sees why instead of a form the server would refuse.
+    deniedHere('limits.manage') ? h('p', { class: 'muted', id: 'limits-denied' }, deniedHere('limits.manage'))
+      : h('section', { class: 'card' }, form),
     h('section', { class: 'card', 'aria-labelledby': 'limits-title' },
       h('h2', { id: 'limits-title' }, 'Limits'), summary, h('div', { class: 'table-wrap' }, table)));
 
   function row(limit) {
     const remove = h('button', { type: 'button', class: 'btn btn-sm btn-danger',
       'aria-label': `Remove the limit of ${limit.key}` }, 'Remove');
+    if (deniedHere('limits.manage')) { remove.disabled = true; remove.title = deniedHere('limits.manage'); }
     remove.addEventListener('click', async () => {
       const ok = await confirmDialog({ title: `Remove the limit of “${limit.key}”?`, danger: true,
         confirmLabel: 'Remove limit', message: 'Runs of the key no longer wait for each other.' });
