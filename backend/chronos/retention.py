@@ -74,10 +74,8 @@ def _failed_protected(failed_cutoff: datetime | None) -> Any:
     return and_(Execution.status == "failed", Execution.scheduled_for >= failed_cutoff)
 
 
-def _delete_batch(where: Any, batch: int, order: Any = None) -> int:
+def _delete_batch(where: Any, batch: int) -> int:
     ids = select(Execution.id).where(*where).limit(batch)
-    if order is not None:
-        ids = ids.order_by(*order)
     result = db.session.execute(
         delete(Execution)
         .where(Execution.id.in_(ids.scalar_subquery()))
@@ -147,10 +145,10 @@ def purge(
     failed_cutoff = now - timedelta(days=policy.failed_days) if policy.failed_days else None
     protected = _failed_protected(failed_cutoff)
 
-    def run(rule: str, where: list[Any], order: Any = None) -> bool:
+    def run(rule: str, where: list[Any]) -> bool:
         """Delete batches until none is left; False when the time budget ran out first."""
         while True:
-            count = _delete_batch(where, batch, order)
+            count = _delete_batch(where, batch)
             done.executions += count
             done.by_rule[rule] = done.by_rule.get(rule, 0) + count
             if count < batch:
