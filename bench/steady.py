@@ -522,6 +522,7 @@ def _profile(args: argparse.Namespace, pid: int, name: str) -> None:
                 "--rate",
                 "50",
                 "--nonblocking",
+                *(["--gil"] if args.profile_gil else []),
                 "--output",
                 str(out / f"{name}.{suffix}"),
             ],
@@ -584,6 +585,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--profile", help="record the consumer with py-spy during each window, into this folder"
+    )
+    parser.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="with --profile: sample only the thread holding the GIL (where a thread consumer's CPU goes)",
     )
     args = parser.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",") if r.strip()]

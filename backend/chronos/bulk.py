@@ -12,16 +12,20 @@ parsed once. SQLite takes the same rows through SQLAlchemy's executemany.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     Integer,
     String,
+    all_,
+    any_,
     bindparam,
     case,
     func,
@@ -72,6 +76,27 @@ _INSERT_SLOTS = text(
 
 def _postgresql() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column IN (ids)` for a column of ids, as the same statement whatever the number of ids.
+
+    An `IN` list is a new statement text for every length, which psycopg converts anew (no cache
+    hit) and PostgreSQL plans anew; the engine's hot statements take lists of every length. On
+    PostgreSQL the ids travel as one array parameter (`= ANY`); SQLite keeps `IN`.
+    """
+    values = sorted(set(ids))
+    if _postgresql():
+        return column == any_(bindparam(None, values, type_=ARRAY(BigInteger)))  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
+
+
+def not_among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column NOT IN (ids)`, as `among` (true for every row when there are no ids)."""
+    values = sorted(set(ids))
+    if _postgresql():
+        return column != all_(bindparam(None, values, type_=ARRAY(BigInteger)))  # type: ignore[no-any-return]
+    return column.not_in(values)  # type: ignore[no-any-return]
 
 
 def insert_log_lines(rows: Sequence[dict[str, Any]]) -> None:
@@ -202,19 +227,27 @@ _RECORD_ATTEMPTS = text(
     """
     UPDATE executions SET status = result.status, started_at = result.started_at,
            finished_at = result.finished_at, duration_ms = result.duration_ms,
-           next_attempt_at = result.next_attempt_at, result = CAST(result.result AS json),
-           error = result.error, attempts = CAST(result.attempts AS json), lease_expires_at = NULL,
+           next_attempt_at = result.next_attempt_at, result = result.result,
+           error = result.error, attempts = result.attempts, lease_expires_at = NULL,
            updated_at = :now
-    FROM unnest(CAST(:id AS bigint[]), CAST(:attempt AS integer[]), CAST(:status AS varchar[]),
-                CAST(:started_at AS timestamptz[]), CAST(:finished_at AS timestamptz[]),
-                CAST(:duration_ms AS integer[]), CAST(:next_attempt_at AS timestamptz[]),
-                CAST(:result AS text[]), CAST(:error AS text[]), CAST(:attempts AS text[]))
-         AS result(id, attempt, status, started_at, finished_at, duration_ms, next_attempt_at, result,
-                   error, attempts)
+    FROM json_to_recordset(CAST(:results AS json))
+         AS result(id bigint, attempt integer, status varchar, started_at timestamptz,
+                   finished_at timestamptz, duration_ms integer, next_attempt_at timestamptz,
+                   result json, error text, attempts json)
     WHERE executions.id = result.id AND executions.attempt = result.attempt
       AND executions.status = 'running'
     """
 )
+
+
+def _iso(value: datetime | None) -> str | None:
+    """An aware instant as JSON text for a `timestamptz` (as UTCDateTime, a naive one is refused)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.isoformat()
+
 
 # A job's last run; a one-time job whose run ended is completed. Rows are locked in id order
 # first, so two batches touching the same jobs cannot deadlock.
@@ -238,22 +271,25 @@ def record_attempt_results(writes: Sequence[dict[str, Any]]) -> None:
     if not writes:
         return
     if _postgresql():
-        db.session.execute(
-            _RECORD_ATTEMPTS,
+        # The rows travel as one JSON document, results and attempt histories nested in it: one
+        # encoding of the whole chunk (json's C encoder) instead of ten arrays dumped element by
+        # element and a JSON text per value.
+        results = [
             {
-                "id": [w["b_id"] for w in writes],
-                "attempt": [w["b_attempt"] for w in writes],
-                "status": [w["b_status"] for w in writes],
-                "started_at": [w["b_started_at"] for w in writes],
-                "finished_at": [w["b_finished_at"] for w in writes],
-                "duration_ms": [w["b_duration_ms"] for w in writes],
-                "next_attempt_at": [w["b_next_attempt_at"] for w in writes],
-                "result": [None if w["b_result"] is None else json.dumps(w["b_result"]) for w in writes],
-                "error": [w["b_error"] for w in writes],
-                "attempts": [json.dumps(w["b_attempts"]) for w in writes],
-                "now": writes[0]["b_now"],
-            },
-        )
+                "id": w["b_id"],
+                "attempt": w["b_attempt"],
+                "status": w["b_status"],
+                "started_at": _iso(w["b_started_at"]),
+                "finished_at": _iso(w["b_finished_at"]),
+                "duration_ms": w["b_duration_ms"],
+                "next_attempt_at": _iso(w["b_next_attempt_at"]),
+                "result": w["b_result"],
+                "error": w["b_error"],
+                "attempts": w["b_attempts"],
+            }
+            for w in writes
+        ]
+        db.session.execute(_RECORD_ATTEMPTS, {"results": json.dumps(results), "now": writes[0]["b_now"]})
         return
     db.session.execute(
         update(_executions)

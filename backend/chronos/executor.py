@@ -193,7 +193,7 @@ def run_executions(ids: list[int], window_start: datetime | None = None) -> Foll
         return followups
     rows = db.session.execute(
         select(Execution.id, Execution.status, Execution.scheduled_for, Execution.next_attempt_at).where(
-            Execution.id.in_(ids), Execution.status.in_(CLAIMABLE)
+            bulk.among(Execution.id, ids), Execution.status.in_(CLAIMABLE)
         )
     ).all()
     if not rows and window_start is None:  # a duplicate delivery, or another task took these
@@ -283,7 +283,7 @@ def claim_executions(
             or_(Execution.next_attempt_at.is_(None), Execution.next_attempt_at <= limit),
         ),
     )
-    candidates: ColumnElement[bool] = and_(Execution.id.in_(ids), own_due)
+    candidates: ColumnElement[bool] = and_(bulk.among(Execution.id, ids), own_due)
     if window is not None:
         candidates = or_(
             candidates,
@@ -316,7 +316,7 @@ def claim_executions(
     )
     # Rows another claim holds are skipped (it is claiming them), so claims never wait on each
     # other and cannot deadlock; own ids first, then the same instant's other slots.
-    own_first = case((Execution.id.in_(ids), 0), else_=1)
+    own_first = case((bulk.among(Execution.id, ids), 0), else_=1)
     # A materialized CTE runs once; as a plain IN subquery PostgreSQL may re-run it per row and
     # its LIMIT would not hold.
     lockable = (
@@ -384,19 +384,21 @@ def claim_executions(
     # (inserted under the same lock) is seen before deciding which missed slot runs.
     db.session.execute(
         select(Job.id)
-        .where(Job.id.in_(job_ids), or_(Job.overlap_policy != "allow", Job.id.in_(late_jobs)))
+        .where(bulk.among(Job.id, job_ids), or_(Job.overlap_policy != "allow", bulk.among(Job.id, late_jobs)))
         .order_by(Job.id)
         .with_for_update()
     )
     # Plain rows of the columns the run needs: ORM objects for a window's jobs cost more than its claim.
-    jobs = {job.id: job for job in db.session.execute(select(*RUN_COLUMNS).where(Job.id.in_(job_ids)))}
+    jobs = {
+        job.id: job for job in db.session.execute(select(*RUN_COLUMNS).where(bulk.among(Job.id, job_ids)))
+    }
     newest_missed = misfire.newest_missed_slots(late_jobs, now)
     runs, settled = _settle(claimed, jobs, now, newest_missed)
     catch_ups = [a.id for a in runs if a.trigger == "catch_up"]
     if catch_ups:
         db.session.execute(
             update(Execution)
-            .where(Execution.id.in_(catch_ups))
+            .where(bulk.among(Execution.id, catch_ups))
             .values(trigger="catch_up")
             .execution_options(synchronize_session=False)
         )
@@ -472,7 +474,9 @@ def _settle(
         claimed_ids = [a.id for a in claimed]
         for row in db.session.execute(
             select(Execution.id, Execution.job_id).where(
-                Execution.job_id.in_(watched), Execution.status == "running", Execution.id.not_in(claimed_ids)
+                bulk.among(Execution.job_id, watched),
+                Execution.status == "running",
+                bulk.not_among(Execution.id, claimed_ids),
             )
         ):
             running.setdefault(row.job_id, []).append(row.id)
@@ -524,7 +528,7 @@ def _cancel_replaced(execution_ids: list[int], replacement: int, now: datetime) 
     """Cancel running executions replaced by a new run; their workers' late writes are refused."""
     db.session.execute(
         update(Execution)
-        .where(Execution.id.in_(execution_ids), Execution.status == "running")
+        .where(bulk.among(Execution.id, execution_ids), Execution.status == "running")
         .values(
             status="cancelled",
             reason="replaced",
@@ -683,7 +687,7 @@ def _record_attempts(attempts: list[Attempt], policies: dict[int, JobPolicy], no
         row.id: row
         for row in db.session.execute(
             select(Execution.id, Execution.attempt, Execution.status)
-            .where(Execution.id.in_(ids))
+            .where(bulk.among(Execution.id, ids))
             .order_by(Execution.id)
             .with_for_update()
         )

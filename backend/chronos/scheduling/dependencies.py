@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from .. import bulk
 from ..extensions import db
 from ..models import DependencyTrigger, Execution, Job, JobDependency, insert_for_dialect
 
@@ -226,7 +227,7 @@ def trigger_downstream(finished: Iterable[Finished], now: datetime) -> list[tupl
         return []
     edges = db.session.execute(
         select(JobDependency.upstream_job_id, JobDependency.downstream_job_id).where(
-            JobDependency.upstream_job_id.in_({f.job_id for f in finished})
+            bulk.among(JobDependency.upstream_job_id, {f.job_id for f in finished})
         )
     ).all()
     if not edges:
@@ -236,7 +237,7 @@ def trigger_downstream(finished: Iterable[Finished], now: datetime) -> list[tupl
     # the other, and the second sees the first's committed row.
     downstream_ids = sorted({down for _, down in edges})
     lock_ids = sorted(set(downstream_ids) | {f.job_id for f in finished})
-    db.session.execute(select(Job.id).where(Job.id.in_(lock_ids)).order_by(Job.id).with_for_update())
+    db.session.execute(select(Job.id).where(bulk.among(Job.id, lock_ids)).order_by(Job.id).with_for_update())
     jobs = {
         job.id: job
         for job in db.session.execute(
@@ -249,7 +250,7 @@ def trigger_downstream(finished: Iterable[Finished], now: datetime) -> list[tupl
                 Job.schedule_type,
                 Job.run_after,
                 Job.payload,
-            ).where(Job.id.in_(downstream_ids))
+            ).where(bulk.among(Job.id, downstream_ids))
         )
     }
     rows: list[dict[str, Any]] = []

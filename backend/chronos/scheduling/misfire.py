@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from .. import bulk
 from ..extensions import db
 from ..models import Execution
 
@@ -49,7 +50,7 @@ def newest_missed_slots(job_ids: list[int], now: datetime) -> dict[int, datetime
     rows = db.session.execute(
         select(Execution.job_id, func.max(Execution.scheduled_for))
         .where(
-            Execution.job_id.in_(job_ids),
+            bulk.among(Execution.job_id, job_ids),
             Execution.trigger.in_(SCHEDULED_TRIGGERS),
             Execution.scheduled_for < missed_before(now),
         )
