@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -266,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.worker_type,
         float(SETTINGS["CHRONOS_SCHEDULER_TICK"]),
     )
+    # What is loaded by now (the app, its models, the handlers) lives as long as the process: the
+    # collector need not scan it again and again (a full collection walks every object), and a
+    # forked process worker that never writes to those objects' headers keeps sharing their pages.
+    gc.freeze()
     consumer.run()  # returns after SIGINT (running tasks finished) or SIGTERM (they were abandoned)
 
     stop.set()
