@@ -112,7 +112,8 @@ def load_config() -> dict[str, Any]:
         "MAX_TIMEOUT_SECONDS": _int("MAX_TIMEOUT_SECONDS", 3600),
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 256 * 1024),
         # Retention (retention.py): finished executions kept this many days (0: forever), failures
-        # at least RETENTION_FAILED_DAYS; purged every minute in batches of RETENTION_BATCH rows.
+        # at least RETENTION_FAILED_DAYS, unless a workspace or a job sets its own; purged every
+        # minute in batches of RETENTION_BATCH rows.
         "RETENTION_DAYS": _int("RETENTION_DAYS", 30),
         "RETENTION_FAILED_DAYS": _int("RETENTION_FAILED_DAYS", 90),
         "RETENTION_BATCH": _int("RETENTION_BATCH", 1000),

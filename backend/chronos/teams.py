@@ -60,6 +60,25 @@ class WorkspaceView:
     role: str
     personal: bool
     created_at: datetime
+    # Its own retention (retention.py); None: the instance's.
+    retention_days: int | None = None
+    retention_failed_days: int | None = None
+
+    @classmethod
+    def of(cls, workspace: Workspace, role: str, personal: bool) -> WorkspaceView:
+        return cls(
+            workspace.id,
+            workspace.name,
+            role,
+            personal,
+            workspace.created_at,
+            workspace.retention_days,
+            workspace.retention_failed_days,
+        )
+
+
+# What an owner may change on a workspace (PATCH), each written to the audit log.
+WORKSPACE_FIELDS = ("name", "retention_days", "retention_failed_days")
 
 
 def create_workspace(user_id: int, name: str, actor: audit.Actor) -> WorkspaceView:
@@ -69,7 +88,7 @@ def create_workspace(user_id: int, name: str, actor: audit.Actor) -> WorkspaceVi
     db.session.flush()
     db.session.add(Membership(workspace_id=workspace.id, user_id=user_id, role="owner"))
     audit.record(workspace.id, actor, "workspace.created", ("workspace", workspace.id), {"name": name})
-    return WorkspaceView(workspace.id, workspace.name, "owner", False, workspace.created_at)
+    return WorkspaceView.of(workspace, "owner", False)
 
 
 def workspaces_of(user_id: int) -> list[WorkspaceView]:
@@ -79,7 +98,7 @@ def workspaces_of(user_id: int) -> list[WorkspaceView]:
         .join(Membership, Membership.workspace_id == Workspace.id)
         .where(Membership.user_id == user_id)
     ).all()
-    views = [WorkspaceView(w.id, w.name, role, w.personal_for == user_id, w.created_at) for w, role in rows]
+    views = [WorkspaceView.of(w, role, w.personal_for == user_id) for w, role in rows]
     return sorted(views, key=lambda v: (not v.personal, v.name.lower(), v.id))
 
 
@@ -88,22 +107,22 @@ def view(principal: Principal) -> WorkspaceView:
     workspace = db.session.get(Workspace, principal.workspace_id)
     assert workspace is not None
     personal = principal.kind == "user" and workspace.personal_for == principal.id
-    return WorkspaceView(workspace.id, workspace.name, principal.role, personal, workspace.created_at)
+    return WorkspaceView.of(workspace, principal.role, personal)
 
 
-def rename_workspace(principal: Principal, name: str) -> WorkspaceView:
-    """Rename the workspace (owners)."""
+def update_workspace(principal: Principal, values: dict[str, Any]) -> WorkspaceView:
+    """Change the workspace's name or retention (owners); one audit event names what changed."""
     workspace = db.session.get(Workspace, principal.workspace_id)
     assert workspace is not None
-    if workspace.name != name:
-        audit.record(
-            workspace.id,
-            principal.actor,
-            "workspace.updated",
-            ("workspace", workspace.id),
-            {"name": [workspace.name, name]},
-        )
-        workspace.name = name
+    changes = {
+        name: [getattr(workspace, name), values[name]]
+        for name in WORKSPACE_FIELDS
+        if name in values and getattr(workspace, name) != values[name]
+    }
+    if changes:
+        audit.record(workspace.id, principal.actor, "workspace.updated", ("workspace", workspace.id), changes)
+        for name, (_, after) in changes.items():
+            setattr(workspace, name, after)
     return view(principal)
 
 
@@ -324,7 +343,7 @@ def accept(token: str, user_id: int) -> WorkspaceView:
     )
     workspace = db.session.get(Workspace, invitation.workspace_id)
     assert workspace is not None
-    return WorkspaceView(workspace.id, workspace.name, invitation.role, False, workspace.created_at)
+    return WorkspaceView.of(workspace, invitation.role, False)
 
 
 def email_invitation(invitation: Invitation, token: str, config: Any) -> bool:

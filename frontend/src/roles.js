@@ -21,6 +21,7 @@ const ACTIONS = {
   'api_keys.manage': ['admin', 'manage API keys'],
   'audit.read': ['admin', 'read the audit log'],
   'workspace.update': ['owner', 'rename the workspace'],
+  'workspace.retention': ['owner', 'change how long history is kept'],
   'workspace.delete': ['owner', 'delete the workspace'],
   'members.make_owner': ['owner', 'make owners'],
   'members.change_owner': ['owner', 'change an owner’s role'],

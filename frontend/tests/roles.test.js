@@ -25,6 +25,8 @@ test('members, keys and the audit log need an admin; renaming needs an owner', (
   }
   expect(reason('editor', 'api_keys.manage')).toBe('Admins and above can manage API keys.');
   expect(reason('admin', 'workspace.update')).toBe('Only owners can rename the workspace.');
+  expect(reason('admin', 'workspace.retention')).toBe('Only owners can change how long history is kept.');
+  expect(reason('owner', 'workspace.retention')).toBeNull();
   expect(can('owner', 'workspace.delete')).toBe(true);
   expect(reason('admin', 'members.change_owner')).toBe('Only owners can change an owner’s role.');
 });

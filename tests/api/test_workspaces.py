@@ -75,6 +75,72 @@ def test_workspace_rename_and_delete_are_for_owners(client, alice, bob):
     assert client.delete(f"{API}/workspaces/{mine}", headers=alice).status_code == 409
 
 
+def test_an_owner_sets_the_workspaces_retention_shown_everywhere_and_audited(client, alice):
+    team = shared_workspace(client, alice, "Ops")
+    fresh = client.get(f"{API}/workspaces/{team}", headers=alice).get_json()
+    assert (fresh["retention_days"], fresh["retention_failed_days"]) == (None, None)
+    response = client.patch(
+        f"{API}/workspaces/{team}", json={"retention_days": 7, "retention_failed_days": 0}, headers=alice
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["name"], body["retention_days"], body["retention_failed_days"]) == ("Ops", 7, 0)
+    assert client.get(f"{API}/workspaces/{team}", headers=alice).get_json()["retention_days"] == 7
+    listed = client.get(f"{API}/workspaces", headers=alice).get_json()["items"]
+    assert [(w["retention_days"], w["retention_failed_days"]) for w in listed if w["id"] == team] == [(7, 0)]
+    # null goes back to the instance's default; the name alone still renames.
+    client.patch(f"{API}/workspaces/{team}", json={"retention_days": None, "name": "Ops 2"}, headers=alice)
+    again = client.get(f"{API}/workspaces/{team}", headers=alice).get_json()
+    assert (again["name"], again["retention_days"], again["retention_failed_days"]) == ("Ops 2", None, 0)
+    log = client.get(f"{API}/workspaces/{team}/audit", headers=alice).get_json()["items"]
+    updates = [e["changes"] for e in log if e["action"] == "workspace.updated"]
+    assert updates == [
+        {"name": ["Ops", "Ops 2"], "retention_days": [7, None]},
+        {"retention_days": [None, 7], "retention_failed_days": [None, 0]},
+    ]
+
+
+def test_workspace_retention_is_validated_field_by_field(client, alice):
+    mine = personal(client, alice)["id"]
+    for bad, named in (
+        ({"retention_days": -1}, {"retention_days"}),
+        ({"retention_days": 3651}, {"retention_days"}),
+        ({"retention_days": 10**30}, {"retention_days"}),
+        ({"retention_days": "7"}, {"retention_days"}),
+        ({"retention_days": 7.5}, {"retention_days"}),
+        ({"retention_days": True}, {"retention_days"}),
+        ({"retention_days": [7]}, {"retention_days"}),
+        ({"retention_failed_days": "\u0000"}, {"retention_failed_days"}),
+        ({"retention_failed_days": -5}, {"retention_failed_days"}),
+        ({"retention_failed_days": {"days": 1}}, {"retention_failed_days"}),
+        ({"retention_days": 1, "retention_failed_days": "x"}, {"retention_failed_days"}),
+    ):
+        response = client.patch(f"{API}/workspaces/{mine}", json=bad, headers=alice)
+        assert response.status_code == 422, bad
+        assert set(response.get_json()["errors"]) == named, (bad, response.get_json())
+    assert client.get(f"{API}/workspaces/{mine}", headers=alice).get_json()["retention_days"] is None
+    for good in (0, 1, 3650):
+        response = client.patch(f"{API}/workspaces/{mine}", json={"retention_days": good}, headers=alice)
+        assert response.status_code == 200 and response.get_json()["retention_days"] == good
+
+
+def test_only_owners_set_retention_and_other_workspaces_are_not_found(client, alice, bob, auth):
+    carol = auth.headers("carol@example.com")
+    team = shared_workspace(client, alice)
+    add_member(team, "bob@example.com", "admin")
+    add_member(team, "carol@example.com", "viewer")
+    for headers, role in ((bob, "admin"), (carol, "viewer")):
+        response = client.patch(f"{API}/workspaces/{team}", json={"retention_days": 1}, headers=headers)
+        assert response.status_code == 403
+        assert response.get_json()["message"] == f"This needs the owner role (you are {role})."
+        # ... and they read it.
+        assert client.get(f"{API}/workspaces/{team}", headers=headers).get_json()["retention_days"] is None
+    bobs_own = personal(client, bob)["id"]
+    response = client.patch(f"{API}/workspaces/{bobs_own}", json={"retention_days": 1}, headers=alice)
+    assert response.status_code == 404
+    assert client.get(f"{API}/workspaces/{bobs_own}", headers=bob).get_json()["retention_days"] is None
+
+
 def test_members_roles_and_the_last_owner(client, alice, bob, auth):
     carol = auth.headers("carol@example.com")
     team = shared_workspace(client, alice)

@@ -12,6 +12,7 @@ from chronos.extensions import db
 from chronos.models import Execution, ExecutionLog, IdempotentRequest, Notification
 from chronos.retention import Policy
 from tests.api.support import API, add_execution, create_job
+from tests.api.teams import acting_in, personal, shared_workspace
 
 NOW = datetime.now(UTC)
 
@@ -170,5 +171,99 @@ def test_job_fields_validated_and_shown_and_the_dashboard_says_what_is_kept(clie
     assert stats["retention"] == {
         "days": any_app.config["RETENTION_DAYS"],
         "failed_days": any_app.config["RETENTION_FAILED_DAYS"],
+        "days_from": "instance",
+        "failed_days_from": "instance",
         "jobs_with_own_policy": 1,
     }
+
+
+def _set_retention(client, headers, workspace_id: int, **numbers: int | None) -> None:
+    response = client.patch(f"{API}/workspaces/{workspace_id}", json=numbers, headers=headers)
+    assert response.status_code == 200, response.get_json()
+
+
+def test_a_workspaces_days_replace_the_instance_default_and_a_jobs_keep_days_beats_them(client, alice, bob):
+    mine = personal(client, alice)["id"]
+    _set_retention(client, alice, mine, retention_days=7)
+    short = create_job(client, alice, name="in the 7-day workspace")
+    own = create_job(client, alice, name="keeps 30 days itself", keep_days=30)
+    other = create_job(client, bob, name="in a workspace on the instance default")
+    for made in (short, own, other):
+        for days in (3, 10, 40):
+            add_execution(made["id"], scheduled_for=_ago(days))
+    # In flight, however old, in the short workspace: never touched.
+    for offset, status in enumerate(("pending", "waiting", "running", "retrying")):
+        add_execution(short["id"], status=status, scheduled_for=_ago(400 + offset))
+    done = retention.purge(NOW, Policy(days=30, failed_days=90))
+    assert _statuses(short["id"]) == [
+        ("retrying", 403),
+        ("running", 402),
+        ("waiting", 401),
+        ("pending", 400),
+        ("succeeded", 3),
+    ]
+    assert _statuses(own["id"]) == [("succeeded", 10), ("succeeded", 3)]
+    assert _statuses(other["id"]) == [("succeeded", 10), ("succeeded", 3)]
+    assert done.by_rule == {"days": 1, "workspace_days": 2, "keep_days": 1}
+
+
+def test_a_workspaces_failure_days_protect_its_failures_under_every_rule(client, alice, bob):
+    mine = personal(client, alice)["id"]
+    _set_retention(client, alice, mine, retention_days=7, retention_failed_days=20)
+    plain = create_job(client, alice, name="plain")
+    own = create_job(client, alice, name="own days", keep_days=2)
+    capped = create_job(client, alice, name="capped", keep_last=1)
+    elsewhere = create_job(client, bob, name="capped elsewhere", keep_last=1)
+    for made in (plain, own, capped, elsewhere):
+        add_execution(made["id"], scheduled_for=_ago(1))
+        for days in (15, 25):
+            add_execution(made["id"], status="failed", scheduled_for=_ago(days))
+    retention.purge(NOW, Policy(days=30, failed_days=90))
+    # Failures younger than the workspace's 20 days stay; older ones go, though the instance says 90.
+    for made in (plain, own, capped):
+        assert _statuses(made["id"]) == [("failed", 15), ("succeeded", 1)], made["name"]
+    # keep_last in a workspace on the instance's failure days: both failures are under 90 days.
+    assert _statuses(elsewhere["id"]) == [("failed", 25), ("failed", 15), ("succeeded", 1)]
+
+
+def test_zero_at_workspace_level_keeps_forever_and_null_follows_the_instance(client, alice, bob, auth):
+    carol = auth.headers("carol@example.com")
+    _set_retention(client, alice, personal(client, alice)["id"], retention_days=0)
+    _set_retention(client, bob, personal(client, bob)["id"], retention_failed_days=0)
+    team = shared_workspace(client, carol)
+    _set_retention(client, carol, team, retention_days=7)
+    _set_retention(client, carol, team, retention_days=None)  # back to the instance's
+    forever = create_job(client, alice, name="forever")
+    failures_forever = create_job(client, bob, name="failures forever")
+    default = create_job(client, acting_in(carol, team), name="default again")
+    for made in (forever, failures_forever, default):
+        for days, status in ((10, "succeeded"), (40, "succeeded"), (400, "failed")):
+            add_execution(made["id"], status=status, scheduled_for=_ago(days))
+    retention.purge(NOW, Policy(days=30, failed_days=90))
+    assert _statuses(forever["id"]) == [("failed", 400), ("succeeded", 40), ("succeeded", 10)]
+    assert _statuses(failures_forever["id"]) == [("failed", 400), ("succeeded", 10)]
+    assert _statuses(default["id"]) == [("succeeded", 10)]
+
+
+def test_the_dashboard_describes_the_policy_in_force_in_the_callers_workspace(client, alice, bob):
+    mine = personal(client, alice)["id"]
+    _set_retention(client, alice, mine, retention_days=7)
+    kept = client.get(f"{API}/dashboard/stats", headers=alice).get_json()["retention"]
+    assert kept == {
+        "days": 7,
+        "failed_days": 90,
+        "days_from": "workspace",
+        "failed_days_from": "instance",
+        "jobs_with_own_policy": 0,
+    }
+    _set_retention(client, alice, mine, retention_days=0, retention_failed_days=0)
+    kept = client.get(f"{API}/dashboard/stats", headers=alice).get_json()["retention"]
+    assert (kept["days"], kept["failed_days"], kept["days_from"], kept["failed_days_from"]) == (
+        None,
+        None,
+        "workspace",
+        "workspace",
+    )
+    # Another workspace is untouched by alice's numbers.
+    theirs = client.get(f"{API}/dashboard/stats", headers=bob).get_json()["retention"]
+    assert (theirs["days"], theirs["days_from"]) == (30, "instance")

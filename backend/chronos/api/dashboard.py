@@ -118,7 +118,10 @@ def stats() -> dict[str, Any]:
         )
     )
     return {
-        "retention": {**retention.Policy.from_config().describe(), "jobs_with_own_policy": own_policy or 0},
+        "retention": {
+            **retention.of_workspace(workspace).describe(),
+            "jobs_with_own_policy": own_policy or 0,
+        },
         "jobs_by_status": jobs_by_status,
         "executions_24h": executions_24h,
         "success_rate_24h": executions_24h["succeeded"] / finished if finished else None,

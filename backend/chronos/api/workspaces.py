@@ -19,6 +19,7 @@ from ..schemas.teams import (
     MemberSchema,
     WorkspaceInputSchema,
     WorkspacePageSchema,
+    WorkspacePatchSchema,
     WorkspaceSchema,
 )
 from .auth import protected
@@ -65,12 +66,14 @@ def get_workspace(workspace_id: int) -> teams.WorkspaceView:
 
 @blp.route("/workspaces/<int:workspace_id>", methods=["PATCH"])
 @protected(blp)
-@blp.arguments(WorkspaceInputSchema)
+@blp.arguments(WorkspacePatchSchema, example={"retention_days": 7, "retention_failed_days": 30})
 @blp.response(200, WorkspaceSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def update_workspace(data: dict[str, Any], workspace_id: int) -> teams.WorkspaceView:
-    """Rename the workspace (owners)."""
-    workspace = teams.rename_workspace(access.principal(), data["name"])
+    """Rename the workspace, or set how long its history is kept (owners): `retention_days` for jobs
+    without their own `keep_days`, failures at least `retention_failed_days`; 0 keeps forever, null
+    follows the instance's default."""
+    workspace = teams.update_workspace(access.principal(), data)
     db.session.commit()
     return workspace
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     ForeignKey,
     Index,
+    Integer,
     String,
     UniqueConstraint,
     event,
@@ -46,6 +47,10 @@ class Workspace(TimestampMixin, Model):
     personal_for: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), unique=True, nullable=True
     )
+    # How long its history is kept (retention.py): None follows the instance's RETENTION_DAYS and
+    # RETENTION_FAILED_DAYS; 0 keeps it forever, as the instance's 0 does.
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    retention_failed_days: Mapped[int | None] = mapped_column(Integer)
 
     @classmethod
     def personal_id(cls, user_id: int) -> int | None:

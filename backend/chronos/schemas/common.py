@@ -10,6 +10,8 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
 MAX_PAGE = 1_000_000
+# The longest history a job's keep_days or a workspace's retention_days may ask for (ten years).
+MAX_KEEP_DAYS = 3650
 
 
 class Schema(ma.Schema):

@@ -35,7 +35,7 @@ from ..scheduling.cron import MAX_JITTER_SECONDS, ON_EXCLUDED, ScheduleError, lo
 from ..scheduling.dependencies import MAX_UPSTREAMS, RUN_AFTER_ON
 from ..scheduling.exclusions import MAX_JOB_CALENDARS
 from .calendars import check_calendars
-from .common import PageQuerySchema, Schema, check_url, json_size, page_schema
+from .common import MAX_KEEP_DAYS, PageQuerySchema, Schema, check_url, json_size, page_schema
 from .limits import check_concurrency_key
 from .ops import DstPolicySchema
 
@@ -50,7 +50,6 @@ _SCHEDULE_VALUE = {
 # RFC 9110 token characters: anything else in a header name is refused rather than sent.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 MAX_INTERVAL_SECONDS = 366 * 24 * 3600 * 10
-MAX_KEEP_DAYS = 3650
 MAX_KEEP_LAST = 1_000_000
 
 

@@ -145,9 +145,18 @@ class HourBucketSchema(ma.Schema):
     failed = fields.Integer()
 
 
+_FROM = {"enum": ["workspace", "instance"], "description": "Set by the workspace, or the instance default."}
+
+
 class RetentionSchema(ma.Schema):
+    """The policy in force for the workspace's jobs without their own keep_days."""
+
     days = fields.Integer(allow_none=True, metadata={"description": "Finished runs kept; null: forever."})
-    failed_days = fields.Integer(allow_none=True, metadata={"description": "Failures kept at least."})
+    failed_days = fields.Integer(
+        allow_none=True, metadata={"description": "Failures kept at least; null: forever."}
+    )
+    days_from = fields.String(metadata=_FROM)
+    failed_days_from = fields.String(metadata=_FROM)
     jobs_with_own_policy = fields.Integer(metadata={"description": "Jobs with keep_days or keep_last."})
 
 

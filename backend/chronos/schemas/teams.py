@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..models import MAX_ID, ROLES, User
-from .common import PageQuerySchema, Schema, page_schema
+from .common import MAX_KEEP_DAYS, PageQuerySchema, Schema, page_schema
 
 _NAME = [validate.Length(min=1, max=200)]
 
@@ -26,12 +26,24 @@ def _role(**kwargs: Any) -> fields.String:
     )
 
 
+_RETENTION_DAYS = (
+    "Days of history kept for jobs without their own keep_days (0: forever; null: the instance's)."
+)
+_RETENTION_FAILED_DAYS = "Failures kept at least this many days (0: forever; null: the instance's)."
+
+
+def _days(description: str, **kwargs: Any) -> fields.Integer:
+    return fields.Integer(allow_none=True, metadata={"description": description}, **kwargs)
+
+
 class WorkspaceSchema(ma.Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     role = _role(required=True)
     personal = fields.Boolean(required=True, metadata={"description": "The caller's own workspace."})
     created_at = fields.DateTime(required=True)
+    retention_days = _days(_RETENTION_DAYS, required=True)
+    retention_failed_days = _days(_RETENTION_FAILED_DAYS, required=True)
 
 
 class WorkspaceInputSchema(Schema):
@@ -39,8 +51,22 @@ class WorkspaceInputSchema(Schema):
 
     @ma.post_load
     def _strip(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        data["name"] = data["name"].strip()
+        if "name" in data:
+            data["name"] = data["name"].strip()
         return data
+
+
+class WorkspacePatchSchema(WorkspaceInputSchema):
+    """Any of: a new name, the workspace's retention (owners)."""
+
+    retention_days = _days(_RETENTION_DAYS, strict=True, validate=validate.Range(min=0, max=MAX_KEEP_DAYS))
+    retention_failed_days = _days(
+        _RETENTION_FAILED_DAYS, strict=True, validate=validate.Range(min=0, max=MAX_KEEP_DAYS)
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
 
 
 class MemberSchema(ma.Schema):

@@ -300,7 +300,7 @@ export async function render(view, params, query = {}) {
       h('section', { class: 'stack', 'aria-labelledby': 'sec-history' },
         h('h2', { id: 'sec-history' }, 'History kept'),
         h('div', { class: 'grid-2' },
-          field(keepDays, 'Keep runs for (days)', { hint: "Empty: the instance's default. Failures are kept longer." }),
+          field(keepDays, 'Keep runs for (days)', { hint: "Empty: the workspace's default. Failures are kept longer." }),
           field(keepLast, 'Keep at most (runs)', { hint: 'Empty: no cap; only the newest finished runs stay.' }))),
       h('section', { class: 'stack', 'aria-labelledby': 'sec-notify' },
         h('h2', { id: 'sec-notify' }, 'Notifications'),
