@@ -71,32 +71,40 @@ def stats() -> dict[str, Any]:
         Execution.scheduled_for > since,
         Execution.scheduled_for <= now,
     )
+    # One pass over the window's rows (by ix_executions_workspace_due), grouped by hour and status,
+    # gives the counts by status, the mean duration and the hourly buckets; the p95 is a second.
+    # Both are computed by the database: a busy day is hundreds of thousands of rows, which must
+    # not travel to Python (measured: 50,000 rows took 0.6 s that way).
     executions_24h: dict[str, int] = dict.fromkeys(EXECUTION_STATUSES, 0)
-    for status, count in db.session.execute(
-        select(Execution.status, func.count()).where(*in_window).group_by(Execution.status)
-    ):
-        executions_24h[status] = count
-    finished = executions_24h["succeeded"] + executions_24h["failed"]
-    mean = db.session.scalar(
-        select(func.avg(Execution.duration_ms)).where(*in_window, Execution.status.in_(FINISHED))
-    )
-
-    # p95 and the hourly buckets are computed by the database: a busy day is hundreds of thousands
-    # of rows, which must not travel to Python (measured: 50,000 rows took 0.6 s that way).
-    done = (*in_window, Execution.status.in_(FINISHED))
-    p95_value = _p95(done)
     first_hour = _hour(now) - timedelta(hours=23)
     buckets: list[dict[str, Any]] = [
         {"hour": first_hour + timedelta(hours=i), "succeeded": 0, "failed": 0} for i in range(24)
     ]
-    hour = _hour_number(Execution.scheduled_for)
     first = int(first_hour.timestamp()) // 3600
-    for number, status, count in db.session.execute(
-        select(hour, Execution.status, func.count()).where(*done).group_by(hour, Execution.status)
+    hour = _hour_number(Execution.scheduled_for)
+    timed = 0
+    total_ms = 0
+    for number, status, count, durations, duration_sum in db.session.execute(
+        select(
+            hour,
+            Execution.status,
+            func.count(),
+            func.count(Execution.duration_ms),
+            func.sum(Execution.duration_ms),
+        )
+        .where(*in_window)
+        .group_by(hour, Execution.status)
     ):
-        index = int(number) - first
-        if 0 <= index < 24:
-            buckets[index][status] += count
+        executions_24h[status] = executions_24h.get(status, 0) + count
+        if status in FINISHED:
+            timed += durations
+            total_ms += int(duration_sum or 0)
+            index = int(number) - first
+            if 0 <= index < 24:
+                buckets[index][status] += count
+    finished = executions_24h["succeeded"] + executions_24h["failed"]
+    mean = total_ms / timed if timed else None
+    p95_value = _p95((*in_window, Execution.status.in_(FINISHED)))
 
     upcoming = db.session.execute(
         select(Job.id, Job.name, Job.next_run_at, Job.timezone)

@@ -45,6 +45,9 @@ class Execution(TimestampMixin, Model):
         Index("ix_executions_owner_created", "owner_id", "created_at"),
         Index("ix_executions_backfill", "backfill_id", "status", "scheduled_for"),
         Index("ix_executions_workspace_created", "workspace_id", "created_at"),
+        # A workspace's runs by slot time: the dashboard's last 24 hours and a workspace's retention
+        # read only the rows of their range, not the workspace's whole history.
+        Index("ix_executions_workspace_due", "workspace_id", "scheduled_for"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
