@@ -37,7 +37,6 @@ CREDENTIAL_WORDS = (
 )
 # Values this short are not scrubbed from free text: "1" or "on" would mangle every message.
 MIN_SCRUBBED_CHARS = 4
-_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 _CREDENTIAL = re.compile("|".join(CREDENTIAL_WORDS), re.IGNORECASE)
 
 
@@ -178,41 +177,41 @@ def target_secrets(target: Mapping[str, Any] | None) -> set[str]:
 
 def scrub(text: str, secrets: Iterable[str], min_chars: int = MIN_SCRUBBED_CHARS) -> str:
     """`text` with every occurrence of each secret value replaced by the mask (longest first)."""
-    for secret in sorted({s for s in secrets if len(s) >= min_chars}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+    return _scrub_ordered(text, _longest_first(secrets, min_chars))
+
+
+def _longest_first(secrets: Iterable[str], min_chars: int = MIN_SCRUBBED_CHARS) -> list[str]:
+    return sorted({s for s in secrets if len(s) >= min_chars}, key=len, reverse=True)
+
+
+def _scrub_ordered(text: str, ordered: list[str]) -> str:
+    for secret in ordered:
+        if secret in text:
+            text = text.replace(secret, MASK)
     return text
 
 
 def scrub_data(value: Any, secrets: Iterable[str]) -> Any:
-    """`mask_data(value)` with every secret value also scrubbed from the strings inside it."""
-    secrets = {secret for secret in secrets if len(secret) >= MIN_SCRUBBED_CHARS}
-    masked = mask_data(value)
-    # Most records quote no secret: one look at their JSON text spares walking every string.
-    if not secrets or not _quotes_any(masked, secrets):
-        return masked
+    """`mask_data(value)` with every secret value also scrubbed from the strings inside it.
+
+    One walk does both: it runs for every attempt's result and log lines, and most of their
+    strings quote no secret, which a substring test tells without copying them.
+    """
+    ordered = _longest_first(secrets)
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            return scrub(item, secrets)
+            return _scrub_ordered(item, ordered) if ordered else item
         if isinstance(item, Mapping):
-            return {key: walk(inner) for key, inner in item.items()}
+            return {
+                key: (MASK if isinstance(key, str) and is_credential(key) else walk(inner))
+                for key, inner in item.items()
+            }
         if isinstance(item, list):
             return [walk(inner) for inner in item]
         return item
 
-    return walk(masked)
-
-
-def _quotes_any(value: Any, secrets: set[str]) -> bool:
-    # A secret JSON would escape (a quote, a backslash, a control character) cannot be found in
-    # the text as written: walk the strings instead.
-    if any(_JSON_ESCAPED.search(secret) for secret in secrets):
-        return True
-    try:
-        blob = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):  # not plain JSON: walk it
-        return True
-    return any(secret in blob for secret in secrets)
+    return walk(value)
 
 
 def mask_job_fields(values: Mapping[str, Any]) -> dict[str, Any]:
