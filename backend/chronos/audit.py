@@ -15,6 +15,7 @@ from typing import Any
 from flask import g, has_request_context, request
 from sqlalchemy import select
 
+from . import bulk
 from .extensions import db
 from .masking import mask_job_fields
 from .models import AuditEvent, Job, JobVersion, utcnow
@@ -41,22 +42,42 @@ def record(
     job_id: int | None = None,
 ) -> AuditEvent:
     """Add an audit event to the open transaction; `changes` is {field: [before, after]}, masked here."""
-    event = AuditEvent(
-        workspace_id=workspace_id,
-        at=utcnow(),
-        actor_type=actor.type,
-        actor_id=actor.id,
-        actor_label=actor.label[:400],
-        action=action,
-        target_type=target[0],
-        target_id=target[1],
-        job_id=job_id,
-        changes=mask_changes(changes or {}),
-        request_id=g.get("request_id") if has_request_context() else None,
-        ip=(request.remote_addr or "")[:64] or None if has_request_context() else None,
-    )
+    event = AuditEvent(**event_row(workspace_id, actor, action, target, changes, job_id))
     db.session.add(event)
     return event
+
+
+def event_row(
+    workspace_id: int,
+    actor: Actor,
+    action: str,
+    target: tuple[str, int | None],
+    changes: dict[str, Any] | None = None,
+    job_id: int | None = None,
+) -> dict[str, Any]:
+    """An audit event's column values (credentials masked), for `record` or `record_many`."""
+    in_request = has_request_context()
+    return {
+        "workspace_id": workspace_id,
+        "at": utcnow(),
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "actor_label": actor.label[:400],
+        "action": action,
+        "target_type": target[0],
+        "target_id": target[1],
+        "job_id": job_id,
+        "changes": mask_changes(changes or {}),
+        "request_id": g.get("request_id") if in_request else None,
+        "ip": (request.remote_addr or "")[:64] or None if in_request else None,
+    }
+
+
+def record_many(events: list[dict[str, Any]], versions: list[dict[str, Any]]) -> None:
+    """Add many audit events (`event_row`) and job versions (`version_row`) to the open
+    transaction at once (a batch of new jobs), as one write each."""
+    bulk.insert_rows(JobVersion.__table__, versions)
+    bulk.insert_rows(AuditEvent.__table__, events)
 
 
 def _plain(value: Any) -> Any:
@@ -92,18 +113,29 @@ def definition(job: Job, fields: list[str]) -> dict[str, Any]:
 
 def snapshot(job: Job, actor: Actor, fields: list[str], changes: dict[str, Any]) -> JobVersion:
     """Add the job's definition at its current version to the open transaction (masked)."""
-    version = JobVersion(
-        job_id=job.id,
-        version=job.version,
-        at=utcnow(),
-        actor_type=actor.type,
-        actor_id=actor.id,
-        actor_label=actor.label[:400],
-        definition=mask_job_fields(definition(job, fields)),
-        changes=mask_changes(changes),
-    )
+    version = JobVersion(**version_row(job, actor, fields, changes))
     db.session.add(version)
     return version
+
+
+def version_row(job: Job, actor: Actor, fields: list[str], changes: dict[str, Any] | None) -> dict[str, Any]:
+    """A job version's column values (credentials masked). `changes=None`: the job is new, and every
+    field it sets changed from nothing (taken from the masked definition, not masked again)."""
+    recorded = mask_job_fields(definition(job, fields))
+    return {
+        "job_id": job.id,
+        "version": job.version,
+        "at": utcnow(),
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "actor_label": actor.label[:400],
+        "definition": recorded,
+        "changes": (
+            {name: [None, value] for name, value in recorded.items() if value is not None}
+            if changes is None
+            else mask_changes(changes)
+        ),
+    }
 
 
 def has_version(job_id: int, version: int) -> bool:

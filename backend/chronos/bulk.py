@@ -128,6 +128,29 @@ def insert_log_lines(rows: Sequence[dict[str, Any]]) -> None:
             )
 
 
+def insert_rows(table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys, JSON columns as Python values) into `table` in the
+    open transaction: `COPY` on PostgreSQL (one short statement whatever the rows), else
+    executemany. For writes of many rows nobody reads back (a batch's versions and audit events)."""
+    if not rows:
+        return
+    if not _postgresql():
+        db.session.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    as_json = {name for name in names if isinstance(table.c[name].type, JSON)}
+    driver = db.session.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                tuple(
+                    json.dumps(row[name]) if name in as_json and row[name] is not None else row[name]
+                    for name in names
+                )
+            )
+
+
 def _column_default(column: Any) -> Any:
     default = column.default
     if default is None:

@@ -180,3 +180,45 @@ def test_concurrent_requests_with_one_key_make_one_job(pg_app, redis):
     with pg_app.app_context():
         assert _count_jobs() == 1
         db.session.remove()
+
+
+def test_a_batch_records_each_jobs_first_version_and_audit_event_masked(client, alice):
+    jobs = [
+        _item(n, target={"url": "http://127.0.0.1:9/hook", "headers": {"X-Api-Key": f"k-{n}-secret"}})
+        for n in range(3)
+    ]
+    for job in jobs:
+        job["handler"] = "http"
+    body = client.post(f"{API}/jobs/batch", json={"jobs": jobs}, headers=alice).get_json()
+    assert all(item["triggers"] == [] for item in body["items"])
+    for item in body["items"]:
+        versions = client.get(f"{API}/jobs/{item['id']}/versions", headers=alice).get_json()["items"]
+        assert [v["version"] for v in versions] == [1]
+        first = client.get(f"{API}/jobs/{item['id']}/versions/1", headers=alice).get_json()
+        assert first["definition"]["target"]["headers"]["X-Api-Key"] == "****"
+        assert first["changes"]["name"] == [None, item["name"]]
+        assert first["changes"]["target"][0] is None and "secret" not in str(first)
+    workspace = client.get(f"{API}/workspaces", headers=alice).get_json()["items"][0]["id"]
+    events = client.get(f"{API}/workspaces/{workspace}/audit?action=job.created", headers=alice).get_json()[
+        "items"
+    ]
+    assert sorted(e["target"]["id"] for e in events) == sorted(item["id"] for item in body["items"])
+    names = {item["id"]: item["name"] for item in body["items"]}
+    assert all(e["changes"] == {"name": [None, names[e["target"]["id"]]]} for e in events)
+    assert all(e["actor"] and e["request_id"] for e in events)
+
+
+def test_triggers_of_many_jobs_load_in_one_query(any_app, client, alice):
+    up = client.post(f"{API}/jobs", json=_item(1), headers=alice).get_json()
+    lone = client.post(f"{API}/jobs", json=_item(2), headers=alice).get_json()
+    down = client.post(
+        f"{API}/jobs",
+        json={"name": "after", "schedule_type": "after", "run_after": {"jobs": [up["id"]]}},
+        headers=alice,
+    ).get_json()
+    with any_app.app_context():
+        loaded = Job.with_triggers(
+            list(db.session.scalars(select(Job).where(Job.id.in_([up["id"], lone["id"]]))))
+        )
+        by_id = {job.id: [t.id for t in job.triggers] for job in loaded}
+    assert by_id == {up["id"]: [down["id"]], lone["id"]: []}

@@ -191,7 +191,7 @@ def create_jobs_batch(data: dict[str, Any]) -> Any:
     except DependencyError as exc:
         db.session.rollback()
         abort(422, messages={"json": {"jobs": {str(exc.index): {"run_after": {exc.field: [exc.message]}}}}})
-    body = {"items": jobs, "count": len(jobs)}
+    body = {"items": Job.with_triggers(jobs), "count": len(jobs)}
     if replayed:
         return body, 201, {REPLAYED_HEADER: "true"}
     if any(job.status == "active" and job.next_run_at is not None for job in jobs):

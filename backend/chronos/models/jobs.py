@@ -129,7 +129,10 @@ class Job(TimestampMixin, Model):
 
     @property
     def triggers(self) -> list[Job]:
-        """The jobs that run after this one."""
+        """The jobs that run after this one (as loaded by `with_triggers`, else read now)."""
+        known: list[Job] | None = self.__dict__.get("_known_triggers")
+        if known is not None:
+            return known
         return list(
             db.session.scalars(
                 select(Job)
@@ -138,6 +141,23 @@ class Job(TimestampMixin, Model):
                 .order_by(Job.id)
             )
         )
+
+    @classmethod
+    def with_triggers(cls, jobs: list[Job]) -> list[Job]:
+        """Load the `triggers` of many jobs in one query, for a response listing them (a batch
+        of a thousand new jobs would otherwise ask once per job)."""
+        found: dict[int, list[Job]] = {job.id: [] for job in jobs}
+        if found:
+            for upstream_id, downstream in db.session.execute(
+                select(JobDependency.upstream_job_id, Job)
+                .join(Job, JobDependency.downstream_job_id == Job.id)
+                .where(JobDependency.upstream_job_id.in_(list(found)))
+                .order_by(Job.id)
+            ):
+                found[upstream_id].append(downstream)
+        for job in jobs:
+            job.__dict__["_known_triggers"] = found[job.id]
+        return jobs
 
     @classmethod
     def owned(cls, job_id: int, workspace_id: int) -> Job | None:

@@ -167,14 +167,17 @@ def create(job: Job, now: datetime) -> None:
 def created(jobs: Iterable[Job], actor: Actor = SYSTEM) -> None:
     """What new jobs need once inserted: their first version, their audit event, and the rows that
     say which jobs they run after."""
-    for job in jobs:
-        values = {
-            name: [None, _json(getattr(job, name))]
-            for name in DEFINITION_FIELDS
-            if getattr(job, name) is not None
-        }
-        audit.snapshot(job, actor, list(DEFINITION_FIELDS), values)
-        _record(job, actor, "job.created", {"name": [None, job.name]})
+    jobs = list(jobs)
+    fields = list(DEFINITION_FIELDS)
+    audit.record_many(
+        [
+            audit.event_row(
+                job.workspace_id, actor, "job.created", ("job", job.id), {"name": [None, job.name]}, job.id
+            )
+            for job in jobs
+        ],
+        [audit.version_row(job, actor, fields, None) for job in jobs],
+    )
     dependencies.add_upstreams(jobs)
 
 
