@@ -181,7 +181,13 @@ def scrub(text: str, secrets: Iterable[str], min_chars: int = MIN_SCRUBBED_CHARS
 
 
 def _longest_first(secrets: Iterable[str], min_chars: int = MIN_SCRUBBED_CHARS) -> list[str]:
-    return sorted({s for s in secrets if len(s) >= min_chars}, key=len, reverse=True)
+    return list(_ordered(secrets if isinstance(secrets, frozenset) else frozenset(secrets), min_chars))
+
+
+@lru_cache(maxsize=1024)
+def _ordered(secrets: frozenset[str], min_chars: int) -> tuple[str, ...]:
+    # Cached: an attempt's result and each of its log lines are scrubbed of the same few secrets.
+    return tuple(sorted({s for s in secrets if len(s) >= min_chars}, key=len, reverse=True))
 
 
 def _scrub_ordered(text: str, ordered: list[str]) -> str:
