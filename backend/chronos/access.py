@@ -8,8 +8,10 @@ test, which walks the app's url_map, fails).
 A request acts as a `Principal`:
 
 * `Authorization: Bearer chr_...` is an API key: it acts in its own workspace with its own role
-  (X-Chronos-Workspace is ignored). It is looked up by its digest on every request, so a revoked
-  or expired key is refused by every web process at once.
+  (X-Chronos-Workspace is ignored), but never above its creator's role there today: a key made by an
+  admin who is now a viewer acts as a viewer, and a key whose creator left the workspace (or was
+  deleted) is refused. It is looked up by its digest, with its creator's membership, on every
+  request, so a revoked or expired key, or a demotion, holds in every web process at once.
 * any other bearer token is a user's JWT: the user acts in the workspace named by the header
   `X-Chronos-Workspace: <id>`, or in their personal workspace without it.
 
@@ -164,13 +166,25 @@ def presented_key() -> str | None:
     return None
 
 
-def _key(value: str) -> ApiKey:
-    """The live key for this value, or a 401 (unknown, revoked or expired: checked on every request)."""
-    key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(value)))
+def _key(value: str) -> tuple[ApiKey, str]:
+    """The live key for this value and the role it acts with (its own, capped at its creator's role in
+    the workspace now), or a 401: unknown, revoked, expired, or its creator is no longer a member."""
+    row = db.session.execute(
+        select(ApiKey, Membership.role)
+        .outerjoin(
+            Membership,
+            (Membership.workspace_id == ApiKey.workspace_id) & (Membership.user_id == ApiKey.created_by),
+        )
+        .where(ApiKey.key_hash == digest(value))
+    ).first()
     now = utcnow()
+    key = row[0] if row is not None else None
     if key is None or key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         abort(401, message="Invalid API key: it is unknown, revoked or expired.")
     key = cast(ApiKey, key)
+    creator_role = row[1] if row is not None else None
+    if creator_role is None:
+        abort(401, message="Invalid API key: the member who created it is no longer in its workspace.")
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_EVERY:
         # Conditional, so of several processes using the key at once only one writes per minute.
         db.session.execute(
@@ -181,7 +195,7 @@ def _key(value: str) -> ApiKey:
         )
         db.session.commit()
         key.last_used_at = now
-    return key
+    return key, min(key.role, creator_role, key=rank)
 
 
 def signed_in_user() -> int:
@@ -209,11 +223,11 @@ def current_principal(workspace_id: int | None = None) -> Principal:
     """
     value = presented_key()
     if value is not None:
-        key = _key(value)
+        key, role = _key(value)
         if workspace_id is not None and workspace_id != key.workspace_id:
             _not_found()
         label = f"{key.name} ({key.prefix}…)"
-        return Principal("api_key", key.id, key.created_by, key.workspace_id, key.role, label)
+        return Principal("api_key", key.id, key.created_by, key.workspace_id, role, label)
     user_id = signed_in_user()
     wanted = workspace_id if workspace_id is not None else _header_workspace()
     if wanted is not None:

@@ -117,3 +117,31 @@ def test_revoked_expired_and_unknown_keys_are_refused(client, alice):
         headers=alice,
     )
     assert naive.status_code == 422 and "expires_at" in naive.get_json()["errors"]
+
+
+def test_a_key_never_acts_above_its_creators_role_today_and_dies_when_they_leave(client, alice, bob):
+    team = shared_workspace(client, alice)
+    add_member(team, "bob@example.com", "admin")
+    job = create_job(client, acting_in(alice, team))
+    key = bearer(make_key(client, bob, team, role="editor")["key"])
+    assert client.post(f"{API}/jobs/{job['id']}/pause", headers=key).status_code == 200
+    bob_id = client.get(f"{API}/auth/me", headers=bob).get_json()["id"]
+    # Bob is demoted to viewer: his editor key now acts as a viewer, at once.
+    assert (
+        client.patch(
+            f"{API}/workspaces/{team}/members/{bob_id}", json={"role": "viewer"}, headers=alice
+        ).status_code
+        == 200
+    )
+    refused = client.post(f"{API}/jobs/{job['id']}/resume", headers=key)
+    assert refused.status_code == 403
+    assert refused.get_json()["message"] == "This needs the editor role (you are viewer)."
+    assert client.get(f"{API}/jobs/{job['id']}", headers=key).status_code == 200
+    # Promoted back: the key is an editor again (never more than its own role).
+    client.patch(f"{API}/workspaces/{team}/members/{bob_id}", json={"role": "owner"}, headers=alice)
+    assert client.post(f"{API}/jobs/{job['id']}/resume", headers=key).status_code == 200
+    assert client.get(f"{API}/workspaces/{team}/api-keys", headers=key).status_code == 403
+    # Bob leaves the workspace: his key is refused, as a revoked one is.
+    assert client.delete(f"{API}/workspaces/{team}/members/{bob_id}", headers=alice).status_code == 204
+    gone = client.get(f"{API}/jobs", headers=key)
+    assert gone.status_code == 401 and "no longer in its workspace" in gone.get_json()["message"]
