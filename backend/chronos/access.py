@@ -182,9 +182,10 @@ def _key(value: str) -> tuple[ApiKey, str]:
     if key is None or key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         abort(401, message="Invalid API key: it is unknown, revoked or expired.")
     key = cast(ApiKey, key)
-    creator_role = row[1] if row is not None else None
+    creator_role: str | None = row[1] if row is not None else None
     if creator_role is None:
         abort(401, message="Invalid API key: the member who created it is no longer in its workspace.")
+    creator_role = cast(str, creator_role)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_EVERY:
         # Conditional, so of several processes using the key at once only one writes per minute.
         db.session.execute(
