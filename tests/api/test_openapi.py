@@ -124,3 +124,23 @@ def test_create_job_examples_in_the_document_are_valid_jobs(client, alice):
     for example in examples.values():
         response = client.post(f"{API}/jobs", json=example["value"], headers=alice)
         assert response.status_code == 201, response.get_json()
+
+
+def test_operations_acting_in_a_workspace_document_the_workspace_header(client):
+    paths = client.get(f"{API}/openapi.json").get_json()["paths"]
+
+    def header(path: str, method: str):
+        parameters = paths[path][method].get("parameters", [])
+        return [p for p in parameters if p.get("in") == "header" and p.get("name") == "X-Chronos-Workspace"]
+
+    for path, method in (
+        ("/api/v1/jobs", "get"),
+        ("/api/v1/jobs", "post"),
+        ("/api/v1/dashboard/stats", "get"),
+    ):
+        (documented,) = header(path, method)
+        assert documented["required"] is False and "404" in paths[path][method]["responses"]
+    # The workspace is in the path, or the route acts in none: no header.
+    assert header("/api/v1/workspaces/{workspace_id}/members", "get") == []
+    assert header("/api/v1/auth/me", "get") == [] and header("/api/v1/workspaces", "get") == []
+    assert not any("x-chronos-acts-in-workspace" in op for ops in paths.values() for op in ops.values())

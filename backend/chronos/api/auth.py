@@ -28,7 +28,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import access, teams
 from ..extensions import db, limiter
-from ..models import RevokedToken, User
+from ..models import ROLES, RevokedToken, User
 from ..schemas.auth import (
     LoginSchema,
     LogoutSchema,
@@ -37,6 +37,7 @@ from ..schemas.auth import (
     RegisterSchema,
     TokenSchema,
 )
+from .document import WORKSPACE_MARK
 
 blp = Blueprint("auth", __name__, description="Accounts and tokens.")
 
@@ -62,6 +63,9 @@ def protected(blp: Blueprint, *, refresh: bool = False, any_type: bool = False) 
             fn = _admitted(fn)
         fn = blp.alt_response(401, response="UNAUTHORIZED")(fn)
         fn = blp.alt_response(403, response="FORBIDDEN")(fn)
+        if access.PERMISSIONS.get(f"{blp.name}.{fn.__name__}") in ROLES:
+            # Acts in a workspace: the document lists the header that picks it (api/document.py).
+            fn = Blueprint.doc(**{WORKSPACE_MARK: True})(fn)
         return cast(View, Blueprint.doc(security=BEARER)(fn))
 
     return decorator

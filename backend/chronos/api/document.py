@@ -15,6 +15,18 @@ from typing import Any
 
 from apispec import BasePlugin
 
+from ..access import WORKSPACE_HEADER
+
+# Set by `auth.protected` on operations that act in a workspace: they take the workspace header.
+WORKSPACE_MARK = "x-chronos-acts-in-workspace"
+WORKSPACE_PARAMETER = {
+    "in": "header",
+    "name": WORKSPACE_HEADER,
+    "required": False,
+    "description": "The id of the workspace to act in (a member's); without it, your personal "
+    "workspace. An API key acts in its own workspace and ignores it. Not a member's: 404.",
+    "schema": {"type": "string", "pattern": "^[0-9]+$", "maxLength": 20},
+}
 # Tags (blueprint names) of routes the rate limiter exempts.
 UNLIMITED_TAGS = {"health"}
 URI_TOO_LONG = {
@@ -40,6 +52,9 @@ class CommonResponses(BasePlugin):
                 responses.setdefault("413", "REQUEST_ENTITY_TOO_LARGE")
             if "requestBody" in operation:
                 responses.setdefault("422", "UNPROCESSABLE_ENTITY")
+            if operation.pop(WORKSPACE_MARK, False) and "{workspace_id}" not in (path or ""):
+                operation.setdefault("parameters", []).append(dict(WORKSPACE_PARAMETER))
+                responses.setdefault("404", "NOT_FOUND")
             parameters = operation.get("parameters", [])
             if any(isinstance(p, dict) and p.get("in") == "query" for p in parameters):
                 responses.setdefault("414", URI_TOO_LONG)
