@@ -8,9 +8,10 @@ import pytest
 from marshmallow import ValidationError
 
 from chronos.masking import MASK, MaskedCredentialError, is_credential, mask_target, unmask_target
+from chronos.models import DEFINITION_FIELDS
 from chronos.schemas.auth import RegisterSchema
 from chronos.schemas.common import check_url, json_size
-from chronos.schemas.jobs import JobCreateSchema, JobPatchSchema, TargetSchema, validate_job
+from chronos.schemas.jobs import JobCreateSchema, JobInputSchema, JobPatchSchema, TargetSchema, validate_job
 
 
 @pytest.mark.parametrize(
@@ -151,3 +152,10 @@ def test_validate_job_collects_every_cross_field_error(app):
     with pytest.raises(ValidationError) as err:
         validate_job({"schedule_type": "cron", "handler": "http", "target": None}, incoming=())
     assert set(err.value.messages) == {"cron_expression", "target"}
+
+
+def test_a_jobs_definition_is_one_list_the_input_schema_declares_exactly():
+    """A version records DEFINITION_FIELDS; a field the API accepts but the list lacks would never be
+    recorded or restored (and one the list has but the API lacks could never be set)."""
+    assert set(JobInputSchema().fields) == {*DEFINITION_FIELDS, "status"}
+    assert len(set(DEFINITION_FIELDS)) == len(DEFINITION_FIELDS)

@@ -36,7 +36,7 @@ from .base import (
 )
 from .calendars import Calendar
 from .executions import Execution, ExecutionLog, Notification
-from .jobs import Job
+from .jobs import DEFINITION_FIELDS, Job
 from .limits import ConcurrencyLimit
 from .ops import TEST_RUN_STATUSES, SyncPass, TestRun, WorkerHeartbeat
 from .requests import IdempotentRequest
@@ -46,6 +46,7 @@ from .workflows import DEPENDENCY_TRIGGER_STATUSES, DependencyTrigger, JobDepend
 __all__ = [
     "CLOCK_CHECK_SECONDS",
     "DEFAULT_BACKOFF",
+    "DEFINITION_FIELDS",
     "DEPENDENCY_TRIGGER_STATUSES",
     "EXECUTION_STATUSES",
     "JOB_STATUSES",

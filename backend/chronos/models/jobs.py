@@ -35,6 +35,41 @@ if TYPE_CHECKING:
     from .executions import Execution
 
 
+# A job's definition: every user-settable field but its status (what a version records). The one
+# list: `schemas/jobs.py`'s JobInputSchema declares exactly these and `status` (a test holds it).
+DEFINITION_FIELDS = (
+    "name",
+    "description",
+    "job_type",
+    "schedule_type",
+    "cron_expression",
+    "interval_seconds",
+    "run_at",
+    "timezone",
+    "handler",
+    "target",
+    "payload",
+    "timeout_seconds",
+    "max_retries",
+    "retry_backoff_seconds",
+    "retry_on_client_error",
+    "overlap_policy",
+    "misfire_policy",
+    "notify_on_failure",
+    "notify_on_recovery",
+    "notify_emails",
+    "notify_webhook_url",
+    "run_after",
+    "concurrency_key",
+    "keep_days",
+    "keep_last",
+    "dst_policy",
+    "exclude_calendars",
+    "on_excluded",
+    "jitter_seconds",
+)
+
+
 class Job(TimestampMixin, Model):
     __tablename__ = "jobs"
     __table_args__ = (
