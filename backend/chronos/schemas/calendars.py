@@ -16,7 +16,8 @@ from marshmallow import ValidationError, fields, validate
 from .. import access
 from ..models import EXECUTION_STATUSES, MAX_ID
 from ..scheduling.calendars import MAX_DATES, MAX_NAME_LENGTH
-from ..scheduling.exclusions import unknown_calendar_ids
+from ..scheduling.cron import ON_EXCLUDED
+from ..scheduling.exclusions import MAX_JOB_CALENDARS, unknown_calendar_ids
 from .common import Schema
 
 # The calendar view shows at most this many days at once (two months and a bit).
@@ -39,6 +40,23 @@ def check_calendars(ids: list[int]) -> None:
             f"Unknown calendar id(s) {', '.join(map(str, unknown))}; "
             "use the ids of your calendars (GET /api/v1/calendars)."
         )
+
+
+def exclude_calendars_field(description: str) -> fields.List[Any]:
+    """A job's (or a preview's) `exclude_calendars`: ids of the workspace's calendars, checked."""
+    return fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
+        load_default=list,
+        validate=[validate.Length(max=MAX_JOB_CALENDARS), check_calendars],
+        metadata={"description": description},
+    )
+
+
+def on_excluded_field(description: str) -> fields.String:
+    """What a run on an excluded day does (`ON_EXCLUDED`; default skip)."""
+    return fields.String(
+        load_default="skip", validate=validate.OneOf(ON_EXCLUDED), metadata={"description": description}
+    )
 
 
 class CalendarInputSchema(Schema):

@@ -33,8 +33,7 @@ from ..models import (
 )
 from ..scheduling.cron import MAX_JITTER_SECONDS, ON_EXCLUDED, ScheduleError, load_zone, validate_cron
 from ..scheduling.dependencies import MAX_UPSTREAMS, RUN_AFTER_ON
-from ..scheduling.exclusions import MAX_JOB_CALENDARS
-from .calendars import check_calendars
+from .calendars import exclude_calendars_field, on_excluded_field
 from .common import MAX_KEEP_DAYS, PageQuerySchema, Schema, check_url, json_size, page_schema
 from .limits import check_concurrency_key
 from .ops import DstPolicySchema
@@ -222,19 +221,10 @@ class JobInputSchema(Schema):
             "both) or forward (gap: shift | skip); a missing key is its default. docs/time.md."
         },
     )
-    exclude_calendars = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
-        load_default=list,
-        validate=[validate.Length(max=MAX_JOB_CALENDARS), check_calendars],
-        metadata={"description": "Ids of your calendars whose days the job does not run on."},
-    )
-    on_excluded = fields.String(
-        load_default="skip",
-        validate=validate.OneOf(ON_EXCLUDED),
-        metadata={
-            "description": "On an excluded day: skip the run (recorded as skipped, reason "
-            "'calendar: <name>') or move it to the next business day at the same wall time."
-        },
+    exclude_calendars = exclude_calendars_field("Ids of your calendars whose days the job does not run on.")
+    on_excluded = on_excluded_field(
+        "On an excluded day: skip the run (recorded as skipped, reason 'calendar: <name>') or move it "
+        "to the next business day at the same wall time."
     )
     jitter_seconds = fields.Integer(
         strict=True,

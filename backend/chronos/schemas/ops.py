@@ -6,9 +6,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..models import MAX_ID
-from ..scheduling.cron import FOLD_POLICIES, GAP_POLICIES, MAX_JITTER_SECONDS, ON_EXCLUDED
-from ..scheduling.exclusions import MAX_JOB_CALENDARS
-from .calendars import check_calendars
+from ..scheduling.cron import FOLD_POLICIES, GAP_POLICIES, MAX_JITTER_SECONDS
+from .calendars import exclude_calendars_field, on_excluded_field
 from .common import Schema
 
 
@@ -59,17 +58,8 @@ class CronPreviewSchema(Schema):
             "description": "The job whose jitter to show (it seeds the offsets); nothing about the job is read."
         },
     )
-    exclude_calendars = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
-        load_default=list,
-        validate=[validate.Length(max=MAX_JOB_CALENDARS), check_calendars],
-        metadata={"description": "Ids of your calendars (signed in): their days are excluded."},
-    )
-    on_excluded = fields.String(
-        load_default="skip",
-        validate=validate.OneOf(ON_EXCLUDED),
-        metadata={"description": "On an excluded day: skip the run, or move it to the next business day."},
-    )
+    exclude_calendars = exclude_calendars_field("Ids of your calendars (signed in): their days are excluded.")
+    on_excluded = on_excluded_field("On an excluded day: skip the run, or move it to the next business day.")
 
 
 class CronRunSchema(ma.Schema):
