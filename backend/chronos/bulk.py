@@ -101,43 +101,24 @@ def not_among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
 
 def insert_log_lines(rows: Sequence[dict[str, Any]]) -> None:
     """Insert execution log lines (dicts of LOG_COLUMNS) in the open transaction."""
+    insert_rows(_logs, rows, LOG_COLUMNS)
+
+
+def insert_rows(table: Any, rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
+    """Insert rows (dicts of `columns`, by default the first row's keys; JSON columns as Python values)
+    into `table` in the open transaction: `COPY` on PostgreSQL (one short statement whatever the
+    rows); on SQLite multi-row INSERTs. For writes nobody reads back in the same transaction (log
+    lines, a batch's versions and audit events)."""
     if not rows:
         return
+    names = list(columns or rows[0])
     if not _postgresql():
         # RETURNING makes SQLAlchemy batch the rows into multi-row INSERTs ("insertmanyvalues");
-        # without it each line would be an INSERT of its own.
-        db.session.execute(insert(_logs).returning(_logs.c.id), list(rows)).all()
+        # without it each row would be an INSERT of its own.
+        db.session.execute(
+            insert(table).returning(table.c.id), [{name: row.get(name) for name in names} for row in rows]
+        ).all()
         return
-    driver = db.session.connection().connection.driver_connection
-    assert driver is not None
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY execution_logs ({', '.join(LOG_COLUMNS)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            data = row.get("data")
-            copy.write_row(
-                (
-                    row["execution_id"],
-                    row["attempt"],
-                    row["timestamp"],
-                    row["level"],
-                    row["message"],
-                    None if data is None else json.dumps(data),
-                )
-            )
-
-
-def insert_rows(table: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows (dicts with the same keys, JSON columns as Python values) into `table` in the
-    open transaction: `COPY` on PostgreSQL (one short statement whatever the rows), else
-    executemany. For writes of many rows nobody reads back (a batch's versions and audit events)."""
-    if not rows:
-        return
-    if not _postgresql():
-        db.session.execute(insert(table), list(rows))
-        return
-    names = list(rows[0])
     as_json = {name for name in names if isinstance(table.c[name].type, JSON)}
     driver = db.session.connection().connection.driver_connection
     assert driver is not None
@@ -145,7 +126,9 @@ def insert_rows(table: Any, rows: Sequence[dict[str, Any]]) -> None:
         for row in rows:
             copy.write_row(
                 tuple(
-                    json.dumps(row[name]) if name in as_json and row[name] is not None else row[name]
+                    json.dumps(row.get(name))
+                    if name in as_json and row.get(name) is not None
+                    else row.get(name)
                     for name in names
                 )
             )
