@@ -63,15 +63,9 @@ def mask_url(url: URL | str) -> str:
 
 
 def mask_data(value: Any) -> Any:
-    """A copy of any JSON value in which every credential-named key's value is masked."""
-    if isinstance(value, Mapping):
-        return {
-            key: (MASK if isinstance(key, str) and is_credential(key) else mask_data(item))
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_data(item) for item in value]
-    return value
+    """A copy of any JSON value in which every credential-named key's value is masked (`scrub_data`
+    with no secret values to scrub)."""
+    return scrub_data(value, ())
 
 
 def mask_target(target: dict[str, Any] | None) -> dict[str, Any] | None:
